@@ -1,0 +1,3 @@
+from modeldeck.cli import main
+
+main()

@@ -1,0 +1,78 @@
+"""The ASGI application: API, health, and the state every request shares."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from modeldeck import errors, openapi
+from modeldeck.auth.dependencies import TokenCache
+from modeldeck.changes.revision import RevisionWatcher, current_revision
+from modeldeck.crypto import KeyVault
+from modeldeck.db import Database
+from modeldeck.health.endpoints import router as health_router
+from modeldeck.models.endpoints import router as models_router
+from modeldeck.models.snapshot import RegistryCache
+from modeldeck.settings import Settings, get_settings
+
+log = logging.getLogger("modeldeck")
+
+__version__ = "0.1.0"
+
+
+async def _follow_revisions(database: Database, revisions: RevisionWatcher, interval: float) -> None:
+    """Notice changes committed by other instances (cheap: one integer per interval)."""
+    while True:
+        await asyncio.sleep(interval)
+        try:
+            async with database.read() as session:
+                revisions.observe(await current_revision(session))
+        except Exception as error:  # a database blip must not end the loop
+            log.warning("revision check failed: %s", type(error).__name__)
+
+
+def create_app(settings: Settings | None = None, database: Database | None = None) -> FastAPI:
+    """Build the app; pass a `database` to share one (tests), else it is made from settings."""
+    settings = settings or get_settings()
+    owns_database = database is None
+    database = database or Database(settings.database_url)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        follower = asyncio.create_task(
+            _follow_revisions(database, app.state.revisions, settings.revision_check_interval_s)
+        )
+        try:
+            yield
+        finally:
+            follower.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await follower
+            if owns_database:
+                await database.dispose()
+
+    app = FastAPI(
+        title="Model Deck",
+        version=__version__,
+        description="The LLM models your apps may call: what they are, how to reach them, "
+        "what they cost.",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.database = database
+    app.state.vault = KeyVault(
+        settings.secret_key.get_secret_value() if settings.secret_key else None
+    )
+    app.state.revisions = RevisionWatcher()
+    app.state.registry_cache = RegistryCache(database, app.state.revisions)
+    app.state.token_cache = TokenCache()
+    errors.install(app)
+    openapi.install(app)
+    app.include_router(models_router)
+    app.include_router(health_router)
+    return app

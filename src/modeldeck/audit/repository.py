@@ -1,0 +1,69 @@
+"""All SQL about the audit trail."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from modeldeck.audit.tables import AuditEntryRow
+
+
+def add_entry(
+    session: AsyncSession,
+    *,
+    revision: int,
+    model_id: str,
+    model_name: str,
+    action: str,
+    actor: str,
+    at: datetime,
+    before: dict[str, Any] | None,
+    after: dict[str, Any] | None,
+) -> AuditEntryRow:
+    entry = AuditEntryRow(
+        revision=revision,
+        model_id=model_id,
+        model_name=model_name,
+        action=action,
+        actor=actor,
+        at=at,
+        before=before,
+        after=after,
+    )
+    session.add(entry)
+    return entry
+
+
+async def entries_for_model(
+    session: AsyncSession, ref: str, *, limit: int, offset: int
+) -> tuple[Sequence[AuditEntryRow], int]:
+    """A model's trail, newest first; `ref` is its id or (for deleted models too) its name."""
+    where = or_(AuditEntryRow.model_id == ref, func.lower(AuditEntryRow.model_name) == ref.lower())
+    ids = select(AuditEntryRow.model_id).where(where).distinct()
+    matching = AuditEntryRow.model_id.in_(ids)
+    total = (await session.execute(select(func.count(AuditEntryRow.id)).where(matching))).scalar_one()
+    statement = (
+        select(AuditEntryRow)
+        .where(matching)
+        .order_by(AuditEntryRow.revision.desc(), AuditEntryRow.id.desc())
+        .limit(limit)
+        .offset(offset)
+    )
+    return (await session.execute(statement)).scalars().all(), int(total)
+
+
+async def recent_entries(
+    session: AsyncSession, *, limit: int, offset: int
+) -> tuple[Sequence[AuditEntryRow], int]:
+    total = (await session.execute(select(func.count(AuditEntryRow.id)))).scalar_one()
+    statement = (
+        select(AuditEntryRow)
+        .order_by(AuditEntryRow.revision.desc(), AuditEntryRow.id.desc())
+        .limit(limit)
+        .offset(offset)
+    )
+    return (await session.execute(statement)).scalars().all(), int(total)

@@ -1,0 +1,43 @@
+"""What `modeldeck serve` does before it listens: migrate, seed, make sure an admin can sign in."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from modeldeck import migrate
+from modeldeck.auth import tokens
+from modeldeck.catalog.seed import SEED_ACTOR, seed_catalog
+from modeldeck.changes.revision import commit_if_changed
+from modeldeck.crypto import KeyVault
+from modeldeck.db import Database
+from modeldeck.models.service import WriteContext
+from modeldeck.settings import Settings
+
+FIRST_ADMIN_NAME = "first-admin"
+
+
+@dataclass
+class Prepared:
+    seeded: list[str] = field(default_factory=list)
+    new_admin_token: str | None = None
+
+
+async def prepare(settings: Settings, database: Database) -> Prepared:
+    """Bring the database to head, seed the catalog once, and ensure an admin token exists."""
+    prepared = Prepared()
+    async with database.engine.connect() as connection:
+        await migrate.upgrade(connection)
+        await connection.commit()
+    vault = KeyVault(settings.secret_key.get_secret_value() if settings.secret_key else None)
+    async with database.writer() as session:
+        prepared.seeded = await seed_catalog(session, WriteContext(actor=SEED_ACTOR, vault=vault))
+        await commit_if_changed(session)
+    async with database.writer() as session:
+        if settings.admin_token is not None:
+            await tokens.ensure_environment_token(session, settings.admin_token.get_secret_value())
+        elif not await tokens.has_admin(session):
+            prepared.new_admin_token = await tokens.create_token(
+                session, name=FIRST_ADMIN_NAME, role="admin"
+            )
+        await session.commit()
+    return prepared

@@ -1,0 +1,79 @@
+"""The global revision: +1 per committed change, and how an instance learns of new ones."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from modeldeck.changes.tables import RegistryStateRow
+
+log = logging.getLogger("modeldeck.changes")
+
+STATE_ROW = 1
+
+
+async def claim_revision(session: AsyncSession) -> int:
+    """The revision this transaction will commit as; claimed once, first thing in a write.
+
+    Bumping the single state row takes its row lock (PostgreSQL) or the write lock (SQLite),
+    so writers queue here and every check that follows sees the latest committed data.
+    """
+    claimed = session.info.get("revision")
+    if claimed is not None:
+        return int(claimed)
+    result = await session.execute(
+        update(RegistryStateRow)
+        .where(RegistryStateRow.id == STATE_ROW)
+        .values(revision=RegistryStateRow.revision + 1)
+        .returning(RegistryStateRow.revision)
+    )
+    revision = int(result.scalar_one())
+    session.info["revision"] = revision
+    return revision
+
+
+def mark_changed(session: AsyncSession) -> None:
+    """Say that this transaction changed something worth committing (else it is rolled back)."""
+    session.info["changed"] = True
+
+
+async def current_revision(session: AsyncSession) -> int:
+    result = await session.execute(
+        select(RegistryStateRow.revision).where(RegistryStateRow.id == STATE_ROW)
+    )
+    return int(result.scalar_one_or_none() or 0)
+
+
+class RevisionWatcher:
+    """The newest revision this instance knows of: from its own commits and a periodic check."""
+
+    def __init__(self) -> None:
+        self.known = 0
+        self._changed = asyncio.Event()
+
+    def observe(self, revision: int) -> None:
+        if revision > self.known:
+            self.known = revision
+            self._changed.set()
+            self._changed = asyncio.Event()
+
+    async def wait_beyond(self, revision: int, timeout: float) -> bool:
+        """Wait up to `timeout` seconds for a revision newer than `revision`."""
+        if self.known > revision:
+            return True
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._changed.wait(), timeout)
+        return self.known > revision
+
+
+async def commit_if_changed(session: AsyncSession) -> int | None:
+    """Commit when the transaction changed something, else roll back; the committed revision."""
+    if not session.info.get("changed"):
+        await session.rollback()
+        return None
+    await session.commit()
+    return int(session.info["revision"])

@@ -1,0 +1,15 @@
+"""The `registry_state` table: one row holding the global revision counter."""
+
+from __future__ import annotations
+
+from sqlalchemy import Integer
+from sqlalchemy.orm import Mapped, mapped_column
+
+from modeldeck.db import Base
+
+
+class RegistryStateRow(Base):
+    __tablename__ = "registry_state"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    revision: Mapped[int] = mapped_column(Integer, default=0)

@@ -1,0 +1,162 @@
+"""The `modeldeck` command."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from modeldeck.settings import Settings, get_settings
+
+app = typer.Typer(
+    help="Model Deck: the LLM models your apps may call, what they are and what they cost.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+db_app = typer.Typer(help="Database schema migrations.", no_args_is_help=True)
+token_app = typer.Typer(help="API tokens for the REST API and the console.", no_args_is_help=True)
+secrets_app = typer.Typer(help="Encryption keys for stored provider API keys.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(token_app, name="token")
+app.add_typer(secrets_app, name="secrets")
+
+err = Console(stderr=True)
+out = Console()
+
+DatabaseUrl = Annotated[
+    str | None,
+    typer.Option(
+        "--database-url",
+        help="Database URL; default: MODELDECK_DATABASE_URL or ./modeldeck.db.",
+        show_default=False,
+    ),
+]
+
+
+def _settings(database_url: str | None = None) -> Settings:
+    settings = get_settings()
+    if database_url:
+        settings = settings.model_copy(
+            update={"database_url": Settings(database_url=database_url).database_url}
+        )
+    return settings
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="Address to bind; default MODELDECK_HOST.")] = None,
+    port: Annotated[int | None, typer.Option(help="Port; default MODELDECK_PORT.")] = None,
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Migrate, seed the built-in catalog, and serve the API and console."""
+    import uvicorn
+
+    from modeldeck.app import create_app
+    from modeldeck.bootstrap import prepare
+    from modeldeck.db import Database
+
+    settings = _settings(database_url)
+    updates = {key: value for key, value in (("host", host), ("port", port)) if value is not None}
+    settings = settings.model_copy(update=updates)
+    database = Database(settings.database_url)
+    try:
+        prepared = asyncio.run(prepare(settings, database))
+    except Exception as error:  # the one line a user needs, not a traceback
+        err.print(f"[red]modeldeck serve:[/] cannot prepare the database: {error}")
+        raise typer.Exit(1) from None
+    finally:
+        asyncio.run(database.dispose())
+    if prepared.seeded:
+        err.print(f"Seeded {len(prepared.seeded)} models from the built-in catalog.")
+    if prepared.new_admin_token:
+        err.print(
+            "\n[bold]Admin token[/] (shown once; store it safely, it is kept only as a hash):\n"
+            f"    {prepared.new_admin_token}\n"
+            f"Use it as `Authorization: Bearer <token>`; API docs: {settings.public_url}/docs\n"
+        )
+    err.print(f"Model Deck on {settings.public_url}")
+    uvicorn.run(
+        create_app(settings),
+        host=settings.host,
+        port=settings.port,
+        log_level=settings.log_level,
+        access_log=False,
+    )
+
+
+@db_app.command("upgrade")
+def db_upgrade(
+    revision: Annotated[str, typer.Argument(help="Target revision.")] = "head",
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Migrate the database up to REVISION (default: the newest)."""
+    from modeldeck import migrate
+
+    at = migrate.run(_settings(database_url).database_url, "upgrade", revision)
+    out.print(f"database at revision {at}")
+
+
+@db_app.command("downgrade")
+def db_downgrade(
+    revision: Annotated[str, typer.Argument(help="Target revision; `base` removes every table.")],
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Migrate the database down to REVISION."""
+    from modeldeck import migrate
+
+    at = migrate.run(_settings(database_url).database_url, "downgrade", revision)
+    out.print(f"database at revision {at or 'base'}")
+
+
+@db_app.command("current")
+def db_current(database_url: DatabaseUrl = None) -> None:
+    """Show the revision the database is at, and the newest one."""
+    from modeldeck import migrate
+
+    at = migrate.run(_settings(database_url).database_url, "current")
+    out.print(f"database at revision {at or 'base (empty)'}; newest is {migrate.head()}")
+
+
+@token_app.command("create")
+def token_create(
+    role: Annotated[str, typer.Option(help="reader or admin.")] = "reader",
+    name: Annotated[str, typer.Option(help="A name to recognise the token by.")] = "cli",
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Make an API token and print it once."""
+    from modeldeck.auth.tokens import ROLES, create_token
+    from modeldeck.db import Database
+
+    if role not in ROLES:
+        err.print(f"modeldeck token create: --role must be one of {', '.join(ROLES)}")
+        raise typer.Exit(2)
+
+    async def make() -> str:
+        database = Database(_settings(database_url).database_url)
+        try:
+            async with database.write() as session:
+                return await create_token(session, name=name, role=role)  # type: ignore[arg-type]
+        finally:
+            await database.dispose()
+
+    token = asyncio.run(make())
+    out.print(token)
+
+
+@secrets_app.command("generate-key")
+def secrets_generate_key() -> None:
+    """Print a new key for MODELDECK_SECRET_KEY."""
+    from modeldeck.crypto import KeyVault
+
+    out.print(KeyVault.generate_key())
+
+
+def main() -> None:
+    app(prog_name="modeldeck")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

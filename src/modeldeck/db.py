@@ -1,0 +1,184 @@
+"""The database: table base, column types, engines and sessions for SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import datetime, timezone
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import JSON, MetaData, Numeric, String, event
+from sqlalchemy.engine import Dialect
+from sqlalchemy.ext.asyncio import (
+    AsyncConnection,
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
+from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy.types import DateTime, TypeDecorator, TypeEngine
+
+from modeldeck import serialization
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    type_annotation_map = {dict[str, Any]: JSON, list[Any]: JSON}
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Timezone-aware UTC timestamps on both databases (SQLite stores them naive)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        return value.astimezone(timezone.utc)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            return value.replace(tzinfo=timezone.utc)
+        return value
+
+
+class ExactDecimal(TypeDecorator[Decimal]):
+    """Money: NUMERIC on PostgreSQL, text on SQLite (whose NUMERIC would round through a float)."""
+
+    impl = Numeric(24, 12)
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect: Dialect) -> TypeEngine[Any]:
+        if dialect.name == "sqlite":
+            return dialect.type_descriptor(String(48))
+        return dialect.type_descriptor(Numeric(24, 12, asdecimal=True))
+
+    def process_bind_param(self, value: Decimal | None, dialect: Dialect) -> Any:
+        if value is None:
+            return None
+        if dialect.name == "sqlite":
+            return str(serialization.plain_decimal(value))
+        return value
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> Decimal | None:
+        if value is None:
+            return None
+        return serialization.plain_decimal(Decimal(value))
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def _json_serializer(value: Any) -> str:
+    return serialization.dumps(value)
+
+
+class Database:
+    """One engine and its two session factories: reads, and writes that serialise on SQLite."""
+
+    def __init__(self, url: str, *, echo: bool = False) -> None:
+        self.url = url
+        self.is_sqlite = url.startswith("sqlite")
+        options: dict[str, Any] = {
+            "echo": echo,
+            "json_serializer": _json_serializer,
+            "json_deserializer": serialization.loads,
+        }
+        if self.is_sqlite:
+            # aiosqlite runs one thread per connection; a pool of reused connections is cheapest.
+            options["connect_args"] = {"timeout": 30}
+            if ":memory:" in url or url.endswith("://"):
+                raise ValueError("an in-memory SQLite database cannot be shared; use a file")
+        else:
+            options["pool_pre_ping"] = True
+        self.engine: AsyncEngine = create_async_engine(url, **options)
+        if self.is_sqlite:
+            _configure_sqlite(self.engine)
+        self.bound = False
+        self.reader = async_sessionmaker(self.engine, expire_on_commit=False)
+        self.writer = async_sessionmaker(
+            self.engine.execution_options(modeldeck_write=True), expire_on_commit=False
+        )
+
+    @classmethod
+    def bound_to(cls, database: Database, connection: AsyncConnection) -> Database:
+        """Sessions inside `connection`'s open transaction, as savepoints (tests roll it back)."""
+        bound = cls.__new__(cls)
+        bound.url = database.url
+        bound.is_sqlite = database.is_sqlite
+        bound.engine = database.engine
+        bound.bound = True
+        factory = async_sessionmaker(
+            bind=connection, expire_on_commit=False, join_transaction_mode="create_savepoint"
+        )
+        bound.reader = factory
+        bound.writer = factory
+        return bound
+
+    @property
+    def dialect(self) -> str:
+        return self.engine.dialect.name
+
+    @asynccontextmanager
+    async def write(self) -> AsyncIterator[AsyncSession]:
+        """A write transaction: committed when the block ends, rolled back on an exception."""
+        async with self.writer() as session, session.begin():
+            yield session
+
+    @asynccontextmanager
+    async def read(self) -> AsyncIterator[AsyncSession]:
+        async with self.reader() as session:
+            yield session
+
+    async def dispose(self) -> None:
+        await self.engine.dispose()
+
+
+def _configure_sqlite(engine: AsyncEngine) -> None:
+    sync_engine = engine.sync_engine
+
+    @event.listens_for(sync_engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Take over transaction control from pysqlite so BEGIN IMMEDIATE can be issued.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.close()
+
+    @event.listens_for(sync_engine, "begin")
+    def _on_begin(connection: Any) -> None:
+        # Writers take the write lock up front, so a read-then-write never fails half-way.
+        immediate = connection.get_execution_options().get("modeldeck_write", False)
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+async def database_revision(connection: AsyncConnection) -> str | None:
+    """The Alembic revision the database is at, or None when it was never migrated."""
+
+    def _current(sync_connection: Any) -> str | None:
+        from alembic.runtime.migration import MigrationContext
+
+        context = MigrationContext.configure(sync_connection)
+        return context.get_current_revision()
+
+    return await connection.run_sync(_current)
+
+
+__all__ = ["Base", "Database", "ExactDecimal", "UTCDateTime", "utcnow"]

@@ -1,0 +1,27 @@
+"""Liveness and readiness for load balancers and orchestrators."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from sqlalchemy import text
+from starlette.responses import JSONResponse
+
+router = APIRouter(tags=["operations"])
+
+
+@router.get("/healthz", summary="Liveness: the process answers")
+async def healthz() -> dict[str, str]:
+    return {"status": "ok"}
+
+
+@router.get("/readyz", summary="Readiness: the database answers")
+async def readyz(request: Request) -> JSONResponse:
+    try:
+        async with request.app.state.database.read() as session:
+            await session.execute(text("SELECT 1"))
+    except Exception as error:  # any database failure means "not ready", never a 500
+        return JSONResponse(
+            {"status": "unavailable", "detail": f"database unreachable: {type(error).__name__}"},
+            status_code=503,
+        )
+    return JSONResponse({"status": "ok"})

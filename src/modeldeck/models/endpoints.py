@@ -1,0 +1,244 @@
+"""HTTP for `/api/models` (DESIGN §4): thin handlers over the snapshot and the service."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, Query, Request
+from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.responses import Response
+
+from modeldeck import serialization
+from modeldeck.audit import repository as audit_repository
+from modeldeck.audit.diff import diff
+from modeldeck.auth.dependencies import Caller, require_admin, require_reader
+from modeldeck.errors import FieldError, invalid, not_found
+from modeldeck.models import service
+from modeldeck.models.query import ModelQuery
+from modeldeck.models.schemas import PROVIDERS, CloneRequest
+from modeldeck.models.snapshot import CachedResponse, RegistryCache
+from modeldeck.web import (
+    ExactJSONResponse,
+    body_schema,
+    etag_matches,
+    if_match_version,
+    json_body,
+    write_session,
+)
+
+router = APIRouter(prefix="/api/models", tags=["models"])
+
+WriteSession = Annotated[AsyncSession, Depends(write_session, scope="function")]
+Admin = Annotated[Caller, Depends(require_admin)]
+Reader = Annotated[Caller | None, Depends(require_reader)]
+
+MODEL_EXAMPLE = {
+    "name": "gpt-4o",
+    "display_name": "GPT-4o",
+    "provider": "azure_openai",
+    "deployment": {
+        "endpoint": "https://contoso.openai.azure.com",
+        "api_version": "2025-01-01-preview",
+        "deployment": "gpt-4o",
+        "api_key_env": "AZURE_OPENAI_API_KEY",
+    },
+    "context_window": 128000,
+    "max_output_tokens": 16384,
+    "capabilities": {"streaming": True, "temperature": True, "tools": True, "vision": True},
+    "pricing": {"input": 2.5, "cached_input": 1.25, "output": 10},
+    "tags": ["team:search"],
+}
+
+
+def _cache(request: Request) -> RegistryCache:
+    cache: RegistryCache = request.app.state.registry_cache
+    return cache
+
+
+def _cached(request: Request, cached: CachedResponse, status: int = 200) -> Response:
+    if etag_matches(request, cached.etag):
+        return Response(status_code=304, headers={"ETag": cached.etag})
+    return Response(
+        cached.body, status_code=status, media_type="application/json", headers={"ETag": cached.etag}
+    )
+
+
+def _written(request: Request, model: dict[str, Any], status: int = 200) -> Response:
+    headers = {"ETag": f'"{model["version"]}"'}
+    if status == 201:
+        headers["Location"] = str(request.url_for("get_model", ref=model["id"]))
+    return ExactJSONResponse(model, status_code=status, headers=headers)
+
+
+def _context(request: Request, caller: Caller) -> service.WriteContext:
+    return service.WriteContext(actor=caller.actor, vault=request.app.state.vault)
+
+
+def _flag(name: str, value: str | None) -> bool | None:
+    if value is None or value == "":
+        return None
+    lowered = value.lower()
+    if lowered in ("true", "1", "yes"):
+        return True
+    if lowered in ("false", "0", "no"):
+        return False
+    raise invalid([FieldError(name, "must be true or false")])
+
+
+@router.get("", summary="List models")
+async def list_models(
+    request: Request,
+    _: Reader,
+    q: Annotated[str | None, Query(description="Text to find in name, description or tags")] = None,
+    provider: Annotated[Literal[PROVIDERS] | None, Query()] = None,  # type: ignore[valid-type]
+    priced: Annotated[str | None, Query(description="true: only priced models")] = None,
+    enabled: Annotated[str | None, Query()] = None,
+    system: Annotated[str | None, Query(description="true: only built-in catalog models")] = None,
+    status: Annotated[Literal["active", "deprecated", "retired"] | None, Query()] = None,
+    tag: Annotated[str | None, Query()] = None,
+    sort: Annotated[str, Query(description="A field, `-field` for descending")] = "name",
+    limit: Annotated[int, Query()] = 100,
+    offset: Annotated[int, Query()] = 0,
+) -> Response:
+    """`{"data": [...], "count": N, "revision": R}`, served from memory; ETag and 304."""
+    query = ModelQuery(
+        q=q or None,
+        provider=provider,
+        priced=_flag("priced", priced),
+        enabled=_flag("enabled", enabled),
+        system=_flag("system", system),
+        status=status,
+        tag=tag,
+        sort=sort,
+        limit=limit,
+        offset=offset,
+    ).validate()
+    snapshot = await _cache(request).current()
+    return _cached(request, snapshot.list_response(query))
+
+
+@router.get("/{ref}", summary="Get one model by id or name", name="get_model")
+async def get_model(request: Request, ref: str, _: Reader) -> Response:
+    snapshot = await _cache(request).current()
+    model = snapshot.find(ref)
+    if model is None:
+        raise not_found(f"Model {ref!r}")
+    return _cached(request, snapshot.model_response(model))
+
+
+@router.post("", status_code=201, summary="Create a model", openapi_extra=body_schema("ModelWrite", MODEL_EXAMPLE))
+async def create_model(
+    request: Request,
+    caller: Admin,
+    session: WriteSession,
+    body: Annotated[Any, Depends(json_body)],
+) -> Response:
+    payload = service.parse_model(body)
+    model = await service.create_model(session, _context(request, caller), payload, body=body)
+    return _written(request, model, 201)
+
+
+@router.put(
+    "/{ref}",
+    summary="Replace a model (If-Match honoured)",
+    openapi_extra=body_schema("ModelWrite", MODEL_EXAMPLE),
+)
+async def replace_model(
+    request: Request,
+    ref: str,
+    caller: Admin,
+    session: WriteSession,
+    body: Annotated[Any, Depends(json_body)],
+) -> Response:
+    model = await service.update_model(
+        session, _context(request, caller), ref, body, merge=False, if_match=if_match_version(request)
+    )
+    return _written(request, model)
+
+
+@router.patch(
+    "/{ref}",
+    summary="Change part of a model: JSON merge patch (If-Match honoured)",
+    openapi_extra=body_schema(None, {"pricing": {"input": 3}, "tags": ["beta"]}),
+)
+async def patch_model(
+    request: Request,
+    ref: str,
+    caller: Admin,
+    session: WriteSession,
+    body: Annotated[Any, Depends(json_body)],
+) -> Response:
+    model = await service.update_model(
+        session, _context(request, caller), ref, body, merge=True, if_match=if_match_version(request)
+    )
+    return _written(request, model)
+
+
+@router.delete("/{ref}", status_code=204, summary="Delete a model")
+async def delete_model(request: Request, ref: str, caller: Admin, session: WriteSession) -> Response:
+    await service.delete_model(
+        session, _context(request, caller), ref, if_match=if_match_version(request)
+    )
+    return Response(status_code=204)
+
+
+@router.post(
+    "/{ref}/clone",
+    status_code=201,
+    summary="Copy a model into a new ordinary model",
+    openapi_extra=body_schema("CloneRequest", {"name": "gpt-4o-custom"}),
+)
+async def clone_model(
+    request: Request,
+    ref: str,
+    caller: Admin,
+    session: WriteSession,
+    body: Annotated[Any, Depends(json_body)],
+) -> Response:
+    clone = service.parse_request(CloneRequest, body)
+    model = await service.clone_model(
+        session, _context(request, caller), ref, clone.name, clone.display_name
+    )
+    return _written(request, model, 201)
+
+
+@router.post("/{ref}/default", summary="Make this the default model")
+async def make_default(request: Request, ref: str, caller: Admin, session: WriteSession) -> Response:
+    model = await service.make_default(session, _context(request, caller), ref)
+    return _written(request, model)
+
+
+@router.get("/{ref}/history", summary="Audit trail of one model, newest first")
+async def model_history(
+    request: Request,
+    ref: str,
+    _: Reader,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> Response:
+    snapshot = await _cache(request).current()
+    model = snapshot.find(ref)
+    key = model["id"] if model else ref
+    async with request.app.state.database.read() as session:
+        entries, count = await audit_repository.entries_for_model(
+            session, key, limit=limit, offset=offset
+        )
+    if count == 0 and model is None:
+        raise not_found(f"Model {ref!r}")
+    data = [
+        {
+            "revision": entry.revision,
+            "action": entry.action,
+            "actor": entry.actor,
+            "at": entry.at,
+            "model_id": entry.model_id,
+            "model_name": entry.model_name,
+            "changes": diff(entry.before or {}, entry.after or {}),
+            "before": entry.before,
+            "after": entry.after,
+        }
+        for entry in entries
+    ]
+    return Response(
+        serialization.dumps_bytes({"data": data, "count": count}), media_type="application/json"
+    )

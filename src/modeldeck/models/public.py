@@ -1,0 +1,95 @@
+"""The one place a row becomes its public JSON shape (DESIGN §2); secrets never leave here."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+from modeldeck.models.schemas import complexity_factor
+from modeldeck.models.tables import ModelRow
+from modeldeck.pricing.tables import PricePeriodRow
+
+DEPLOYMENT_FIELDS = ("endpoint", "api_version", "deployment", "api_key_env")
+
+
+def current_period(periods: Iterable[PricePeriodRow], now: datetime) -> PricePeriodRow | None:
+    """The period in effect at `now`: the latest one that has started."""
+    started = [period for period in periods if period.effective_from <= now]
+    return max(started, key=lambda period: period.effective_from, default=None)
+
+
+def next_change(periods: Iterable[PricePeriodRow], now: datetime) -> datetime | None:
+    """When a future-dated period takes over, so a cached view knows when it goes stale."""
+    upcoming = [period.effective_from for period in periods if period.effective_from > now]
+    return min(upcoming, default=None)
+
+
+def period_public(period: PricePeriodRow) -> dict[str, Any]:
+    return {
+        "currency": period.currency,
+        "unit": period.unit,
+        "input": period.input,
+        "cached_input": period.cached_input,
+        "cache_write": period.cache_write,
+        "output": period.output,
+        "reasoning": period.reasoning,
+        "per_request": period.per_request,
+        "tiers": list(period.tiers or []),
+        "effective_from": period.effective_from,
+        "source": period.source,
+    }
+
+
+def pricing_public(period: PricePeriodRow | None) -> dict[str, Any] | None:
+    if period is None or not period.is_priced:
+        return None
+    return period_public(period)
+
+
+def _float(value: Any) -> Any:
+    return float(value) if value is not None and not isinstance(value, bool | int) else value
+
+
+def model_public(row: ModelRow, now: datetime) -> dict[str, Any]:
+    deployment = {field: row.deployment.get(field) for field in DEPLOYMENT_FIELDS}
+    deployment["has_api_key"] = row.api_key_ciphertext is not None
+    return {
+        "id": row.id,
+        "name": row.name,
+        "display_name": row.display_name,
+        "description": row.description,
+        "provider": row.provider,
+        "deployment": deployment,
+        "parameters_b": row.parameters_b,
+        "complexity_factor": complexity_factor(row.parameters_b),
+        "context_window": row.context_window,
+        "max_output_tokens": row.max_output_tokens,
+        "capabilities": dict(row.capabilities),
+        "limits": {key: _float(value) for key, value in row.limits.items()}
+        | {"max_retries": int(row.limits.get("max_retries", 3))},
+        "token_weights": {key: _float(value) for key, value in row.token_weights.items()},
+        "pricing": pricing_public(current_period(row.price_periods, now)),
+        "status": row.status,
+        "deprecation_date": row.deprecation_date,
+        "tags": list(row.tags),
+        "is_system": row.is_system,
+        "is_default": row.is_default,
+        "enabled": row.enabled,
+        "version": row.version,
+        "created_at": row.created_at,
+        "updated_at": row.updated_at,
+    }
+
+
+def writable(public: dict[str, Any]) -> dict[str, Any]:
+    """A public record as the body that would write it again (the base a merge patch applies to)."""
+    body = {
+        key: value
+        for key, value in public.items()
+        if key not in ("id", "complexity_factor", "is_system", "version", "created_at", "updated_at")
+    }
+    body["deployment"] = {
+        key: value for key, value in public["deployment"].items() if key != "has_api_key"
+    }
+    return body

@@ -1,0 +1,68 @@
+"""All SQL about models and their price periods."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from uuid import UUID
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
+
+from modeldeck.models.tables import ModelRow
+
+
+def _is_uuid(text: str) -> bool:
+    try:
+        UUID(text)
+    except ValueError:
+        return False
+    return True
+
+
+async def get_by_ref(session: AsyncSession, ref: str) -> ModelRow | None:
+    """A model by id or by name (ignoring case), with its price periods."""
+    column = ModelRow.id if _is_uuid(ref) else ModelRow.name_key
+    key = ref.lower()
+    statement = (
+        select(ModelRow).options(selectinload(ModelRow.price_periods)).where(column == key)
+    )
+    row = (await session.execute(statement)).scalar_one_or_none()
+    if row is None and column is ModelRow.id:
+        # A model may be *named* like a UUID.
+        statement = (
+            select(ModelRow)
+            .options(selectinload(ModelRow.price_periods))
+            .where(ModelRow.name_key == key)
+        )
+        row = (await session.execute(statement)).scalar_one_or_none()
+    return row
+
+
+async def name_taken(session: AsyncSession, name: str, *, except_id: str | None = None) -> bool:
+    statement = select(ModelRow.id).where(ModelRow.name_key == name.lower())
+    if except_id is not None:
+        statement = statement.where(ModelRow.id != except_id)
+    return (await session.execute(statement)).first() is not None
+
+
+async def current_default(session: AsyncSession) -> ModelRow | None:
+    statement = (
+        select(ModelRow)
+        .options(selectinload(ModelRow.price_periods))
+        .where(ModelRow.is_default.is_(True))
+    )
+    return (await session.execute(statement)).scalar_one_or_none()
+
+
+async def all_models(session: AsyncSession) -> Sequence[ModelRow]:
+    statement = (
+        select(ModelRow).options(selectinload(ModelRow.price_periods)).order_by(ModelRow.name_key)
+    )
+    return (await session.execute(statement)).scalars().all()
+
+
+async def clear_default(session: AsyncSession) -> None:
+    await session.execute(
+        update(ModelRow).where(ModelRow.is_default.is_(True)).values(is_default=False)
+    )

@@ -1,0 +1,304 @@
+"""What a client may write for a model, and the rules every value must satisfy (DESIGN §2-§3)."""
+
+from __future__ import annotations
+
+import math
+import re
+from datetime import date, datetime, timezone
+from decimal import Decimal, InvalidOperation
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    SecretStr,
+    StrictBool,
+    StrictInt,
+    StrictStr,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+
+PROVIDERS = (
+    "openai",
+    "azure_openai",
+    "openai_compatible",
+    "anthropic",
+    "google",
+    "mistral",
+    "other",
+)
+Provider = Literal[
+    "openai", "azure_openai", "openai_compatible", "anthropic", "google", "mistral", "other"
+]
+Status = Literal["active", "deprecated", "retired"]
+
+NAME_PATTERN = re.compile(r"^[A-Za-z0-9._\-:/@]{1,128}$")
+TAG_PATTERN = re.compile(r"^[A-Za-z0-9._\-:/@]{1,64}$")
+ENV_VAR_PATTERN = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,127}$")
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+MAX_PRICE = Decimal(10_000)  # per million tokens; anything above is a typo, not a price
+MAX_CONTEXT = 100_000_000
+MAX_PARAMETERS_B = 1_000_000.0
+GPT3_PARAMETERS_B = 175
+
+# Fields the server owns: accepted in a body (so GET → edit → PUT works) but never trusted.
+SERVER_FIELDS = ("id", "complexity_factor", "is_system", "version", "created_at", "updated_at")
+
+
+def complexity_factor(parameters_b: float | None) -> float | None:
+    """Size relative to GPT-3 davinci (175 B parameters)."""
+    if parameters_b is None:
+        return None
+    return round(parameters_b / GPT3_PARAMETERS_B, 6)
+
+
+def _money(value: Any) -> Any:
+    """Exact money from JSON: an integer, a decimal string, or a float read by its shortest repr."""
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        raise ValueError("must be a number, not a boolean")
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            raise ValueError("must be a finite number")
+        return Decimal(repr(value))
+    if isinstance(value, int):
+        return Decimal(value)
+    if isinstance(value, str):
+        try:
+            parsed = Decimal(value.strip())
+        except InvalidOperation:
+            raise ValueError("must be a number") from None
+        return parsed
+    if isinstance(value, Decimal):
+        return value
+    raise ValueError("must be a number")
+
+
+def _money_range(value: Decimal) -> Decimal:
+    if not value.is_finite():
+        raise ValueError("must be a finite number")
+    if value < 0:
+        raise ValueError("must not be negative")
+    if value > MAX_PRICE:
+        raise ValueError(f"must be at most {MAX_PRICE} per million tokens")
+    exponent = value.as_tuple().exponent
+    if isinstance(exponent, int) and exponent < -12:
+        raise ValueError("has more than 12 decimal places")
+    return value
+
+
+Money = Annotated[Decimal, BeforeValidator(_money), AfterValidator(_money_range)]
+
+
+def _finite_number(value: Any) -> Any:
+    if isinstance(value, bool) or not isinstance(value, int | float | Decimal):
+        raise ValueError("must be a number")
+    number = float(value)
+    if not math.isfinite(number):
+        raise ValueError("must be a finite number")
+    return number
+
+
+Number = Annotated[float, BeforeValidator(_finite_number)]
+
+
+def _plain_text(value: str) -> str:
+    if CONTROL_CHARACTERS.search(value):
+        raise ValueError("must not contain control characters")
+    return value
+
+
+Text = Annotated[StrictStr, AfterValidator(_plain_text)]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=False)
+
+
+class Capabilities(Strict):
+    streaming: StrictBool = True
+    temperature: StrictBool = True
+    tools: StrictBool = False
+    vision: StrictBool = False
+    json_mode: StrictBool = False
+    reasoning: StrictBool = False
+
+
+class Limits(Strict):
+    base_timeout_s: Annotated[Number, Field(gt=0, le=86_400)] = 120.0
+    max_timeout_s: Annotated[Number, Field(gt=0, le=86_400)] = 300.0
+    timeout_per_token_s: Annotated[Number, Field(ge=0, le=60)] = 0.05
+    max_retries: Annotated[StrictInt, Field(ge=0, le=20)] = 3
+
+    @field_validator("max_timeout_s")
+    @classmethod
+    def _ordered(cls, value: float, info: ValidationInfo) -> float:
+        base = info.data.get("base_timeout_s")
+        if base is not None and value < base:
+            raise ValueError("must be at least base_timeout_s")
+        return value
+
+
+class TokenWeights(Strict):
+    input: Annotated[Number, Field(gt=0, le=1000)] = 1.0
+    cached_input: Annotated[Number, Field(gt=0, le=1000)] = 1.0
+    output: Annotated[Number, Field(gt=0, le=1000)] = 1.0
+    reasoning: Annotated[Number, Field(gt=0, le=1000)] = 1.0
+
+
+class DeploymentWrite(Strict):
+    endpoint: Annotated[Text, Field(max_length=2048)] | None = None
+    api_version: Annotated[Text, Field(min_length=1, max_length=64)] | None = None
+    deployment: Annotated[Text, Field(min_length=1, max_length=256)] | None = None
+    api_key_env: Annotated[StrictStr, Field(max_length=128)] | None = None
+    # Write-only. Absent: keep the stored key; null: remove it; a string: store it encrypted.
+    api_key: Annotated[SecretStr, Field(min_length=1, max_length=4096)] | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _drop_server_fields(cls, value: Any) -> Any:
+        if isinstance(value, dict) and "has_api_key" in value:
+            value = {key: item for key, item in value.items() if key != "has_api_key"}
+        return value
+
+    @field_validator("endpoint")
+    @classmethod
+    def _url(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        if not re.match(r"^https?://[^\s/?#]+", value):
+            raise ValueError("must be an http:// or https:// URL")
+        return value.rstrip("/")
+
+    @field_validator("api_key_env")
+    @classmethod
+    def _env_name(cls, value: str | None) -> str | None:
+        if value is not None and not ENV_VAR_PATTERN.match(value):
+            raise ValueError("must be an environment variable name (letters, digits, _)")
+        return value
+
+    def public(self, *, has_api_key: bool) -> dict[str, Any]:
+        shown = self.model_dump(exclude={"api_key"})
+        shown["has_api_key"] = has_api_key
+        return shown
+
+
+class TierWrite(Strict):
+    above_input_tokens: Annotated[StrictInt, Field(gt=0, le=MAX_CONTEXT)]
+    input: Money | None = None
+    output: Money | None = None
+    cached_input: Money | None = None
+    cache_write: Money | None = None
+    reasoning: Money | None = None
+
+
+def _utc(value: datetime | None) -> datetime | None:
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        return value.replace(tzinfo=timezone.utc)
+    return value.astimezone(timezone.utc)
+
+
+UTCMoment = Annotated[datetime, AfterValidator(_utc)]
+
+
+class PricingWrite(Strict):
+    """One price period (DESIGN §3); `effective_from` defaults to the moment it is saved."""
+
+    currency: Annotated[StrictStr, Field(pattern=r"^[A-Z]{3}$")] = "USD"
+    unit: Literal["per_1m_tokens"] = "per_1m_tokens"
+    input: Money
+    output: Money
+    cached_input: Money | None = None
+    cache_write: Money | None = None
+    reasoning: Money | None = None
+    per_request: Money | None = None
+    tiers: Annotated[list[TierWrite], Field(max_length=16)] = []
+    effective_from: UTCMoment | None = None
+    source: Annotated[Text, Field(max_length=2048)] | None = None
+
+    @field_validator("tiers")
+    @classmethod
+    def _distinct_thresholds(cls, tiers: list[TierWrite]) -> list[TierWrite]:
+        thresholds = [tier.above_input_tokens for tier in tiers]
+        if len(set(thresholds)) != len(thresholds):
+            raise ValueError("two tiers share one above_input_tokens threshold")
+        return sorted(tiers, key=lambda tier: tier.above_input_tokens)
+
+    def rates(self) -> dict[str, Any]:
+        """What a price is, without when it started or where it was read."""
+        return self.model_dump(exclude={"effective_from", "source"})
+
+
+def _unique_tags(tags: list[str]) -> list[str]:
+    for tag in tags:
+        if not TAG_PATTERN.match(tag):
+            raise ValueError(f"tag {tag!r} must be 1-64 letters, digits or . _ - : / @")
+    return list(dict.fromkeys(tags))
+
+
+def _model_name(value: str) -> str:
+    if not NAME_PATTERN.match(value):
+        raise ValueError(
+            "must be 1-128 characters: letters, digits and . _ - : / @ (no spaces)"
+        )
+    return value
+
+
+ModelName = Annotated[StrictStr, AfterValidator(_model_name)]
+
+
+class ModelWrite(Strict):
+    """A whole model as a client writes it (POST and PUT; PATCH is merged into this)."""
+
+    name: ModelName
+    display_name: Annotated[Text, Field(max_length=200)] = ""
+    description: Annotated[Text | None, Field(max_length=4000)] = ""
+    provider: Provider
+    deployment: DeploymentWrite = DeploymentWrite()
+    parameters_b: Annotated[Number, Field(gt=0, le=MAX_PARAMETERS_B)] | None = None
+    context_window: Annotated[StrictInt, Field(gt=0, le=MAX_CONTEXT)]
+    max_output_tokens: Annotated[StrictInt, Field(gt=0, le=MAX_CONTEXT)]
+    capabilities: Capabilities = Capabilities()
+    limits: Limits = Limits()
+    token_weights: TokenWeights = TokenWeights()
+    pricing: PricingWrite | None = None
+    status: Status = "active"
+    deprecation_date: date | None = None
+    tags: Annotated[list[StrictStr], Field(max_length=32), AfterValidator(_unique_tags)] = []
+    is_default: StrictBool = False
+    enabled: StrictBool = True
+
+    @model_validator(mode="before")
+    @classmethod
+    def _drop_server_fields(cls, value: Any) -> Any:
+        if isinstance(value, dict):
+            value = {key: item for key, item in value.items() if key not in SERVER_FIELDS}
+            if value.get("description") is None and "description" in value:
+                value["description"] = ""
+        return value
+
+    @field_validator("max_output_tokens")
+    @classmethod
+    def _fits(cls, value: int, info: ValidationInfo) -> int:
+        context_window = info.data.get("context_window")
+        if context_window is not None and value > context_window:
+            raise ValueError("must not exceed context_window")
+        return value
+
+
+class CloneRequest(Strict):
+    name: ModelName
+    display_name: Annotated[Text, Field(max_length=200)] | None = None
+
+
+# Catalog-owned fields of a system model: everything but these may not change (DESIGN §2).
+SYSTEM_WRITABLE = frozenset({"deployment", "enabled", "is_default", "tags"})

@@ -1,0 +1,65 @@
+"""Configuration from `MODELDECK_*` environment variables."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+def normalise_database_url(url: str) -> str:
+    """Accept plain `postgresql://` and `sqlite://` URLs and pick the async drivers we ship."""
+    for plain, driver in (
+        ("postgresql://", "postgresql+asyncpg://"),
+        ("postgres://", "postgresql+asyncpg://"),
+        ("sqlite://", "sqlite+aiosqlite://"),
+    ):
+        if url.startswith(plain):
+            return driver + url[len(plain) :]
+    return url
+
+
+class Settings(BaseSettings):
+    """Every setting of the service; see the settings table in README.md."""
+
+    model_config = SettingsConfigDict(env_prefix="MODELDECK_", extra="ignore")
+
+    database_url: str = Field(
+        default="sqlite+aiosqlite:///./modeldeck.db",
+        description="SQLAlchemy URL of the database (SQLite file or PostgreSQL).",
+    )
+    host: str = Field(default="127.0.0.1", description="Address `modeldeck serve` binds to.")
+    port: int = Field(default=8000, ge=1, le=65535, description="Port `modeldeck serve` binds to.")
+    admin_token: SecretStr | None = Field(
+        default=None, description="An admin API token accepted in addition to stored tokens."
+    )
+    secret_key: SecretStr | None = Field(
+        default=None,
+        description="Fernet key(s), comma-separated, that encrypt stored provider API keys.",
+    )
+    read_token_required: bool = Field(
+        default=False, description="Require a reader or admin token for reads too."
+    )
+    revision_check_interval_s: float = Field(
+        default=0.5,
+        gt=0,
+        le=60,
+        description="How often an instance checks the database for changes made elsewhere.",
+    )
+    log_level: str = Field(default="info", description="Log level of `modeldeck serve`.")
+
+    @field_validator("database_url")
+    @classmethod
+    def _driver(cls, url: str) -> str:
+        return normalise_database_url(url)
+
+    @property
+    def public_url(self) -> str:
+        host = "127.0.0.1" if self.host in ("0.0.0.0", "::") else self.host  # noqa: S104
+        return f"http://{host}:{self.port}"
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,19 @@
+"""Every table, imported in one place so the metadata (and Alembic) sees them all."""
+
+from modeldeck.audit.tables import AuditEntryRow
+from modeldeck.auth.tables import ApiTokenRow
+from modeldeck.changes.tables import RegistryStateRow
+from modeldeck.db import Base
+from modeldeck.models.tables import ModelRow
+from modeldeck.pricing.tables import PricePeriodRow
+
+metadata = Base.metadata
+
+__all__ = [
+    "ApiTokenRow",
+    "AuditEntryRow",
+    "ModelRow",
+    "PricePeriodRow",
+    "RegistryStateRow",
+    "metadata",
+]

@@ -1,0 +1,109 @@
+"""Request plumbing shared by every endpoint: the session, the JSON body, preconditions."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import AsyncIterator
+from typing import Any
+
+from fastapi import Request
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.responses import Response
+
+from modeldeck import serialization
+from modeldeck.changes.revision import commit_if_changed
+from modeldeck.errors import Problem, conflict
+
+
+class ExactJSONResponse(Response):
+    """JSON that writes Decimal money exactly."""
+
+    media_type = "application/json"
+
+    def render(self, content: Any) -> bytes:
+        return serialization.dumps_bytes(content)
+
+
+async def write_session(request: Request) -> AsyncIterator[AsyncSession]:
+    """The one session of a write request: committed if the service changed something.
+
+    Used with `Depends(..., scope="function")` so the commit happens before the response.
+    """
+    database = request.app.state.database
+    async with database.writer() as session:
+        try:
+            yield session
+        except BaseException:
+            await session.rollback()
+            raise
+        try:
+            revision = await commit_if_changed(session)
+        except IntegrityError:
+            await session.rollback()
+            raise conflict("The change conflicts with another one saved meanwhile; retry it.")
+        if revision is not None:
+            request.app.state.revisions.observe(revision)
+
+
+async def json_body(request: Request) -> Any:
+    """The request body as JSON, with exact decimals; 415 and 400 in plain words otherwise."""
+    content_type = request.headers.get("content-type", "")
+    media_type = content_type.split(";")[0].strip().lower()
+    if media_type not in ("application/json", "application/merge-patch+json") and not (
+        media_type.startswith("application/") and media_type.endswith("+json")
+    ):
+        raise Problem(
+            415,
+            "Unsupported media type",
+            "Send the body as JSON with `Content-Type: application/json`.",
+            slug="unsupported-media-type",
+        )
+    raw = await request.body()
+    if not raw.strip():
+        raise Problem(400, "Invalid JSON", "The request body is empty.", slug="invalid-json")
+    try:
+        return serialization.loads(raw)
+    except ValueError as error:
+        raise Problem(
+            400, "Invalid JSON", f"The request body is not valid JSON: {error}", slug="invalid-json"
+        ) from None
+
+
+_ETAG = re.compile(r'^\s*(?:W/)?"(\d{1,18})"\s*$')
+
+
+def if_match_version(request: Request) -> int | None:
+    """The model version an `If-Match` header names, if any."""
+    header = request.headers.get("if-match")
+    if header is None or header.strip() == "*":
+        return None
+    match = _ETAG.match(header)
+    if match is None:
+        raise Problem(
+            400,
+            "Bad If-Match",
+            'If-Match must be the model\'s ETag, its version in quotes: If-Match: "3".',
+            slug="bad-if-match",
+        )
+    return int(match.group(1))
+
+
+def etag_matches(request: Request, etag: str) -> bool:
+    header = request.headers.get("if-none-match")
+    if not header:
+        return False
+    candidates = {item.strip().removeprefix("W/") for item in header.split(",")}
+    return etag in candidates or "*" in candidates
+
+
+def body_schema(component: str | None, example: Any) -> dict[str, Any]:
+    """OpenAPI for a JSON body that the handler validates itself (see `openapi.py`)."""
+    schema = {"$ref": f"#/components/schemas/{component}"} if component else {"type": "object"}
+    media = {"schema": schema, "example": example}
+    return {
+        "requestBody": {
+            "required": True,
+            "content": {"application/json": media, "application/merge-patch+json": media},
+        }
+    }

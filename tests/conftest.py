@@ -1,0 +1,195 @@
+"""Test harness: each backend migrated and seeded once per session, each test rolled back.
+
+Every database test runs on SQLite and on the real PostgreSQL (DESIGN §11). PostgreSQL is
+never skipped: when it cannot be reached the run fails, saying how to start it.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from modeldeck.app import create_app
+from modeldeck.auth.tokens import create_token
+from modeldeck.bootstrap import prepare
+from modeldeck.db import Database
+from modeldeck.settings import Settings
+
+POSTGRES_SERVER = os.environ.get(
+    "MODELDECK_TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
+)
+BACKENDS = os.environ.get("MODELDECK_TEST_BACKENDS", "sqlite,postgresql").split(",")
+SECRET_KEY = "kqgqDHXo5q3f3b3Hq4Yc1xN3oKq3-5bS0lA3w1mZcFQ="
+
+
+@pytest.fixture(scope="session")
+def anyio_backend() -> str:
+    return "asyncio"
+
+
+@dataclass
+class Backend:
+    """One migrated, seeded database and the tokens made for the tests."""
+
+    name: str
+    url: str
+    database: Database
+    admin_token: str
+    reader_token: str
+
+
+async def _create_postgres_database() -> str:
+    server = create_async_engine(POSTGRES_SERVER, isolation_level="AUTOCOMMIT")
+    name = f"modeldeck_test_{uuid.uuid4().hex[:10]}"
+    try:
+        async with server.connect() as connection:
+            await connection.execute(text(f'CREATE DATABASE "{name}"'))
+    except OSError as error:
+        pytest.fail(
+            f"PostgreSQL at {POSTGRES_SERVER} is not reachable ({error}); start it with "
+            "`pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start`",
+            pytrace=False,
+        )
+    finally:
+        await server.dispose()
+    return POSTGRES_SERVER.rsplit("/", 1)[0] + "/" + name
+
+
+async def _drop_postgres_database(url: str) -> None:
+    server = create_async_engine(POSTGRES_SERVER, isolation_level="AUTOCOMMIT")
+    name = url.rsplit("/", 1)[1]
+    try:
+        async with server.connect() as connection:
+            await connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    finally:
+        await server.dispose()
+
+
+def test_settings(url: str, **overrides: Any) -> Settings:
+    return Settings(database_url=url, secret_key=SECRET_KEY, **overrides)
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+async def backend(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> AsyncIterator[Backend]:
+    """A database at head with the built-in catalog seeded, shared by the whole session."""
+    name = request.param
+    if name == "sqlite":
+        url = f"sqlite+aiosqlite:///{tmp_path_factory.mktemp('db') / 'modeldeck.db'}"
+    else:
+        url = await _create_postgres_database()
+    database = Database(url)
+    try:
+        await prepare(test_settings(url), database)
+        async with database.write() as session:
+            admin = await create_token(session, name="test-admin", role="admin")
+            reader = await create_token(session, name="test-reader", role="reader")
+        yield Backend(name, url, database, admin, reader)
+    finally:
+        await database.dispose()
+        if name == "postgresql":
+            await _drop_postgres_database(url)
+
+
+@pytest.fixture
+async def database(backend: Backend) -> AsyncIterator[Database]:
+    """The backend's database inside a transaction that is rolled back after the test."""
+    async with backend.database.engine.connect() as connection:
+        transaction = await connection.begin()
+        try:
+            yield Database.bound_to(backend.database, connection)
+        finally:
+            await transaction.rollback()
+
+
+@dataclass
+class Api:
+    """An HTTP client on the app, with the test tokens at hand."""
+
+    client: httpx.AsyncClient
+    admin: dict[str, str]
+    reader: dict[str, str]
+    backend: Backend
+    database: Database
+
+    async def create(self, **fields: Any) -> dict[str, Any]:
+        response = await self.client.post("/api/models", json=model_body(**fields), headers=self.admin)
+        assert response.status_code == 201, response.text
+        result: dict[str, Any] = response.json()
+        return result
+
+
+def model_body(**overrides: Any) -> dict[str, Any]:
+    """A valid model to create, with keyword overrides (None removes a field)."""
+    body: dict[str, Any] = {
+        "name": f"test-model-{uuid.uuid4().hex[:8]}",
+        "display_name": "Test model",
+        "provider": "openai",
+        "context_window": 128000,
+        "max_output_tokens": 16384,
+        "parameters_b": 70,
+        "pricing": {"input": "2.5", "cached_input": "1.25", "output": "10"},
+    }
+    body.update(overrides)
+    return {key: value for key, value in body.items() if value is not None}
+
+
+def _client(app: Any) -> httpx.AsyncClient:
+    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver")
+
+
+@pytest.fixture
+async def api(backend: Backend, database: Database) -> AsyncIterator[Api]:
+    app = create_app(test_settings(backend.url), database=database)
+    async with _client(app) as client:
+        yield Api(
+            client,
+            admin={"Authorization": f"Bearer {backend.admin_token}"},
+            reader={"Authorization": f"Bearer {backend.reader_token}"},
+            backend=backend,
+            database=database,
+        )
+
+
+@pytest.fixture
+async def committing_api(backend: Backend) -> AsyncIterator[Api]:
+    """An app on the real engine: every request in its own committed transaction.
+
+    For concurrency tests. Models they create are deleted afterwards.
+    """
+    app = create_app(test_settings(backend.url), database=backend.database)
+    async with _client(app) as client:
+        api = Api(
+            client,
+            admin={"Authorization": f"Bearer {backend.admin_token}"},
+            reader={"Authorization": f"Bearer {backend.reader_token}"},
+            backend=backend,
+            database=backend.database,
+        )
+        before = {model["id"] for model in (await client.get("/api/models?limit=10000")).json()["data"]}
+        try:
+            yield api
+        finally:
+            async with backend.database.write() as session:
+                from modeldeck.models.tables import ModelRow
+
+                rows = (await session.execute(text("SELECT id FROM models"))).scalars().all()
+                for model_id in set(rows) - before:
+                    row = await session.get(ModelRow, model_id)
+                    if row is not None:
+                        await session.delete(row)
+
+
+@pytest.fixture
+def repo_root() -> Iterator[Path]:
+    yield Path(__file__).resolve().parents[1]
