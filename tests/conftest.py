@@ -74,7 +74,7 @@ async def _drop_postgres_database(url: str) -> None:
         await server.dispose()
 
 
-def test_settings(url: str, **overrides: Any) -> Settings:
+def settings_for(url: str, **overrides: Any) -> Settings:
     return Settings(database_url=url, secret_key=SECRET_KEY, **overrides)
 
 
@@ -90,7 +90,7 @@ async def backend(
         url = await _create_postgres_database()
     database = Database(url)
     try:
-        await prepare(test_settings(url), database)
+        await prepare(settings_for(url), database)
         async with database.write() as session:
             admin = await create_token(session, name="test-admin", role="admin")
             reader = await create_token(session, name="test-reader", role="reader")
@@ -150,7 +150,7 @@ def _client(app: Any) -> httpx.AsyncClient:
 
 @pytest.fixture
 async def api(backend: Backend, database: Database) -> AsyncIterator[Api]:
-    app = create_app(test_settings(backend.url), database=database)
+    app = create_app(settings_for(backend.url), database=database)
     async with _client(app) as client:
         yield Api(
             client,
@@ -167,7 +167,7 @@ async def committing_api(backend: Backend) -> AsyncIterator[Api]:
 
     For concurrency tests. Models they create are deleted afterwards.
     """
-    app = create_app(test_settings(backend.url), database=backend.database)
+    app = create_app(settings_for(backend.url), database=backend.database)
     async with _client(app) as client:
         api = Api(
             client,

@@ -1,0 +1,44 @@
+# Model Deck. Set-up is two commands: `make serve` and `make test`.
+# Everything installs into .venv with uv; nothing is needed beforehand but Python, make and apt.
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+UV := $(shell command -v uv 2>/dev/null || echo .tools/uv/bin/uv)
+export UV_PYTHON_DOWNLOADS := never
+
+.PHONY: serve test lint format bench install clean-venv
+
+serve: $(BIN)/.installed ## Install, migrate, seed and serve on http://127.0.0.1:8000
+	$(BIN)/modeldeck serve
+
+test: $(BIN)/.installed lint ## The whole suite, on SQLite and PostgreSQL
+	@scripts/ensure-postgres
+	$(BIN)/python -m pytest
+
+lint: $(BIN)/.installed ## ruff, ruff format --check, mypy --strict
+	$(BIN)/ruff check src tests scripts bench
+	$(BIN)/ruff format --check src tests scripts bench
+	$(BIN)/mypy
+
+format: $(BIN)/.installed
+	$(BIN)/ruff check --fix src tests scripts bench
+	$(BIN)/ruff format src tests scripts bench
+
+bench: $(BIN)/.installed ## Figures as ratios against anchors measured in the same run
+	@scripts/ensure-postgres
+	$(BIN)/python -m bench
+
+install: $(BIN)/.installed
+
+$(BIN)/.installed: pyproject.toml $(UV)
+	$(UV) venv --allow-existing --python $(PYTHON) $(VENV)
+	$(UV) pip install --python $(BIN)/python -e '.[dev]'
+	@touch $@
+
+.tools/uv/bin/uv:
+	@$(PYTHON) -m pip --version >/dev/null 2>&1 || (apt-get update -qq && apt-get install -y -qq python3-pip)
+	$(PYTHON) -m pip install --quiet --disable-pip-version-check --target .tools/uv uv
+
+clean-venv:
+	rm -rf $(VENV) .tools

@@ -1,0 +1,109 @@
+"""Schema migrations and catalog seeding, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, inspect, select, text
+
+from conftest import Backend, settings_for
+from modeldeck import migrate
+from modeldeck.bootstrap import prepare
+from modeldeck.catalog.builtin import load_builtin
+from modeldeck.db import Database
+from modeldeck.models.tables import ModelRow
+
+pytestmark = pytest.mark.anyio
+
+
+async def _tables(database: Database) -> set[str]:
+    async with database.engine.connect() as connection:
+        names = await connection.run_sync(lambda sync: inspect(sync).get_table_names())
+    return set(names) - {"alembic_version"}
+
+
+@pytest.fixture
+async def empty_database(backend: Backend, tmp_path: Path) -> Database:
+    """A brand-new database of the backend's kind."""
+    if backend.name == "sqlite":
+        return Database(f"sqlite+aiosqlite:///{tmp_path / 'fresh.db'}")
+    from conftest import _create_postgres_database
+
+    return Database(await _create_postgres_database())
+
+
+async def test_upgrade_downgrade_and_upgrade_again_keep_working(empty_database: Database) -> None:
+    database = empty_database
+    try:
+        async with database.engine.connect() as connection:
+            await migrate.upgrade(connection)
+            await connection.commit()
+            assert await migrate.current(connection) == migrate.head()
+        assert {"models", "price_periods", "audit_entries", "api_tokens", "registry_state"} <= (
+            await _tables(database)
+        )
+        await prepare(settings_for(database.url), database)
+        async with database.engine.connect() as connection:
+            await migrate.upgrade(connection)  # already at head: data stays
+            await connection.commit()
+        async with database.read() as session:
+            count = (await session.execute(select(func.count(ModelRow.id)))).scalar_one()
+        assert count == len(load_builtin().models)
+        async with database.engine.connect() as connection:
+            await migrate.downgrade(connection, "base")
+            await connection.commit()
+            assert await migrate.current(connection) is None
+        assert await _tables(database) == set()
+        async with database.engine.connect() as connection:
+            await migrate.upgrade(connection)
+            await connection.commit()
+            revision = (await connection.execute(text("SELECT revision FROM registry_state"))).scalar()
+        assert revision == 0
+    finally:
+        await database.dispose()
+        if database.dialect == "postgresql":
+            from conftest import _drop_postgres_database
+
+            await _drop_postgres_database(database.url)
+
+
+async def test_seeding_twice_changes_nothing_and_leaves_ordinary_models_alone(
+    empty_database: Database,
+) -> None:
+    database = empty_database
+    try:
+        first = await prepare(settings_for(database.url), database)
+        assert len(first.seeded) == len(load_builtin().models)
+        assert first.new_admin_token is not None
+        async with database.write() as session:
+            row = (await session.execute(select(ModelRow).limit(1))).scalar_one()
+            row.is_system = False  # as if an admin had created a model of that name
+            row.description = "ours"
+        async with database.read() as session:
+            revision = (await session.execute(text("SELECT revision FROM registry_state"))).scalar()
+        second = await prepare(settings_for(database.url), database)
+        assert second.seeded == []
+        assert second.new_admin_token is None  # an admin token exists already
+        async with database.read() as session:
+            assert (await session.execute(text("SELECT revision FROM registry_state"))).scalar() == revision
+            again = await session.get(ModelRow, row.id)
+            assert again is not None and again.description == "ours" and not again.is_system
+            defaults = (
+                await session.execute(select(func.count()).where(ModelRow.is_default.is_(True)))
+            ).scalar_one()
+        assert defaults == 1
+    finally:
+        await database.dispose()
+        if database.dialect == "postgresql":
+            from conftest import _drop_postgres_database
+
+            await _drop_postgres_database(database.url)
+
+
+async def test_the_catalog_default_becomes_the_default_model(backend: Backend) -> None:
+    async with backend.database.read() as session:
+        default = (
+            await session.execute(select(ModelRow.name).where(ModelRow.is_default.is_(True)))
+        ).scalar_one()
+    assert default == load_builtin().default_model

@@ -1,0 +1,37 @@
+"""Health, readiness, OpenAPI and errors that are always problem+json."""
+
+from __future__ import annotations
+
+import pytest
+
+from conftest import Api
+
+pytestmark = pytest.mark.anyio
+
+
+async def test_healthz_and_readyz_answer(api: Api) -> None:
+    assert (await api.client.get("/healthz")).json() == {"status": "ok"}
+    ready = await api.client.get("/readyz")
+    assert ready.status_code == 200 and ready.json()["status"] == "ok"
+
+
+async def test_the_openapi_document_describes_the_model_body(api: Api) -> None:
+    document = (await api.client.get("/openapi.json")).json()
+    assert "/api/models" in document["paths"]
+    body = document["paths"]["/api/models"]["post"]["requestBody"]
+    assert body["content"]["application/json"]["schema"] == {
+        "$ref": "#/components/schemas/ModelWrite"
+    }
+    model_write = document["components"]["schemas"]["ModelWrite"]
+    assert {"name", "provider", "pricing", "deployment"} <= set(model_write["properties"])
+    assert "PricingWrite" in document["components"]["schemas"]
+    assert (await api.client.get("/docs")).status_code == 200
+
+
+async def test_unknown_paths_and_methods_are_problem_json(api: Api) -> None:
+    missing = await api.client.get("/api/nothing-here")
+    assert missing.status_code == 404
+    assert missing.headers["content-type"] == "application/problem+json"
+    wrong_method = await api.client.request("TRACE", "/api/models")
+    assert wrong_method.status_code == 405
+    assert wrong_method.headers["content-type"] == "application/problem+json"
