@@ -123,7 +123,9 @@ class Api:
     database: Database
 
     async def create(self, **fields: Any) -> dict[str, Any]:
-        response = await self.client.post("/api/models", json=model_body(**fields), headers=self.admin)
+        response = await self.client.post(
+            "/api/models", json=model_body(**fields), headers=self.admin
+        )
         assert response.status_code == 201, response.text
         result: dict[str, Any] = response.json()
         return result
@@ -176,7 +178,9 @@ async def committing_api(backend: Backend) -> AsyncIterator[Api]:
             backend=backend,
             database=backend.database,
         )
-        before = {model["id"] for model in (await client.get("/api/models?limit=10000")).json()["data"]}
+        before = {
+            model["id"] for model in (await client.get("/api/models?limit=10000")).json()["data"]
+        }
         try:
             yield api
         finally:
@@ -192,4 +196,4 @@ async def committing_api(backend: Backend) -> AsyncIterator[Api]:
 
 @pytest.fixture
 def repo_root() -> Iterator[Path]:
-    yield Path(__file__).resolve().parents[1]
+    return Path(__file__).resolve().parents[1]

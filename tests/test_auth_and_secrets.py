@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import httpx
 import pytest
 from sqlalchemy import select
 
@@ -11,8 +12,6 @@ from modeldeck.auth.tables import ApiTokenRow
 from modeldeck.auth.tokens import hash_token
 from modeldeck.crypto import KeyVault
 from modeldeck.models.tables import ModelRow
-
-import httpx
 
 pytestmark = pytest.mark.anyio
 
@@ -55,7 +54,9 @@ async def test_tokens_are_stored_only_as_hashes(api: Api) -> None:
 
 
 async def test_a_stored_api_key_is_encrypted_and_never_echoed(api: Api) -> None:
-    body = model_body(deployment={"endpoint": "https://x.openai.azure.com", "api_key": PROVIDER_KEY})
+    body = model_body(
+        deployment={"endpoint": "https://x.openai.azure.com", "api_key": PROVIDER_KEY}
+    )
     response = await api.client.post("/api/models", json=body, headers=api.admin)
     assert response.status_code == 201, response.text
     created = response.json()

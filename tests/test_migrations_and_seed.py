@@ -58,7 +58,9 @@ async def test_upgrade_downgrade_and_upgrade_again_keep_working(empty_database: 
         async with database.engine.connect() as connection:
             await migrate.upgrade(connection)
             await connection.commit()
-            revision = (await connection.execute(text("SELECT revision FROM registry_state"))).scalar()
+            revision = (
+                await connection.execute(text("SELECT revision FROM registry_state"))
+            ).scalar()
         assert revision == 0
     finally:
         await database.dispose()
@@ -86,7 +88,9 @@ async def test_seeding_twice_changes_nothing_and_leaves_ordinary_models_alone(
         assert second.seeded == []
         assert second.new_admin_token is None  # an admin token exists already
         async with database.read() as session:
-            assert (await session.execute(text("SELECT revision FROM registry_state"))).scalar() == revision
+            assert (
+                await session.execute(text("SELECT revision FROM registry_state"))
+            ).scalar() == revision
             again = await session.get(ModelRow, row.id)
             assert again is not None and again.description == "ours" and not again.is_system
             defaults = (

@@ -48,10 +48,15 @@ async def test_create_answers_201_with_the_location_of_the_new_model(api: Api) -
 async def test_defaults_fill_what_a_create_leaves_out(api: Api) -> None:
     created = await api.create(parameters_b=None, pricing=None)
     assert created["token_weights"] == {
-        "input": 1.0, "cached_input": 1.0, "output": 1.0, "reasoning": 1.0
+        "input": 1.0,
+        "cached_input": 1.0,
+        "output": 1.0,
+        "reasoning": 1.0,
     }
     assert created["limits"] == {
-        "base_timeout_s": 120.0, "max_timeout_s": 300.0, "timeout_per_token_s": 0.05,
+        "base_timeout_s": 120.0,
+        "max_timeout_s": 300.0,
+        "timeout_per_token_s": 0.05,
         "max_retries": 3,
     }
     assert created["complexity_factor"] is None
@@ -126,8 +131,9 @@ async def test_an_unchanged_list_answers_304_to_its_etag(api: Api) -> None:
 
 async def test_put_replaces_the_model_and_bumps_its_version(api: Api) -> None:
     created = await api.create(tags=["a"], description="old")
-    body = model_body(name=created["name"], description="new", context_window=64000,
-                      max_output_tokens=8000)
+    body = model_body(
+        name=created["name"], description="new", context_window=64000, max_output_tokens=8000
+    )
     response = await api.client.put(f"/api/models/{created['id']}", json=body, headers=api.admin)
     assert response.status_code == 200, response.text
     replaced = response.json()
@@ -166,12 +172,14 @@ async def test_patch_merges_and_null_removes_a_key(api: Api) -> None:
 async def test_a_stale_if_match_is_refused_with_412_and_changes_nothing(api: Api) -> None:
     created = await api.create()
     first = await api.client.patch(
-        f"/api/models/{created['id']}", json={"description": "mine"},
+        f"/api/models/{created['id']}",
+        json={"description": "mine"},
         headers=api.admin | {"If-Match": '"1"'},
     )
     assert first.status_code == 200
     second = await api.client.patch(
-        f"/api/models/{created['id']}", json={"description": "theirs"},
+        f"/api/models/{created['id']}",
+        json={"description": "theirs"},
         headers=api.admin | {"If-Match": '"1"'},
     )
     assert second.status_code == 412
@@ -187,9 +195,13 @@ async def test_a_price_change_adds_a_price_period_and_keeps_the_old_one(api: Api
         f"/api/models/{created['id']}", json={"pricing": {"input": "2"}}, headers=api.admin
     )
     async with api.database.read() as session:
-        row = (await session.execute(select(ModelRow).where(ModelRow.id == created["id"]))).scalar_one()
+        row = (
+            await session.execute(select(ModelRow).where(ModelRow.id == created["id"]))
+        ).scalar_one()
         await session.refresh(row, ["price_periods"])
-        inputs = [period.input for period in sorted(row.price_periods, key=lambda p: p.effective_from)]
+        inputs = [
+            period.input for period in sorted(row.price_periods, key=lambda p: p.effective_from)
+        ]
     assert inputs == [Decimal("2.5"), Decimal("2")]
     current = (await api.client.get(f"/api/models/{created['id']}")).json()
     assert current["pricing"]["input"] == 2
@@ -254,7 +266,8 @@ async def test_a_system_model_cannot_be_deleted(api: Api) -> None:
 async def test_catalog_owned_fields_of_a_system_model_are_read_only(api: Api) -> None:
     system = (await listing(api, system="true", priced="true"))["data"][0]
     response = await api.client.patch(
-        f"/api/models/{system['id']}", json={"pricing": {"input": 0}, "display_name": "Mine"},
+        f"/api/models/{system['id']}",
+        json={"pricing": {"input": 0}, "display_name": "Mine"},
         headers=api.admin,
     )
     assert response.status_code == 409
@@ -264,13 +277,14 @@ async def test_catalog_owned_fields_of_a_system_model_are_read_only(api: Api) ->
 
 
 async def test_deployment_tags_and_enabled_of_a_system_model_can_change(api: Api) -> None:
-    system = next(
-        m for m in (await listing(api, system="true"))["data"] if not m["is_default"]
-    )
+    system = next(m for m in (await listing(api, system="true"))["data"] if not m["is_default"])
     response = await api.client.patch(
         f"/api/models/{system['id']}",
-        json={"deployment": {"endpoint": "https://contoso.openai.azure.com"}, "tags": ["ours"],
-              "enabled": False},
+        json={
+            "deployment": {"endpoint": "https://contoso.openai.azure.com"},
+            "tags": ["ours"],
+            "enabled": False,
+        },
         headers=api.admin,
     )
     assert response.status_code == 200, response.text

@@ -25,7 +25,9 @@ log = logging.getLogger("modeldeck")
 __version__ = "0.1.0"
 
 
-async def _follow_revisions(database: Database, revisions: RevisionWatcher, interval: float) -> None:
+async def _follow_revisions(
+    database: Database, revisions: RevisionWatcher, interval: float
+) -> None:
     """Notice changes committed by other instances (cheap: one integer per interval)."""
     while True:
         await asyncio.sleep(interval)

@@ -152,7 +152,7 @@ def install(app: FastAPI) -> None:
         titles = {404: "Not found", 405: "Method not allowed", 401: "Unauthorized"}
         title = titles.get(exc.status_code, "HTTP error")
         detail = exc.detail if isinstance(exc.detail, str) else title
-        return Problem(exc.status_code, title, detail, headers=exc.headers).response()
+        return Problem(exc.status_code, title, detail, headers=dict(exc.headers or {})).response()
 
     async def on_unexpected(request: Request, exc: Exception) -> Response:
         log.exception("unexpected error on %s %s", request.method, request.url.path)

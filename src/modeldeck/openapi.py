@@ -8,6 +8,7 @@ from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 from pydantic import BaseModel
 
+from modeldeck.models.endpoints import READ_OPERATIONS
 from modeldeck.models.schemas import CloneRequest, ModelWrite
 
 DOCUMENTED_BODIES: tuple[type[BaseModel], ...] = (ModelWrite, CloneRequest)
@@ -20,6 +21,8 @@ def install(app: FastAPI) -> None:
         document = get_openapi(
             title=app.title, version=app.version, description=app.description, routes=app.routes
         )
+        for path, operations in READ_OPERATIONS.items():
+            document["paths"].setdefault(path, {}).update(operations)
         schemas = document.setdefault("components", {}).setdefault("schemas", {})
         for model in DOCUMENTED_BODIES:
             schema = model.model_json_schema(ref_template="#/components/schemas/{model}")

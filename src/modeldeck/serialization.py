@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -27,8 +27,8 @@ def _default(value: Any) -> Any:
 def isoformat_z(moment: datetime) -> str:
     """ISO 8601 in UTC with a `Z`, the one way timestamps leave the service."""
     if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
-    text = moment.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
+        moment = moment.replace(tzinfo=UTC)
+    text = moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
     return text
 
 

@@ -41,7 +41,9 @@ async def write_session(request: Request) -> AsyncIterator[AsyncSession]:
             revision = await commit_if_changed(session)
         except IntegrityError:
             await session.rollback()
-            raise conflict("The change conflicts with another one saved meanwhile; retry it.")
+            raise conflict(
+                "The change conflicts with another one saved meanwhile; retry it."
+            ) from None
         if revision is not None:
             request.app.state.revisions.observe(revision)
 
@@ -63,11 +65,47 @@ async def json_body(request: Request) -> Any:
     if not raw.strip():
         raise Problem(400, "Invalid JSON", "The request body is empty.", slug="invalid-json")
     try:
-        return serialization.loads(raw)
+        body = serialization.loads(raw)
+    except RecursionError:
+        raise _invalid_json("it is nested too deeply") from None
     except ValueError as error:
-        raise Problem(
-            400, "Invalid JSON", f"The request body is not valid JSON: {error}", slug="invalid-json"
-        ) from None
+        raise _invalid_json(_parse_error(error)) from None
+    if not _encodable(body):
+        raise _invalid_json("a string holds an unpaired surrogate (\\ud800-\\udfff)")
+    return body
+
+
+def _invalid_json(reason: str) -> Problem:
+    return Problem(
+        400, "Invalid JSON", f"The request body is not valid JSON: {reason}", slug="invalid-json"
+    )
+
+
+def _parse_error(error: ValueError) -> str:
+    document, position = getattr(error, "doc", None), getattr(error, "pos", None)
+    if not isinstance(document, str) or not isinstance(position, int):
+        return str(error)
+    if document[position:].lstrip("-").startswith(("NaN", "Inf")):
+        return f"NaN and Infinity are not JSON numbers; send a finite number ({error})"
+    return str(error)
+
+
+def _encodable(value: Any) -> bool:
+    """Whether every string (keys too) can be stored and sent back as UTF-8."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            try:
+                item.encode()
+            except UnicodeEncodeError:
+                return False
+        elif isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return True
 
 
 _ETAG = re.compile(r'^\s*(?:W/)?"(\d{1,18})"\s*$')

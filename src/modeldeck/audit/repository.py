@@ -10,6 +10,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from modeldeck.audit.tables import AuditEntryRow
+from modeldeck.models.repository import possible_ref
 
 
 def add_entry(
@@ -42,10 +43,14 @@ async def entries_for_model(
     session: AsyncSession, ref: str, *, limit: int, offset: int
 ) -> tuple[Sequence[AuditEntryRow], int]:
     """A model's trail, newest first; `ref` is its id or (for deleted models too) its name."""
+    if not possible_ref(ref):
+        return [], 0
     where = or_(AuditEntryRow.model_id == ref, func.lower(AuditEntryRow.model_name) == ref.lower())
     ids = select(AuditEntryRow.model_id).where(where).distinct()
     matching = AuditEntryRow.model_id.in_(ids)
-    total = (await session.execute(select(func.count(AuditEntryRow.id)).where(matching))).scalar_one()
+    total = (
+        await session.execute(select(func.count(AuditEntryRow.id)).where(matching))
+    ).scalar_one()
     statement = (
         select(AuditEntryRow)
         .where(matching)

@@ -14,8 +14,8 @@ from modeldeck.db import utcnow
 
 Role = Literal["reader", "admin"]
 ROLES: tuple[Role, ...] = ("reader", "admin")
-TOKEN_PREFIX = "mdk_"
-ENVIRONMENT_TOKEN_NAME = "MODELDECK_ADMIN_TOKEN"
+TOKEN_PREFIX = "mdk_"  # noqa: S105 (a prefix, not a secret)
+ENVIRONMENT_TOKEN_NAME = "MODELDECK_ADMIN_TOKEN"  # noqa: S105 (a name)
 
 
 def new_token() -> str:
@@ -30,7 +30,9 @@ def hash_token(token: str) -> str:
 async def create_token(session: AsyncSession, *, name: str, role: Role) -> str:
     """Store a new token's hash and return the token itself: the only time it is seen."""
     token = new_token()
-    session.add(ApiTokenRow(name=name, role=role, token_hash=hash_token(token), created_at=utcnow()))
+    session.add(
+        ApiTokenRow(name=name, role=role, token_hash=hash_token(token), created_at=utcnow())
+    )
     await session.flush()
     return token
 
@@ -57,6 +59,8 @@ async def ensure_environment_token(session: AsyncSession, token: str) -> None:
         await session.delete(row)
     await session.flush()
     session.add(
-        ApiTokenRow(name=ENVIRONMENT_TOKEN_NAME, role="admin", token_hash=wanted, created_at=utcnow())
+        ApiTokenRow(
+            name=ENVIRONMENT_TOKEN_NAME, role="admin", token_hash=wanted, created_at=utcnow()
+        )
     )
     await session.flush()

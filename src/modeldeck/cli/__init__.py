@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import sys
 from typing import Annotated
 
 import typer
@@ -18,7 +17,9 @@ app = typer.Typer(
 )
 db_app = typer.Typer(help="Database schema migrations.", no_args_is_help=True)
 token_app = typer.Typer(help="API tokens for the REST API and the console.", no_args_is_help=True)
-secrets_app = typer.Typer(help="Encryption keys for stored provider API keys.", no_args_is_help=True)
+secrets_app = typer.Typer(
+    help="Encryption keys for stored provider API keys.", no_args_is_help=True
+)
 app.add_typer(db_app, name="db")
 app.add_typer(token_app, name="token")
 app.add_typer(secrets_app, name="secrets")
@@ -47,7 +48,9 @@ def _settings(database_url: str | None = None) -> Settings:
 
 @app.command()
 def serve(
-    host: Annotated[str | None, typer.Option(help="Address to bind; default MODELDECK_HOST.")] = None,
+    host: Annotated[
+        str | None, typer.Option(help="Address to bind; default MODELDECK_HOST.")
+    ] = None,
     port: Annotated[int | None, typer.Option(help="Port; default MODELDECK_PORT.")] = None,
     database_url: DatabaseUrl = None,
 ) -> None:
@@ -138,7 +141,7 @@ def token_create(
         database = Database(_settings(database_url).database_url)
         try:
             async with database.write() as session:
-                return await create_token(session, name=name, role=role)  # type: ignore[arg-type]
+                return await create_token(session, name=name, role=role)
         finally:
             await database.dispose()
 
@@ -159,4 +162,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -12,10 +12,10 @@ from modeldeck import serialization
 from modeldeck.audit import repository as audit_repository
 from modeldeck.audit.diff import diff
 from modeldeck.auth.dependencies import Caller, require_admin, require_reader
-from modeldeck.errors import FieldError, invalid, not_found
+from modeldeck.errors import not_found
 from modeldeck.models import service
-from modeldeck.models.query import ModelQuery
-from modeldeck.models.schemas import PROVIDERS, CloneRequest
+from modeldeck.models.query import ModelQuery, openapi_parameters
+from modeldeck.models.schemas import CloneRequest
 from modeldeck.models.snapshot import CachedResponse, RegistryCache
 from modeldeck.web import (
     ExactJSONResponse,
@@ -59,14 +59,17 @@ def _cached(request: Request, cached: CachedResponse, status: int = 200) -> Resp
     if etag_matches(request, cached.etag):
         return Response(status_code=304, headers={"ETag": cached.etag})
     return Response(
-        cached.body, status_code=status, media_type="application/json", headers={"ETag": cached.etag}
+        cached.body,
+        status_code=status,
+        media_type="application/json",
+        headers={"ETag": cached.etag},
     )
 
 
 def _written(request: Request, model: dict[str, Any], status: int = 200) -> Response:
     headers = {"ETag": f'"{model["version"]}"'}
     if status == 201:
-        headers["Location"] = str(request.url_for("get_model", ref=model["id"]))
+        headers["Location"] = f"/api/models/{model['id']}"
     return ExactJSONResponse(model, status_code=status, headers=headers)
 
 
@@ -74,51 +77,19 @@ def _context(request: Request, caller: Caller) -> service.WriteContext:
     return service.WriteContext(actor=caller.actor, vault=request.app.state.vault)
 
 
-def _flag(name: str, value: str | None) -> bool | None:
-    if value is None or value == "":
-        return None
-    lowered = value.lower()
-    if lowered in ("true", "1", "yes"):
-        return True
-    if lowered in ("false", "0", "no"):
-        return False
-    raise invalid([FieldError(name, "must be true or false")])
-
-
-@router.get("", summary="List models")
-async def list_models(
-    request: Request,
-    _: Reader,
-    q: Annotated[str | None, Query(description="Text to find in name, description or tags")] = None,
-    provider: Annotated[Literal[PROVIDERS] | None, Query()] = None,  # type: ignore[valid-type]
-    priced: Annotated[str | None, Query(description="true: only priced models")] = None,
-    enabled: Annotated[str | None, Query()] = None,
-    system: Annotated[str | None, Query(description="true: only built-in catalog models")] = None,
-    status: Annotated[Literal["active", "deprecated", "retired"] | None, Query()] = None,
-    tag: Annotated[str | None, Query()] = None,
-    sort: Annotated[str, Query(description="A field, `-field` for descending")] = "name",
-    limit: Annotated[int, Query()] = 100,
-    offset: Annotated[int, Query()] = 0,
-) -> Response:
-    """`{"data": [...], "count": N, "revision": R}`, served from memory; ETag and 304."""
-    query = ModelQuery(
-        q=q or None,
-        provider=provider,
-        priced=_flag("priced", priced),
-        enabled=_flag("enabled", enabled),
-        system=_flag("system", system),
-        status=status,
-        tag=tag,
-        sort=sort,
-        limit=limit,
-        offset=offset,
-    ).validate()
+# The two hot reads are plain Starlette routes: FastAPI's parameter machinery would cost
+# more than the whole answer, which is bytes cached in the snapshot. OpenAPI: `READ_OPERATIONS`.
+async def list_models(request: Request) -> Response:
+    """`{"data": [...], "count": N, "revision": R}` from the snapshot; ETag and 304."""
+    await require_reader(request)
+    query = ModelQuery.parse(request.query_params)
     snapshot = await _cache(request).current()
     return _cached(request, snapshot.list_response(query))
 
 
-@router.get("/{ref}", summary="Get one model by id or name", name="get_model")
-async def get_model(request: Request, ref: str, _: Reader) -> Response:
+async def get_model(request: Request) -> Response:
+    await require_reader(request)
+    ref = request.path_params["ref"]
     snapshot = await _cache(request).current()
     model = snapshot.find(ref)
     if model is None:
@@ -126,7 +97,48 @@ async def get_model(request: Request, ref: str, _: Reader) -> Response:
     return _cached(request, snapshot.model_response(model))
 
 
-@router.post("", status_code=201, summary="Create a model", openapi_extra=body_schema("ModelWrite", MODEL_EXAMPLE))
+router.add_route("/api/models", list_models, methods=["GET"], include_in_schema=False)
+router.add_route("/api/models/{ref}", get_model, methods=["GET"], include_in_schema=False)
+
+_MODEL_REF = {
+    "name": "ref",
+    "in": "path",
+    "required": True,
+    "schema": {"type": "string"},
+    "description": "The model's id, or its name (ignoring case)",
+}
+READ_OPERATIONS: dict[str, dict[str, Any]] = {
+    "/api/models": {
+        "get": {
+            "tags": ["models"],
+            "summary": "List models",
+            "description": "Filters, sort, paging; served from memory; ETag and 304.",
+            "operationId": "list_models",
+            "parameters": openapi_parameters(),
+            "responses": {"200": {"description": '`{"data": [...], "count": N, "revision": R}`'}},
+        }
+    },
+    "/api/models/{ref}": {
+        "get": {
+            "tags": ["models"],
+            "summary": "Get one model by id or name",
+            "operationId": "get_model",
+            "parameters": [_MODEL_REF],
+            "responses": {
+                "200": {"description": "The model; its ETag is its version"},
+                "404": {"description": "No such model"},
+            },
+        }
+    },
+}
+
+
+@router.post(
+    "",
+    status_code=201,
+    summary="Create a model",
+    openapi_extra=body_schema("ModelWrite", MODEL_EXAMPLE),
+)
 async def create_model(
     request: Request,
     caller: Admin,
@@ -151,7 +163,12 @@ async def replace_model(
     body: Annotated[Any, Depends(json_body)],
 ) -> Response:
     model = await service.update_model(
-        session, _context(request, caller), ref, body, merge=False, if_match=if_match_version(request)
+        session,
+        _context(request, caller),
+        ref,
+        body,
+        merge=False,
+        if_match=if_match_version(request),
     )
     return _written(request, model)
 
@@ -169,13 +186,20 @@ async def patch_model(
     body: Annotated[Any, Depends(json_body)],
 ) -> Response:
     model = await service.update_model(
-        session, _context(request, caller), ref, body, merge=True, if_match=if_match_version(request)
+        session,
+        _context(request, caller),
+        ref,
+        body,
+        merge=True,
+        if_match=if_match_version(request),
     )
     return _written(request, model)
 
 
 @router.delete("/{ref}", status_code=204, summary="Delete a model")
-async def delete_model(request: Request, ref: str, caller: Admin, session: WriteSession) -> Response:
+async def delete_model(
+    request: Request, ref: str, caller: Admin, session: WriteSession
+) -> Response:
     await service.delete_model(
         session, _context(request, caller), ref, if_match=if_match_version(request)
     )
@@ -203,7 +227,9 @@ async def clone_model(
 
 
 @router.post("/{ref}/default", summary="Make this the default model")
-async def make_default(request: Request, ref: str, caller: Admin, session: WriteSession) -> Response:
+async def make_default(
+    request: Request, ref: str, caller: Admin, session: WriteSession
+) -> Response:
     model = await service.make_default(session, _context(request, caller), ref)
     return _written(request, model)
 

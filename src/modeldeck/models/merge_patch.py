@@ -6,7 +6,7 @@ from typing import Any
 
 
 def merge_patch(target: Any, patch: Any) -> Any:
-    """Apply `patch` to `target`: objects merge key by key, `null` removes, anything else replaces."""
+    """Apply `patch` to `target`: objects merge key by key, null removes, the rest replaces."""
     if not isinstance(patch, dict):
         return patch
     result = dict(target) if isinstance(target, dict) else {}

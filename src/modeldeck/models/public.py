@@ -87,7 +87,8 @@ def writable(public: dict[str, Any]) -> dict[str, Any]:
     body = {
         key: value
         for key, value in public.items()
-        if key not in ("id", "complexity_factor", "is_system", "version", "created_at", "updated_at")
+        if key
+        not in ("id", "complexity_factor", "is_system", "version", "created_at", "updated_at")
     }
     body["deployment"] = {
         key: value for key, value in public["deployment"].items() if key != "has_api_key"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -36,6 +36,52 @@ SORT_KEYS: dict[str, Callable[[dict[str, Any]], Any]] = {
 
 MAX_LIMIT = 10_000
 
+# name → (JSON schema, description): parsed by `ModelQuery.parse`, documented in OpenAPI.
+PARAMETERS: dict[str, tuple[dict[str, Any], str]] = {
+    "q": ({"type": "string"}, "Text to find in name, display name, description or tags"),
+    "provider": ({"type": "string"}, "Only this provider"),
+    "priced": ({"type": "boolean"}, "true: only models with a current price; false: only unpriced"),
+    "enabled": ({"type": "boolean"}, "Only enabled (true) or disabled (false) models"),
+    "system": ({"type": "boolean"}, "true: only built-in catalog models; false: only ordinary"),
+    "status": ({"enum": ["active", "deprecated", "retired"]}, "Only this status"),
+    "tag": ({"type": "string"}, "Only models with this tag"),
+    "sort": (
+        {"type": "string", "default": "name"},
+        f"One of {', '.join(SORT_KEYS)}; prefix - for descending",
+    ),
+    "limit": ({"type": "integer", "default": 100, "minimum": 1, "maximum": MAX_LIMIT}, "Page size"),
+    "offset": ({"type": "integer", "default": 0, "minimum": 0}, "Models to skip"),
+}
+
+
+def openapi_parameters() -> list[dict[str, Any]]:
+    return [
+        {"name": name, "in": "query", "required": False, "schema": schema, "description": text}
+        for name, (schema, text) in PARAMETERS.items()
+    ]
+
+
+def _flag(name: str, value: str | None, errors: list[FieldError]) -> bool | None:
+    if value is None or value == "":
+        return None
+    lowered = value.lower()
+    if lowered in ("true", "1", "yes"):
+        return True
+    if lowered in ("false", "0", "no"):
+        return False
+    errors.append(FieldError(name, "must be true or false"))
+    return None
+
+
+def _integer(name: str, value: str | None, default: int, errors: list[FieldError]) -> int:
+    if value is None or value == "":
+        return default
+    try:
+        return int(value)
+    except ValueError:
+        errors.append(FieldError(name, "must be a whole number"))
+        return default
+
 
 @dataclass(frozen=True)
 class ModelQuery:
@@ -50,8 +96,31 @@ class ModelQuery:
     limit: int = 100
     offset: int = 0
 
-    def validate(self) -> ModelQuery:
-        errors = []
+    @classmethod
+    def parse(cls, params: Mapping[str, str]) -> ModelQuery:
+        """From a query string; every problem is reported at once, naming its parameter."""
+        errors: list[FieldError] = []
+        unknown = sorted(set(params) - set(PARAMETERS))
+        errors.extend(FieldError(name, "is not a filter of this list") for name in unknown)
+        status = params.get("status") or None
+        if status is not None and status not in ("active", "deprecated", "retired"):
+            errors.append(FieldError("status", "must be active, deprecated or retired"))
+        query = cls(
+            q=params.get("q") or None,
+            provider=params.get("provider") or None,
+            priced=_flag("priced", params.get("priced"), errors),
+            enabled=_flag("enabled", params.get("enabled"), errors),
+            system=_flag("system", params.get("system"), errors),
+            status=status,
+            tag=params.get("tag") or None,
+            sort=params.get("sort") or "name",
+            limit=_integer("limit", params.get("limit"), 100, errors),
+            offset=_integer("offset", params.get("offset"), 0, errors),
+        )
+        return query.validate(errors)
+
+    def validate(self, errors: list[FieldError] | None = None) -> ModelQuery:
+        errors = errors if errors is not None else []
         if self.sort.lstrip("-") not in SORT_KEYS:
             errors.append(
                 FieldError("sort", f"must be one of {', '.join(SORT_KEYS)} (prefix - to reverse)")

@@ -9,6 +9,7 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
+from modeldeck.models.schemas import NAME_PATTERN
 from modeldeck.models.tables import ModelRow
 
 
@@ -20,13 +21,18 @@ def _is_uuid(text: str) -> bool:
     return True
 
 
+def possible_ref(ref: str) -> bool:
+    """Could `ref` name a model at all? (Anything else matches nothing, without a query.)"""
+    return NAME_PATTERN.match(ref) is not None
+
+
 async def get_by_ref(session: AsyncSession, ref: str) -> ModelRow | None:
     """A model by id or by name (ignoring case), with its price periods."""
+    if not possible_ref(ref):
+        return None
     column = ModelRow.id if _is_uuid(ref) else ModelRow.name_key
     key = ref.lower()
-    statement = (
-        select(ModelRow).options(selectinload(ModelRow.price_periods)).where(column == key)
-    )
+    statement = select(ModelRow).options(selectinload(ModelRow.price_periods)).where(column == key)
     row = (await session.execute(statement)).scalar_one_or_none()
     if row is None and column is ModelRow.id:
         # A model may be *named* like a UUID.

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 import re
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any, Literal
 
@@ -100,7 +100,10 @@ Money = Annotated[Decimal, BeforeValidator(_money), AfterValidator(_money_range)
 def _finite_number(value: Any) -> Any:
     if isinstance(value, bool) or not isinstance(value, int | float | Decimal):
         raise ValueError("must be a number")
-    number = float(value)
+    try:
+        number = float(value)
+    except OverflowError:  # an integer with hundreds of digits
+        raise ValueError("must be a finite number") from None
     if not math.isfinite(number):
         raise ValueError("must be a finite number")
     return number
@@ -173,14 +176,14 @@ class DeploymentWrite(Strict):
     def _url(cls, value: str | None) -> str | None:
         if value is None:
             return None
-        if not re.match(r"^https?://[^\s/?#]+", value):
-            raise ValueError("must be an http:// or https:// URL")
+        if not re.fullmatch(r"https?://[^\s/?#]+\S*", value):
+            raise ValueError("must be an http:// or https:// URL without spaces")
         return value.rstrip("/")
 
     @field_validator("api_key_env")
     @classmethod
     def _env_name(cls, value: str | None) -> str | None:
-        if value is not None and not ENV_VAR_PATTERN.match(value):
+        if value is not None and not ENV_VAR_PATTERN.fullmatch(value):
             raise ValueError("must be an environment variable name (letters, digits, _)")
         return value
 
@@ -203,8 +206,11 @@ def _utc(value: datetime | None) -> datetime | None:
     if value is None:
         return None
     if value.tzinfo is None:
-        return value.replace(tzinfo=timezone.utc)
-    return value.astimezone(timezone.utc)
+        return value.replace(tzinfo=UTC)
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:  # e.g. 9999-12-31T23:59:59-23:00 is in the year 10000 in UTC
+        raise ValueError("is out of the supported range of dates") from None
 
 
 UTCMoment = Annotated[datetime, AfterValidator(_utc)]
@@ -240,16 +246,14 @@ class PricingWrite(Strict):
 
 def _unique_tags(tags: list[str]) -> list[str]:
     for tag in tags:
-        if not TAG_PATTERN.match(tag):
+        if not TAG_PATTERN.fullmatch(tag):
             raise ValueError(f"tag {tag!r} must be 1-64 letters, digits or . _ - : / @")
     return list(dict.fromkeys(tags))
 
 
 def _model_name(value: str) -> str:
-    if not NAME_PATTERN.match(value):
-        raise ValueError(
-            "must be 1-128 characters: letters, digits and . _ - : / @ (no spaces)"
-        )
+    if not NAME_PATTERN.fullmatch(value):
+        raise ValueError("must be 1-128 characters: letters, digits and . _ - : / @ (no spaces)")
     return value
 
 

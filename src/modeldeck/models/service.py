@@ -99,7 +99,9 @@ def _audit(
     mark_changed(session)
 
 
-def _new_period(pricing: PricingWrite | None, effective_from: datetime, now: datetime) -> PricePeriodRow:
+def _new_period(
+    pricing: PricingWrite | None, effective_from: datetime, now: datetime
+) -> PricePeriodRow:
     if pricing is None:
         return PricePeriodRow(effective_from=effective_from, tiers=[], created_at=now)
     rates = pricing.model_dump(exclude={"effective_from"})
@@ -150,7 +152,9 @@ def _apply_fields(row: ModelRow, payload: ModelWrite) -> None:
     row.enabled = payload.enabled
 
 
-async def _take_default(session: AsyncSession, ctx: WriteContext, revision: int, row: ModelRow) -> None:
+async def _take_default(
+    session: AsyncSession, ctx: WriteContext, revision: int, row: ModelRow
+) -> None:
     """Make `row` the default, clearing the old default in the same transaction."""
     if not row.enabled:
         raise conflict(
@@ -219,7 +223,9 @@ async def create_model(
     return after
 
 
-def _read_only_changes(row_public: dict[str, Any], current: ModelWrite, payload: ModelWrite) -> list[str]:
+def _read_only_changes(
+    row_public: dict[str, Any], current: ModelWrite, payload: ModelWrite
+) -> list[str]:
     """Catalog-owned fields of a system model that the payload would change."""
     changed = []
     for name in ModelWrite.model_fields:

@@ -74,7 +74,7 @@ class Snapshot:
 
 async def load_snapshot(session: AsyncSession, *, isolate: bool = True) -> Snapshot:
     """Read the registry and its revision in one consistent transaction."""
-    if isolate and session.bind.dialect.name == "postgresql":
+    if isolate and session.get_bind().dialect.name == "postgresql":
         await session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
     revision = await current_revision(session)
     rows = await repository.all_models(session)
@@ -111,9 +111,7 @@ class RegistryCache:
         async with self._lock:
             if not self._fresh(self._snapshot):
                 async with self._database.read() as session:
-                    self._snapshot = await load_snapshot(
-                        session, isolate=not self._database.bound
-                    )
+                    self._snapshot = await load_snapshot(session, isolate=not self._database.bound)
                 self._revisions.observe(self._snapshot.revision)
             assert self._snapshot is not None
             return self._snapshot

@@ -87,9 +87,7 @@ def upgrade() -> None:
             ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_price_periods")),
-        sa.UniqueConstraint(
-            "model_id", "effective_from", name=op.f("uq_price_periods_model_id")
-        ),
+        sa.UniqueConstraint("model_id", "effective_from", name=op.f("uq_price_periods_model_id")),
     )
     op.create_index(op.f("ix_price_periods_model_id"), "price_periods", ["model_id"])
     op.create_table(
