@@ -1,0 +1,105 @@
+"""The command line of issue 2: serve, db and token."""
+
+from __future__ import annotations
+
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+from typer.testing import CliRunner
+
+from modeldeck import migrate
+from modeldeck.cli import app
+
+runner = CliRunner()
+
+
+def test_db_upgrade_current_and_downgrade(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'cli.db'}"
+    fresh = runner.invoke(app, ["db", "current", "--database-url", url])
+    assert fresh.exit_code == 0
+    assert "base (empty)" in fresh.stdout
+    upgraded = runner.invoke(app, ["db", "upgrade", "--database-url", url])
+    assert upgraded.exit_code == 0, upgraded.output
+    assert f"database at revision {migrate.head()}" in upgraded.stdout
+    down = runner.invoke(app, ["db", "downgrade", "base", "--database-url", url])
+    assert down.exit_code == 0, down.output
+    assert "database at revision base" in down.stdout
+
+
+def test_token_create_prints_a_token_once_and_refuses_unknown_roles(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'cli.db'}"
+    assert runner.invoke(app, ["db", "upgrade", "--database-url", url]).exit_code == 0
+    made = runner.invoke(app, ["token", "create", "--role", "admin", "--database-url", url])
+    assert made.exit_code == 0, made.output
+    assert re.fullmatch(r"mdk_[\w-]{43}\n", made.stdout)
+    refused = runner.invoke(app, ["token", "create", "--role", "owner", "--database-url", url])
+    assert refused.exit_code == 2
+    assert "reader, admin" in refused.output
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def _serve(folder: Path, port: int) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "modeldeck", "serve", "--port", str(port)],
+        cwd=folder,
+        env={key: value for key, value in os.environ.items() if not key.startswith("MODELDECK_")},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+
+
+def _ready(port: int) -> None:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/readyz").status_code == 200:
+                return
+        except httpx.TransportError:
+            time.sleep(0.05)
+    raise AssertionError("modeldeck serve did not become ready")
+
+
+def _stop(process: subprocess.Popen[str]) -> str:
+    process.terminate()
+    output, _ = process.communicate(timeout=15)
+    return output
+
+
+def test_serve_seeds_prints_an_admin_token_once_and_that_token_writes(tmp_path: Path) -> None:
+    port = _free_port()
+    first = _serve(tmp_path, port)
+    try:
+        _ready(port)
+        listing = httpx.get(f"http://127.0.0.1:{port}/api/models?system=true").json()
+        assert listing["count"] >= 40
+    finally:
+        output = _stop(first)
+    tokens = re.findall(r"mdk_[\w-]{43}", output)
+    assert len(tokens) == 1, output
+    assert (tmp_path / "modeldeck.db").exists()  # the default: a SQLite file here
+
+    second = _serve(tmp_path, port)
+    try:
+        _ready(port)
+        response = httpx.post(
+            f"http://127.0.0.1:{port}/api/models/gpt-4o-mini/clone",
+            json={"name": "mine"},
+            headers={"Authorization": f"Bearer {tokens[0]}"},
+        )
+        assert response.status_code == 201, response.text
+    finally:
+        output = _stop(second)
+    assert "mdk_" not in output  # shown once only
+    assert "Seeded" not in output
