@@ -1,0 +1,1 @@
+"""Prices: the pure cost engine (`engine`) and everything built on price periods."""

@@ -1,0 +1,914 @@
+"""The cost engine: exact prices of LLM usage from price periods (DESIGN §3), with no I/O.
+
+Everything here is a plain function of its arguments. Money is `Decimal` end to end, computed in
+a private context wide enough that no result is ever rounded (an inexact step raises instead).
+"""
+
+from __future__ import annotations
+
+import decimal
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from itertools import pairwise
+from typing import TYPE_CHECKING, Any, Final
+
+__all__ = [
+    "MAX_RATE",
+    "MAX_TOKENS",
+    "CostBreakdown",
+    "CostError",
+    "CostLine",
+    "InvalidPricing",
+    "InvalidUsage",
+    "NoPriceAt",
+    "PriceSheet",
+    "Tier",
+    "Unpriced",
+    "Usage",
+    "cost",
+    "period_at",
+]
+
+MAX_TOKENS: Final = 10**12
+"""Largest token (or request) count accepted; anything above is a bug upstream, not usage."""
+MAX_RATE: Final = Decimal(10_000)
+"""Largest price accepted per million tokens (and per request), as DESIGN §2 calls absurd."""
+MAX_RATE_PLACES: Final = 30
+"""Most decimal places a price may carry; keeps every product well inside the context below."""
+
+# 100 digits hold any count (≤ 10^24 with requests) times any rate (≤ 35 digits) and their sums;
+# clamp=1 with Emax = prec - 1 caps exponents at 0, so normalize() never yields "1E+2".
+_CTX: Final = decimal.Context(
+    prec=100,
+    Emax=99,
+    Emin=-999_999,
+    clamp=1,
+    traps=[decimal.InvalidOperation, decimal.DivisionByZero, decimal.Overflow, decimal.Inexact],
+)
+_mul: Final = _CTX.multiply
+_add: Final = _CTX.add
+_norm: Final = _CTX.normalize
+_ZERO: Final = Decimal(0)
+
+
+# --- errors ---------------------------------------------------------------------------------
+
+
+class CostError(ValueError):
+    """A cost question that cannot be answered; `field` names the culprit (dotted path)."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(field, message)
+        self.field = field
+        self.message = message
+
+    def __str__(self) -> str:
+        return f"{self.field}: {self.message}"
+
+
+class InvalidUsage(CostError):
+    """The usage (or `requests`) is not a valid token count."""
+
+
+class InvalidPricing(CostError):
+    """A price period is malformed: a missing, negative, non-finite or absurd price."""
+
+
+class Unpriced(CostError):
+    """The model has no pricing."""
+
+
+class NoPriceAt(CostError):
+    """`at` falls before the first price period."""
+
+
+def _reprefixed(error: CostError, old: str, new: str) -> CostError:
+    """The same error with its field path moved from under `old` to under `new`."""
+    if old == new or not error.field.startswith(old):
+        return error
+    return type(error)(new + error.field[len(old) :], error.message)
+
+
+# --- usage ----------------------------------------------------------------------------------
+
+_Counts = tuple[int, int, int, int, int]
+_USAGE_FIELDS: Final = (
+    "input_tokens",
+    "cached_input_tokens",
+    "cache_write_tokens",
+    "output_tokens",
+    "reasoning_tokens",
+)
+_OWN_NAMES: Final = tuple(f"usage.{name}" for name in _USAGE_FIELDS)
+_OWN_KEYS: Final = frozenset(_USAGE_FIELDS)
+_OWN_ONLY_KEYS: Final = frozenset(("cached_input_tokens", "cache_write_tokens", "reasoning_tokens"))
+_CHAT_NAMES: Final = (
+    "usage.prompt_tokens",
+    "usage.prompt_tokens_details.cached_tokens",
+    "usage.cache_write_tokens",
+    "usage.completion_tokens",
+    "usage.completion_tokens_details.reasoning_tokens",
+)
+_RESPONSES_NAMES: Final = (
+    "usage.input_tokens",
+    "usage.input_tokens_details.cached_tokens",
+    "usage.cache_write_tokens",
+    "usage.output_tokens",
+    "usage.output_tokens_details.reasoning_tokens",
+)
+_ANTHROPIC_NAMES: Final = (
+    "usage.input_tokens",
+    "usage.cache_read_input_tokens",
+    "usage.cache_creation_input_tokens",
+    "usage.output_tokens",
+    "usage.reasoning_tokens",
+)
+
+
+def _count(value: object, field: str) -> int:
+    """One token count: an int (never a bool), 0 ≤ value ≤ MAX_TOKENS."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise InvalidUsage(field, f"must be a whole number of tokens, got {value!r}")
+    if value < 0:
+        raise InvalidUsage(field, f"must not be negative, got {value}")
+    if value > MAX_TOKENS:
+        raise InvalidUsage(field, f"must be at most {MAX_TOKENS:,}, got {value:,}")
+    return int(value)
+
+
+def _checked(i: Any, c: Any, w: Any, o: Any, r: Any, names: tuple[str, ...]) -> _Counts:
+    """Validated counts; errors name the field as the caller spelled it (`names`)."""
+    if (
+        type(i) is int
+        and type(c) is int
+        and type(w) is int
+        and type(o) is int
+        and type(r) is int
+        and c >= 0
+        and w >= 0
+        and r >= 0
+        and c + w <= i <= MAX_TOKENS
+        and r <= o <= MAX_TOKENS
+    ):
+        return (i, c, w, o, r)
+    i, c, w, o, r = (_count(v, n) for v, n in zip((i, c, w, o, r), names, strict=True))
+    if c + w > i:
+        field = names[1] if c else names[2]
+        raise InvalidUsage(
+            field, f"cached ({c}) plus cache-write ({w}) tokens exceed the {i} input tokens"
+        )
+    if r > o:
+        raise InvalidUsage(names[4], f"{r} reasoning tokens exceed the {o} output tokens")
+    return (i, c, w, o, r)
+
+
+def _detail(details: object, key: str) -> Any:
+    """`details[key]` of an OpenAI *_tokens_details dict or object; None and absent mean 0."""
+    if type(details) is dict:
+        value = details.get(key)
+    elif details is None:
+        return 0
+    elif isinstance(details, Mapping):
+        value = details.get(key)
+    else:
+        value = getattr(details, key, None)
+    return 0 if value is None else value
+
+
+def _or0(value: Any) -> Any:
+    return 0 if value is None else value
+
+
+def _counts(usage: object) -> _Counts:
+    """Validated (input, cached, cache_write, output, reasoning) from any accepted usage shape.
+
+    Shapes, in the order they are recognised: ours (any of our own field names), OpenAI Chat
+    Completions (prompt_tokens / completion_tokens), Anthropic (cache_*_input_tokens, input
+    excluding them), OpenAI Responses (input_tokens / output_tokens with *_details). Mappings
+    in our shape must not carry other keys; the providers' extra keys are ignored.
+    """
+    if isinstance(usage, Usage):
+        return (
+            usage.input_tokens,
+            usage.cached_input_tokens,
+            usage.cache_write_tokens,
+            usage.output_tokens,
+            usage.reasoning_tokens,
+        )
+    get: Callable[[str], Any]
+    if type(usage) is dict or isinstance(usage, Mapping):
+        if (
+            "cached_input_tokens" in usage
+            or "cache_write_tokens" in usage
+            or "reasoning_tokens" in usage
+        ):
+            return _own_counts(_known(usage))
+        get = usage.get
+        markers: Any = usage
+    elif usage is None or isinstance(usage, str | bytes | int | float | Sequence):
+        raise InvalidUsage("usage", "expected a usage mapping or an OpenAI usage object")
+    else:
+
+        def get(key: str) -> Any:
+            return getattr(usage, key, None)
+
+        if any(get(key) is not None for key in _OWN_ONLY_KEYS):
+            return _own_counts(get)
+        markers = None
+
+    prompt, completion = get("prompt_tokens"), get("completion_tokens")
+    if prompt is not None or completion is not None:
+        details = get("prompt_tokens_details")
+        cached = (
+            details.get("cached_tokens")
+            if type(details) is dict
+            else _detail(details, "cached_tokens")
+        )
+        details = get("completion_tokens_details")
+        reasoning = (
+            details.get("reasoning_tokens")
+            if type(details) is dict
+            else _detail(details, "reasoning_tokens")
+        )
+        return _checked(
+            0 if prompt is None else prompt,
+            0 if cached is None else cached,
+            0,
+            0 if completion is None else completion,
+            0 if reasoning is None else reasoning,
+            _CHAT_NAMES,
+        )
+    read, written = get("cache_read_input_tokens"), get("cache_creation_input_tokens")
+    if read is not None or written is not None:
+        fresh = _count(_or0(get("input_tokens")), _ANTHROPIC_NAMES[0])
+        read = _count(_or0(read), _ANTHROPIC_NAMES[1])
+        written = _count(_or0(written), _ANTHROPIC_NAMES[2])
+        output = _or0(get("output_tokens"))
+        return _checked(fresh + read + written, read, written, output, 0, _ANTHROPIC_NAMES)
+    if markers is not None and not any(key in markers for key in _RESPONSES_MARKERS):
+        return _own_counts(_known(markers))
+    return _checked(
+        _or0(get("input_tokens")),
+        _detail(get("input_tokens_details"), "cached_tokens"),
+        0,
+        _or0(get("output_tokens")),
+        _detail(get("output_tokens_details"), "reasoning_tokens"),
+        _RESPONSES_NAMES,
+    )
+
+
+_RESPONSES_MARKERS: Final = ("input_tokens_details", "output_tokens_details", "total_tokens")
+
+
+def _known(usage: Mapping[str, Any]) -> Callable[[str], Any]:
+    """`usage.get` once every key is one of our field names."""
+    if not usage.keys() <= _OWN_KEYS:
+        unknown = sorted(str(key) for key in usage if key not in _OWN_KEYS)
+        raise InvalidUsage(
+            f"usage.{unknown[0]}", f"unknown field; expected {', '.join(_USAGE_FIELDS)}"
+        )
+    return usage.get
+
+
+def _own_counts(get: Callable[[str], Any]) -> _Counts:
+    return _checked(
+        _or0(get("input_tokens")),
+        _or0(get("cached_input_tokens")),
+        _or0(get("cache_write_tokens")),
+        _or0(get("output_tokens")),
+        _or0(get("reasoning_tokens")),
+        _OWN_NAMES,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Usage:
+    """One request's token usage with OpenAI semantics (DESIGN §3).
+
+    `input_tokens` counts every prompt token, of which `cached_input_tokens` were cache reads and
+    `cache_write_tokens` cache writes; `output_tokens` counts every completion token, of which
+    `reasoning_tokens` were reasoning.
+    """
+
+    input_tokens: int = 0
+    cached_input_tokens: int = 0
+    cache_write_tokens: int = 0
+    output_tokens: int = 0
+    reasoning_tokens: int = 0
+
+    def __post_init__(self) -> None:
+        counts = (
+            self.input_tokens,
+            self.cached_input_tokens,
+            self.cache_write_tokens,
+            self.output_tokens,
+            self.reasoning_tokens,
+        )
+        checked = _checked(*counts, _OWN_NAMES)
+        if any(type(count) is not int for count in counts):  # e.g. IntEnum: store plain ints
+            for name, value in zip(_USAGE_FIELDS, checked, strict=True):
+                object.__setattr__(self, name, value)
+
+    @classmethod
+    def parse(cls, usage: Mapping[str, Any] | object) -> Usage:
+        """Usage from our field names, an OpenAI Chat or Responses usage, or an Anthropic usage.
+
+        Mappings and SDK objects are both accepted. Unknown keys are refused in our own shape
+        and ignored in the providers' (`total_tokens`, audio details, …).
+        """
+        if type(usage) is cls:
+            return usage
+        return cls(*_counts(usage))
+
+    def as_dict(self) -> dict[str, int]:
+        """Our field names and counts."""
+        return {name: getattr(self, name) for name in _USAGE_FIELDS}
+
+
+# --- prices ---------------------------------------------------------------------------------
+
+
+def _price(value: object, field: str) -> Decimal:
+    """A price as an exact, normalised Decimal; floats go through repr, never float maths."""
+    if isinstance(value, Decimal):
+        number = value
+    elif isinstance(value, bool):
+        raise InvalidPricing(field, f"must be a number, got {value!r}")
+    elif isinstance(value, int):
+        number = Decimal(value)
+    elif isinstance(value, float | str):
+        try:
+            number = Decimal(repr(float(value)) if isinstance(value, float) else value.strip())
+        except decimal.InvalidOperation:
+            raise InvalidPricing(field, f"must be a number, got {value!r}") from None
+    else:
+        raise InvalidPricing(field, f"must be a number, got {value!r}")
+    if not number.is_finite():
+        raise InvalidPricing(field, f"must be finite, got {value!r}")
+    if number < 0:
+        raise InvalidPricing(field, f"must not be negative, got {value!r}")
+    if number > MAX_RATE:
+        raise InvalidPricing(field, f"must be at most {MAX_RATE:,}, got {value!r}")
+    try:
+        number = _norm(number)
+    except decimal.Inexact:
+        raise InvalidPricing(field, f"has too many digits: {value!r}") from None
+    exponent = number.as_tuple().exponent
+    if isinstance(exponent, int) and exponent < -MAX_RATE_PLACES:
+        raise InvalidPricing(field, f"has more than {MAX_RATE_PLACES} decimal places")
+    return _ZERO if number.is_zero() else number
+
+
+def _optional_price(value: object, field: str) -> Decimal | None:
+    return None if value is None else _price(value, field)
+
+
+def _instant(value: object, field: str, error: type[CostError] = CostError) -> datetime:
+    """An aware UTC datetime from a datetime (naive means UTC), a date or an ISO 8601 string."""
+    if isinstance(value, str):
+        try:
+            value = datetime.fromisoformat(value.strip())
+        except ValueError:
+            raise error(field, f"must be an ISO 8601 date-time, got {value!r}") from None
+    if isinstance(value, date) and not isinstance(value, datetime):
+        value = datetime(value.year, value.month, value.day)
+    if not isinstance(value, datetime):
+        raise error(field, f"must be a date-time, got {value!r}")
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def _iso(instant: datetime | None) -> str | None:
+    return None if instant is None else instant.isoformat().replace("+00:00", "Z")
+
+
+def _fields_of(source: object, field: str, error: type[CostError]) -> Callable[[str], Any]:
+    """A key reader for a mapping, a pydantic model or a plain object."""
+    if isinstance(source, Mapping):
+        return source.get
+    if source is None or isinstance(source, str | bytes | int | float | Sequence):
+        raise error(field, f"expected a mapping, got {source!r}")
+    dump = getattr(source, "model_dump", None)
+    if callable(dump):
+        dumped = dump()
+        if isinstance(dumped, Mapping):
+            return dumped.get
+
+    def get(key: str) -> Any:
+        return getattr(source, key, None)
+
+    return get
+
+
+_Rates = tuple[Decimal, Decimal, Decimal, Decimal, Decimal]
+
+
+def _rates(
+    input_: Decimal,
+    cached: Decimal | None,
+    write: Decimal | None,
+    output: Decimal,
+    reasoning: Decimal | None,
+) -> tuple[_Rates, _Rates]:
+    """(input, cached, cache write, output, reasoning) rates with the null fallbacks applied:
+    per 1M tokens as quoted, and per token as billed."""
+    per_million = (
+        input_,
+        input_ if cached is None else cached,
+        input_ if write is None else write,
+        output,
+        output if reasoning is None else reasoning,
+    )
+    per_token = (
+        input_.scaleb(-6, _CTX),
+        per_million[1].scaleb(-6, _CTX),
+        per_million[2].scaleb(-6, _CTX),
+        output.scaleb(-6, _CTX),
+        per_million[4].scaleb(-6, _CTX),
+    )
+    return per_million, per_token
+
+
+@dataclass(frozen=True, slots=True)
+class Tier:
+    """Long-context rates: they replace the base rates for a whole request whose input_tokens
+    exceed `above_input_tokens`; a null rate keeps the base rate of that field."""
+
+    above_input_tokens: int
+    input: Decimal | None
+    output: Decimal | None
+    cached_input: Decimal | None = None
+    cache_write: Decimal | None = None
+    reasoning: Decimal | None = None
+
+    def __post_init__(self) -> None:
+        threshold = self.above_input_tokens
+        if isinstance(threshold, bool) or not isinstance(threshold, int):
+            raise InvalidPricing(
+                "tier.above_input_tokens", f"must be an integer, got {threshold!r}"
+            )
+        if not 0 <= threshold <= MAX_TOKENS:
+            raise InvalidPricing(
+                "tier.above_input_tokens", f"must be between 0 and {MAX_TOKENS:,}, got {threshold}"
+            )
+        for name in _TIER_RATES:
+            object.__setattr__(self, name, _optional_price(getattr(self, name), f"tier.{name}"))
+
+    @classmethod
+    def parse(cls, tier: Mapping[str, Any] | object, *, field: str = "tier") -> Tier:
+        """A tier from its DESIGN §3 mapping; errors are named under `field`."""
+        get = _fields_of(tier, field, InvalidPricing)
+        threshold = get("above_input_tokens")
+        if threshold is None:
+            raise InvalidPricing(f"{field}.above_input_tokens", "is required")
+        try:
+            return cls(threshold, *(get(name) for name in _TIER_RATES))
+        except CostError as error:
+            raise _reprefixed(error, "tier", field) from None
+
+    def as_dict(self) -> dict[str, Any]:
+        """The DESIGN §3 mapping of this tier."""
+        tier: dict[str, Any] = {"above_input_tokens": self.above_input_tokens}
+        tier.update((name, getattr(self, name)) for name in _TIER_RATES)
+        return tier
+
+
+_TIER_RATES: Final = ("input", "output", "cached_input", "cache_write", "reasoning")
+
+
+class _Plan:
+    """What `cost` needs of a price sheet, worked out once when the sheet is made."""
+
+    __slots__ = ("base", "per_request", "thresholds", "tiers")
+
+    def __init__(self, sheet: PriceSheet) -> None:
+        self.base = _rates(
+            sheet.input, sheet.cached_input, sheet.cache_write, sheet.output, sheet.reasoning
+        )
+        self.per_request = sheet.per_request
+        self.thresholds = tuple(tier.above_input_tokens for tier in sheet.tiers)
+        self.tiers = tuple((tier, *self._tier_rates(sheet, tier)) for tier in sheet.tiers)
+
+    @staticmethod
+    def _tier_rates(sheet: PriceSheet, tier: Tier) -> tuple[_Rates, _Rates]:
+        # A tier overlays the base sheet field by field, then the null fallbacks apply: a tier
+        # with neither its own nor a base cached price bills cache reads at the tier's input.
+        def pick(tier_rate: Decimal | None, base_rate: Decimal | None) -> Decimal | None:
+            return base_rate if tier_rate is None else tier_rate
+
+        return _rates(
+            sheet.input if tier.input is None else tier.input,
+            pick(tier.cached_input, sheet.cached_input),
+            pick(tier.cache_write, sheet.cache_write),
+            sheet.output if tier.output is None else tier.output,
+            pick(tier.reasoning, sheet.reasoning),
+        )
+
+
+class _Planned:
+    """Holds a price sheet's precomputed plan outside its dataclass fields (not compared)."""
+
+    __slots__ = ("_plan",)
+    _plan: _Plan
+
+
+_SHEET_RATES: Final = ("input", "output", "cached_input", "cache_write", "reasoning", "per_request")
+_UNITS: Final = frozenset(("per_1m_tokens",))
+
+
+@dataclass(frozen=True, slots=True)
+class PriceSheet(_Planned):
+    """One price period (DESIGN §3): rates per 1M tokens in `currency`, `per_request` a flat fee."""
+
+    input: Decimal
+    output: Decimal
+    cached_input: Decimal | None = None
+    cache_write: Decimal | None = None
+    reasoning: Decimal | None = None
+    per_request: Decimal | None = None
+    tiers: tuple[Tier, ...] = ()
+    currency: str = "USD"
+    unit: str = "per_1m_tokens"
+    effective_from: datetime | None = None
+    source: str | None = None
+
+    def __post_init__(self) -> None:
+        for name in _SHEET_RATES:
+            value = getattr(self, name)
+            if value is None and name in ("input", "output"):
+                raise InvalidPricing(f"pricing.{name}", "is required")
+            object.__setattr__(self, name, _optional_price(value, f"pricing.{name}"))
+        tiers = self.tiers
+        if not isinstance(tiers, tuple | list) or not all(isinstance(t, Tier) for t in tiers):
+            raise InvalidPricing("pricing.tiers", "must be a sequence of Tier")
+        tiers = tuple(sorted(tiers, key=lambda tier: tier.above_input_tokens))
+        for low, high in pairwise(tiers):
+            if low.above_input_tokens == high.above_input_tokens:
+                raise InvalidPricing(
+                    "pricing.tiers", f"two tiers start above {low.above_input_tokens} tokens"
+                )
+        object.__setattr__(self, "tiers", tiers)
+        if not isinstance(self.currency, str) or not self.currency.strip():
+            raise InvalidPricing(
+                "pricing.currency", f"must be a currency code, got {self.currency!r}"
+            )
+        object.__setattr__(self, "currency", self.currency.strip().upper())
+        if self.unit not in _UNITS:
+            raise InvalidPricing(
+                "pricing.unit", f"must be one of {', '.join(sorted(_UNITS))}, got {self.unit!r}"
+            )
+        if self.effective_from is not None:
+            instant = _instant(self.effective_from, "pricing.effective_from", InvalidPricing)
+            object.__setattr__(self, "effective_from", instant)
+        if self.source is not None and not isinstance(self.source, str):
+            raise InvalidPricing("pricing.source", f"must be a string, got {self.source!r}")
+        object.__setattr__(self, "_plan", _Plan(self))
+
+    @classmethod
+    def parse(cls, pricing: Mapping[str, Any] | object, *, field: str = "pricing") -> PriceSheet:
+        """A price period from its DESIGN §3 mapping (or an object with those attributes).
+
+        Prices may be Decimal, int, str or float (read through repr); `effective_from` a
+        datetime or an ISO 8601 string. Keys not in §3 are ignored; errors are named under
+        `field` (e.g. "price_history.2.input").
+        """
+        if isinstance(pricing, cls):
+            return pricing
+        get = _fields_of(pricing, field, InvalidPricing)
+        raw_tiers = get("tiers")
+        if raw_tiers is None:
+            raw_tiers = ()
+        elif isinstance(raw_tiers, str | bytes | Mapping) or not isinstance(raw_tiers, Sequence):
+            raise InvalidPricing(f"{field}.tiers", "must be a list of tiers")
+        tiers = tuple(
+            tier if isinstance(tier, Tier) else Tier.parse(tier, field=f"{field}.tiers.{n}")
+            for n, tier in enumerate(raw_tiers)
+        )
+        currency, unit = get("currency"), get("unit")
+        try:
+            return cls(
+                input=get("input"),
+                output=get("output"),
+                cached_input=get("cached_input"),
+                cache_write=get("cache_write"),
+                reasoning=get("reasoning"),
+                per_request=get("per_request"),
+                tiers=tiers,
+                currency="USD" if currency is None else currency,
+                unit="per_1m_tokens" if unit is None else unit,
+                effective_from=get("effective_from"),
+                source=get("source"),
+            )
+        except CostError as error:
+            raise _reprefixed(error, "pricing", field) from None
+
+    def as_dict(self) -> dict[str, Any]:
+        """The DESIGN §3 mapping: Decimals kept, `effective_from` as ISO 8601 with Z."""
+        return {
+            "currency": self.currency,
+            "unit": self.unit,
+            "input": self.input,
+            "cached_input": self.cached_input,
+            "cache_write": self.cache_write,
+            "output": self.output,
+            "reasoning": self.reasoning,
+            "per_request": self.per_request,
+            "tiers": [tier.as_dict() for tier in self.tiers],
+            "effective_from": _iso(self.effective_from),
+            "source": self.source,
+        }
+
+
+def period_at(periods: Sequence[PriceSheet], at: datetime | str) -> PriceSheet:
+    """The period in effect at `at`: the greatest `effective_from` ≤ `at`.
+
+    A period without `effective_from` has always been in effect; on equal dates the later
+    period in `periods` wins. Naive datetimes are taken as UTC.
+    """
+    if not periods:
+        raise Unpriced("pricing", "there are no price periods")
+    instant = _instant(at, "at")
+    best: PriceSheet | None = None
+    best_from: datetime | None = None
+    for period in periods:
+        start = period.effective_from
+        if start is None:
+            if best is None or best_from is None:
+                best = period
+        elif start <= instant and (best_from is None or start >= best_from):
+            best, best_from = period, start
+    if best is None:
+        first = min(p.effective_from for p in periods if p.effective_from is not None)
+        raise NoPriceAt(
+            "at", f"no price period in effect at {_iso(instant)}; the first starts {_iso(first)}"
+        )
+    return best
+
+
+# --- resolving what to price ----------------------------------------------------------------
+
+# Parsed mappings by id: (the mapping, kept alive so the id stays its own; a copy, to notice
+# edits made in place; the result). Bounded: cleared when full and refilled by later calls.
+_PARSED: dict[int, tuple[Any, Any, Any]] = {}
+_PARSED_MAX: Final = 1024
+_MISSING: Final = object()
+
+
+def _snapshot(value: object) -> object:
+    """A copy of the dicts and lists in `value`, deep enough to notice any later edit."""
+    if isinstance(value, Mapping):
+        return {key: _snapshot(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return type(value)(_snapshot(item) for item in value)
+    return value
+
+
+def _remember(source: object, result: Any) -> None:
+    if len(_PARSED) >= _PARSED_MAX:
+        _PARSED.clear()
+    _PARSED[id(source)] = (source, _snapshot(source), result)
+
+
+def _sheet(pricing: object, field: str) -> PriceSheet:
+    """A PriceSheet from a sheet, a pricing mapping (parsed once while unchanged) or object."""
+    if type(pricing) is PriceSheet:
+        return pricing
+    if type(pricing) is dict or isinstance(pricing, Mapping):
+        entry = _PARSED.get(id(pricing))
+        if entry is not None and entry[0] is pricing and entry[1] == pricing:
+            sheet: PriceSheet = entry[2]
+            return sheet
+        sheet = PriceSheet.parse(pricing, field=field)
+        _remember(pricing, sheet)
+        return sheet
+    return PriceSheet.parse(pricing, field=field)
+
+
+def _history(history: object) -> tuple[PriceSheet, ...]:
+    """The periods of a price_history list, each required to have `effective_from`."""
+    if isinstance(history, str | bytes | Mapping) or not isinstance(history, Sequence):
+        raise InvalidPricing("price_history", "must be a list of price periods")
+    entry = _PARSED.get(id(history))
+    if entry is not None and entry[0] is history and entry[1] == history:
+        cached: tuple[PriceSheet, ...] = entry[2]
+        return cached
+    periods = tuple(_sheet(period, f"price_history.{n}") for n, period in enumerate(history))
+    for n, period in enumerate(periods):
+        if period.effective_from is None:
+            raise InvalidPricing(f"price_history.{n}.effective_from", "is required")
+    _remember(history, periods)
+    return periods
+
+
+def _resolve(target: object, at: datetime | str | None) -> PriceSheet:
+    """The price period that prices `target`: its current one, or the one in effect `at`."""
+    if type(target) is PriceSheet:
+        return target if at is None else period_at((target,), at)
+    if type(target) is dict or isinstance(target, Mapping):
+        pricing = target.get("pricing", _MISSING)
+        if pricing is _MISSING and "price_history" not in target and "name" not in target:
+            sheet = _sheet(target, "pricing")  # a pricing mapping, not a model record
+            return sheet if at is None else period_at((sheet,), at)
+        if at is None and pricing is not None and pricing is not _MISSING:
+            return _sheet(pricing, "pricing")
+        history, name = target.get("price_history"), target.get("name")
+    elif isinstance(target, PriceSheet):
+        return target if at is None else period_at((target,), at)
+    elif target is None:
+        raise Unpriced("pricing", "there is no pricing")
+    elif hasattr(target, "pricing"):
+        pricing = target.pricing
+        history = getattr(target, "price_history", None)
+        name = getattr(target, "name", None)
+    else:
+        raise TypeError(
+            "cost() prices a PriceSheet, a pricing mapping, a model record or an object with "
+            f".pricing, not {type(target).__name__}"
+        )
+    if pricing is _MISSING:
+        pricing = None
+    if at is None:
+        if pricing is None:
+            raise Unpriced("pricing", _unpriced(name))
+        return _sheet(pricing, "pricing")
+    periods = list(_history(history)) if history else []
+    if pricing is not None:
+        current = _sheet(pricing, "pricing")
+        if current.effective_from is not None or not periods:
+            periods.append(current)
+    if not periods:
+        raise Unpriced("pricing", _unpriced(name))
+    return period_at(periods, at)
+
+
+def _unpriced(name: object) -> str:
+    return "there is no pricing" if name is None else f"model {name!r} has no pricing"
+
+
+# --- the cost -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class CostLine:
+    """One component of a cost: amount = tokens * rate / 1M (per_request: requests * fee)."""
+
+    component: str
+    tokens: int
+    rate: Decimal
+    amount: Decimal
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-ready, Decimals kept."""
+        return {
+            "component": self.component,
+            "tokens": self.tokens,
+            "rate": self.rate,
+            "amount": self.amount,
+        }
+
+
+class _PendingLines:
+    """Holds what a breakdown's `lines` are made from until they are first read."""
+
+    __slots__ = ("_line_inputs",)
+    _line_inputs: tuple[Any, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class CostBreakdown(_PendingLines):
+    """The exact cost of some usage and how it adds up.
+
+    `cost()` leaves `lines` to be built on first access (most callers only want `total`);
+    to every reader, including ==, repr, hash and pickle, it is an ordinary field.
+    """
+
+    total: Decimal
+    currency: str
+    requests: int
+    lines: tuple[CostLine, ...]
+    tier: Tier | None
+    price_sheet: PriceSheet
+
+    if not TYPE_CHECKING:  # hidden from mypy so that typos stay errors
+
+        def __getattr__(self, name: str) -> Any:
+            # Python calls this only for an unset slot: the lines of a breakdown from cost().
+            if name != "lines":
+                raise AttributeError(name)
+            lines = _lines(*self._line_inputs)
+            object.__setattr__(self, "lines", lines)
+            return lines
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-ready, Decimals kept as Decimal (the API encodes them exactly)."""
+        return {
+            "total": self.total,
+            "currency": self.currency,
+            "requests": self.requests,
+            "lines": [line.as_dict() for line in self.lines],
+            "tier": None if self.tier is None else self.tier.as_dict(),
+            "price_sheet": self.price_sheet.as_dict(),
+        }
+
+
+def _lines(
+    counts: _Counts, requests: int, per_million: _Rates, per_token: _Rates, fee: Decimal | None
+) -> tuple[CostLine, ...]:
+    """The lines of a breakdown: input and output always, the others when a request has some."""
+    i, c, w, o, r = counts
+    lines = []
+    for k, per_request in enumerate((i - c - w, c, w, o - r, r)):
+        if per_request or k in (0, 3):
+            tokens = per_request * requests
+            amount = _norm(_mul(tokens, per_token[k]))
+            lines.append(CostLine(_COMPONENTS[k], tokens, per_million[k], amount))
+    if fee is not None:
+        lines.append(CostLine("per_request", requests, fee, _norm(_mul(requests, fee))))
+    return tuple(lines)
+
+
+_COMPONENTS: Final = ("input", "cached_input", "cache_write", "output", "reasoning")
+
+# A frozen dataclass's __init__ sets each field through object.__setattr__, which doubles the
+# time of cost(); it builds its breakdown by setting the slots directly instead.
+_new: Final = object.__new__
+_set_total, _set_currency, _set_requests, _set_tier, _set_sheet = (
+    vars(CostBreakdown)[name].__set__
+    for name in ("total", "currency", "requests", "tier", "price_sheet")
+)
+_set_line_inputs: Final = vars(_PendingLines)["_line_inputs"].__set__
+
+
+def cost(
+    target: object,
+    usage: Usage | Mapping[str, Any] | object,
+    *,
+    requests: int = 1,
+    at: datetime | str | None = None,
+) -> CostBreakdown:
+    """The exact cost of `requests` requests with `usage` each, priced by `target`.
+
+    `target`: a PriceSheet, a pricing mapping, a model record mapping (DESIGN §2, with
+    "pricing" and optionally "price_history") or an object with `.pricing` (and optionally
+    `.price_history`). `usage`: a Usage or anything `Usage.parse` takes. `at`: price with the
+    period in effect then (greatest `effective_from` <= `at`) instead of the current one.
+    """
+    sheet = target if type(target) is PriceSheet and at is None else _resolve(target, at)
+    if type(usage) is Usage:
+        counts = (
+            usage.input_tokens,
+            usage.cached_input_tokens,
+            usage.cache_write_tokens,
+            usage.output_tokens,
+            usage.reasoning_tokens,
+        )
+    else:
+        counts = _counts(usage)
+    if type(requests) is not int or not 0 <= requests <= MAX_TOKENS:
+        requests = _requests(requests)
+    try:
+        plan = sheet._plan
+    except AttributeError:  # a sheet restored by pickle or copy: the plan is not a field
+        plan = _Plan(sheet)
+        object.__setattr__(sheet, "_plan", plan)
+
+    i, c, w, o, r = counts
+    tier = None
+    per_million, per_token = plan.base
+    thresholds = plan.thresholds
+    if thresholds and i > thresholds[0]:
+        k = len(thresholds) - 1
+        while i <= thresholds[k]:
+            k -= 1
+        tier, per_million, per_token = plan.tiers[k]
+
+    total = _add(_mul(i - c - w, per_token[0]), _mul(o - r, per_token[3]))
+    if c:
+        total = _add(total, _mul(c, per_token[1]))
+    if w:
+        total = _add(total, _mul(w, per_token[2]))
+    if r:
+        total = _add(total, _mul(r, per_token[4]))
+    fee = plan.per_request
+    if fee is not None:
+        total = _add(total, fee)
+    if requests != 1:
+        total = _mul(total, requests)
+
+    breakdown: CostBreakdown = _new(CostBreakdown)
+    _set_total(breakdown, _norm(total))
+    _set_currency(breakdown, sheet.currency)
+    _set_requests(breakdown, requests)
+    _set_tier(breakdown, tier)
+    _set_sheet(breakdown, sheet)
+    _set_line_inputs(breakdown, (counts, requests, per_million, per_token, fee))
+    return breakdown
+
+
+def _requests(requests: object) -> int:
+    if isinstance(requests, bool) or not isinstance(requests, int):
+        raise InvalidUsage("requests", f"must be a whole number, got {requests!r}")
+    if not 0 <= requests <= MAX_TOKENS:
+        raise InvalidUsage("requests", f"must be between 0 and {MAX_TOKENS:,}, got {requests}")
+    return int(requests)
