@@ -53,5 +53,9 @@ def dumps_bytes(value: Any) -> bytes:
 
 
 def loads(text: str | bytes) -> Any:
-    """Parse JSON keeping every non-integer number as an exact Decimal."""
-    return simplejson.loads(text, use_decimal=True)
+    """Parse JSON keeping every non-integer number as an exact Decimal.
+
+    NaN and Infinity (which Python's json.dumps writes) are read, so that validation can
+    refuse them naming the field instead of calling the whole body unreadable.
+    """
+    return simplejson.loads(text, use_decimal=True, allow_nan=True)

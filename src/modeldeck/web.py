@@ -69,7 +69,7 @@ async def json_body(request: Request) -> Any:
     except RecursionError:
         raise _invalid_json("it is nested too deeply") from None
     except ValueError as error:
-        raise _invalid_json(_parse_error(error)) from None
+        raise _invalid_json(str(error)) from None
     if not _encodable(body):
         raise _invalid_json("a string holds an unpaired surrogate (\\ud800-\\udfff)")
     return body
@@ -79,15 +79,6 @@ def _invalid_json(reason: str) -> Problem:
     return Problem(
         400, "Invalid JSON", f"The request body is not valid JSON: {reason}", slug="invalid-json"
     )
-
-
-def _parse_error(error: ValueError) -> str:
-    document, position = getattr(error, "doc", None), getattr(error, "pos", None)
-    if not isinstance(document, str) or not isinstance(position, int):
-        return str(error)
-    if document[position:].lstrip("-").startswith(("NaN", "Inf")):
-        return f"NaN and Infinity are not JSON numbers; send a finite number ({error})"
-    return str(error)
 
 
 def _encodable(value: Any) -> bool:

@@ -71,6 +71,8 @@ def _money(value: Any) -> Any:
     if isinstance(value, int):
         return Decimal(value)
     if isinstance(value, str):
+        if "_" in value:
+            raise ValueError("must be a number")
         try:
             parsed = Decimal(value.strip())
         except InvalidOperation:
