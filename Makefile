@@ -27,7 +27,8 @@ format: $(BIN)/.installed
 
 bench: $(BIN)/.installed ## Figures as ratios against anchors measured in the same run
 	@scripts/ensure-postgres
-	$(BIN)/python -m bench
+	$(UV) pip install --quiet --python $(BIN)/python -e '.[dev,bench]'
+	LITELLM_LOCAL_MODEL_COST_MAP=True $(BIN)/python -m bench
 
 install: $(BIN)/.installed
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bench import registry
+from bench import pricing, registry
 
 
 def main() -> None:
@@ -15,6 +15,22 @@ def main() -> None:
     print(
         f"{name:<48} {ours:>9.2f}s {bare:>9.2f}s  {ours / bare:5.2f}x  <= 2 s "
         f"({'met' if ours <= 2 else 'missed'}); anchor: bare Starlette start"
+    )
+
+    for name, ours, litellm_rate in pricing.cost_against_litellm():
+        print(
+            f"{name:<48} {ours:>10.0f}  {litellm_rate:>10.0f}  {ours / litellm_rate:5.1f}x  "
+            ">= 25x litellm.cost_per_token"
+        )
+    name, ours, anchor = pricing.simulate_median()
+    print(
+        f"{name:<48} {ours:>9.1f}ms {anchor:>9.1f}ms {ours / anchor:5.1f}x  <= 50 ms "
+        f"({'met' if ours <= 50 else 'missed'}); anchor: serialising the answer"
+    )
+    name, ours, anchor = pricing.token_rate()
+    print(
+        f"{name:<48} {ours:>9.1f}  {anchor:>9.1f}   {ours / anchor:5.2f}x  >= 5 MB/s "
+        f"({'met' if ours >= 5 else 'missed'}); anchor: tiktoken encode_ordinary"
     )
 
 

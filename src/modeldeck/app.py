@@ -18,6 +18,7 @@ from modeldeck.db import Database
 from modeldeck.health.endpoints import router as health_router
 from modeldeck.models.endpoints import router as models_router
 from modeldeck.models.snapshot import RegistryCache
+from modeldeck.pricing.endpoints import router as pricing_router
 from modeldeck.settings import Settings, get_settings
 
 log = logging.getLogger("modeldeck")
@@ -76,5 +77,6 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     errors.install(app)
     openapi.install(app)
     app.include_router(models_router)
+    app.include_router(pricing_router)
     app.include_router(health_router)
     return app

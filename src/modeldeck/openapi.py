@@ -9,9 +9,17 @@ from fastapi.openapi.utils import get_openapi
 from pydantic import BaseModel
 
 from modeldeck.models.endpoints import READ_OPERATIONS
-from modeldeck.models.schemas import CloneRequest, ModelWrite
+from modeldeck.models.schemas import CloneRequest, ModelWrite, PricingWrite
+from modeldeck.pricing.schemas import CostRequest, SimulateRequest, TokensRequest
 
-DOCUMENTED_BODIES: tuple[type[BaseModel], ...] = (ModelWrite, CloneRequest)
+DOCUMENTED_BODIES: tuple[type[BaseModel], ...] = (
+    ModelWrite,
+    CloneRequest,
+    PricingWrite,
+    CostRequest,
+    SimulateRequest,
+    TokensRequest,
+)
 
 
 def install(app: FastAPI) -> None:

@@ -47,6 +47,21 @@ def pricing_public(period: PricePeriodRow | None) -> dict[str, Any] | None:
     return period_public(period)
 
 
+def history_public(periods: list[PricePeriodRow], now: datetime) -> list[dict[str, Any]]:
+    """Oldest first, each with the derived end (`effective_until`) and whether it is current."""
+    ordered = sorted(periods, key=lambda period: period.effective_from)
+    current = current_period(ordered, now)
+    result = []
+    for index, period in enumerate(ordered):
+        following = ordered[index + 1] if index + 1 < len(ordered) else None
+        shown = period_public(period)
+        shown["priced"] = period.is_priced
+        shown["effective_until"] = following.effective_from if following else None
+        shown["current"] = period is current
+        result.append(shown)
+    return result
+
+
 def _float(value: Any) -> Any:
     return float(value) if value is not None and not isinstance(value, bool | int) else value
 

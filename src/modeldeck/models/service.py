@@ -57,14 +57,14 @@ def _api_key_change(body: Mapping[str, Any]) -> Any:
     return deployment["api_key"]
 
 
-async def _load(session: AsyncSession, ref: str) -> ModelRow:
+async def load_model(session: AsyncSession, ref: str) -> ModelRow:
     row = await repository.get_by_ref(session, ref)
     if row is None:
         raise not_found(f"Model {ref!r}")
     return row
 
 
-def _check_version(row: ModelRow, if_match: int | None) -> None:
+def check_version(row: ModelRow, if_match: int | None) -> None:
     if if_match is not None and if_match != row.version:
         raise Problem(
             412,
@@ -76,7 +76,7 @@ def _check_version(row: ModelRow, if_match: int | None) -> None:
         )
 
 
-def _audit(
+def audit(
     session: AsyncSession,
     ctx: WriteContext,
     revision: int,
@@ -99,7 +99,7 @@ def _audit(
     mark_changed(session)
 
 
-def _new_period(
+def new_period(
     pricing: PricingWrite | None, effective_from: datetime, now: datetime
 ) -> PricePeriodRow:
     if pricing is None:
@@ -173,7 +173,7 @@ async def _take_default(
         await session.refresh(previous, ["is_default"])
         previous.version += 1
         previous.updated_at = ctx.now
-        _audit(session, ctx, revision, previous, "update", before, model_public(previous, ctx.now))
+        audit(session, ctx, revision, previous, "update", before, model_public(previous, ctx.now))
         await session.flush()
     row.is_default = True
 
@@ -209,7 +209,7 @@ async def create_model(
         row.api_key_ciphertext = _encrypt_key(ctx, api_key)
     if payload.pricing is not None:
         row.price_periods.append(
-            _new_period(payload.pricing, payload.pricing.effective_from or ctx.now, ctx.now)
+            new_period(payload.pricing, payload.pricing.effective_from or ctx.now, ctx.now)
         )
     wants_default = payload.is_default
     if not wants_default and row.enabled:
@@ -219,7 +219,7 @@ async def create_model(
     session.add(row)
     await session.flush()
     after = model_public(row, ctx.now)
-    _audit(session, ctx, revision, row, action, None, after)
+    audit(session, ctx, revision, row, action, None, after)
     return after
 
 
@@ -252,8 +252,8 @@ async def update_model(
 ) -> dict[str, Any]:
     """Replace (PUT) or merge-patch (PATCH) a model, keeping every rule of DESIGN §2."""
     revision = await claim_revision(session)
-    row = await _load(session, ref)
-    _check_version(row, if_match)
+    row = await load_model(session, ref)
+    check_version(row, if_match)
     before = model_public(row, ctx.now)
     if not isinstance(body, dict):
         raise invalid([FieldError("body", "must be a JSON object")])
@@ -308,7 +308,7 @@ async def update_model(
     row.updated_at = ctx.now
     await session.flush()
     after = model_public(row, ctx.now)
-    _audit(session, ctx, revision, row, "update", before, after)
+    audit(session, ctx, revision, row, "update", before, after)
     return after
 
 
@@ -329,15 +329,15 @@ def _apply_pricing(row: ModelRow, pricing: PricingWrite | None, now: datetime) -
             "Another price period of this model starts at that moment.",
             errors=[FieldError("pricing.effective_from", "another price period starts then")],
         )
-    row.price_periods.append(_new_period(pricing, starts, now))
+    row.price_periods.append(new_period(pricing, starts, now))
 
 
 async def delete_model(
     session: AsyncSession, ctx: WriteContext, ref: str, *, if_match: int | None
 ) -> None:
     revision = await claim_revision(session)
-    row = await _load(session, ref)
-    _check_version(row, if_match)
+    row = await load_model(session, ref)
+    check_version(row, if_match)
     if row.is_system:
         raise conflict(
             f"Model {row.name!r} comes from the built-in catalog and cannot be deleted; "
@@ -348,7 +348,7 @@ async def delete_model(
             f"Model {row.name!r} is the default and cannot be deleted; "
             "make another model the default first."
         )
-    _audit(session, ctx, revision, row, "delete", model_public(row, ctx.now), None)
+    audit(session, ctx, revision, row, "delete", model_public(row, ctx.now), None)
     await session.delete(row)
     await session.flush()
 
@@ -362,7 +362,7 @@ async def clone_model(
 ) -> dict[str, Any]:
     """Copy a model (system or not) into a new ordinary model, price history included."""
     revision = await claim_revision(session)
-    source = await _load(session, ref)
+    source = await load_model(session, ref)
     if await repository.name_taken(session, name):
         raise conflict(
             f"A model named {name!r} already exists.",
@@ -404,13 +404,13 @@ async def clone_model(
     session.add(row)
     await session.flush()
     after = model_public(row, ctx.now)
-    _audit(session, ctx, revision, row, "clone", None, after | {"cloned_from": source.name})
+    audit(session, ctx, revision, row, "clone", None, after | {"cloned_from": source.name})
     return after
 
 
 async def make_default(session: AsyncSession, ctx: WriteContext, ref: str) -> dict[str, Any]:
     revision = await claim_revision(session)
-    row = await _load(session, ref)
+    row = await load_model(session, ref)
     if row.is_default:
         return model_public(row, ctx.now)
     before = model_public(row, ctx.now)
@@ -419,7 +419,7 @@ async def make_default(session: AsyncSession, ctx: WriteContext, ref: str) -> di
     row.updated_at = ctx.now
     await session.flush()
     after = model_public(row, ctx.now)
-    _audit(session, ctx, revision, row, "update", before, after)
+    audit(session, ctx, revision, row, "update", before, after)
     return after
 
 

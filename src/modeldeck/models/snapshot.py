@@ -15,7 +15,7 @@ from modeldeck.changes.revision import RevisionWatcher, current_revision
 from modeldeck.db import Database, utcnow
 from modeldeck.models import query as model_query
 from modeldeck.models import repository
-from modeldeck.models.public import model_public, next_change
+from modeldeck.models.public import history_public, model_public, next_change
 
 MAX_CACHED_RESPONSES = 512
 
@@ -37,6 +37,8 @@ class Snapshot:
     revision: int
     models: list[dict[str, Any]]
     valid_until: datetime | None
+    # Every price period of every model (oldest first, `priced` marks real prices): for `at`.
+    price_history: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     by_id: dict[str, dict[str, Any]] = field(default_factory=dict)
     by_name: dict[str, dict[str, Any]] = field(default_factory=dict)
     _lists: dict[model_query.ModelQuery, CachedResponse] = field(default_factory=dict)
@@ -84,6 +86,7 @@ async def load_snapshot(session: AsyncSession, *, isolate: bool = True) -> Snaps
         revision=revision,
         models=[model_public(row, now) for row in rows],
         valid_until=min(changes, default=None),
+        price_history={row.id: history_public(row.price_periods, now) for row in rows},
     )
 
 

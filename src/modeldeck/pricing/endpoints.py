@@ -1,0 +1,250 @@
+"""HTTP for prices, cost, simulation and token counting (DESIGN §3-§4)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Request
+from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.responses import Response
+
+from modeldeck.auth.dependencies import Caller, require_admin, require_reader
+from modeldeck.db import utcnow
+from modeldeck.errors import FieldError, Problem, invalid, not_found
+from modeldeck.models import repository as model_repository
+from modeldeck.models import service as model_service
+from modeldeck.models.public import history_public
+from modeldeck.models.schemas import PricingWrite
+from modeldeck.models.snapshot import RegistryCache, Snapshot
+from modeldeck.pricing import periods
+from modeldeck.pricing.engine import CostError, Usage, cost
+from modeldeck.pricing.schemas import CostRequest, SimulateRequest, TokensRequest
+from modeldeck.pricing.simulator import period_at, simulate
+from modeldeck.tokens.counting import TextTooLarge, count_tokens
+from modeldeck.web import ExactJSONResponse, body_schema, if_match_version, json_body, write_session
+
+router = APIRouter(tags=["pricing"])
+
+WriteSession = Annotated[AsyncSession, Depends(write_session, scope="function")]
+Admin = Annotated[Caller, Depends(require_admin)]
+Reader = Annotated[Caller | None, Depends(require_reader)]
+Body = Annotated[Any, Depends(json_body)]
+
+COST_EXAMPLE = {
+    "model": "gpt-4o",
+    "usage": {
+        "prompt_tokens": 1200,
+        "completion_tokens": 300,
+        "prompt_tokens_details": {"cached_tokens": 1024},
+    },
+}
+SIMULATE_EXAMPLE = {
+    "requests": 100000,
+    "input_tokens": 1500,
+    "output_tokens": 400,
+    "cached_share": 0.5,
+    "custom_prices": [{"name": "self-hosted", "pricing": {"input": 0.2, "output": 0.6}}],
+}
+
+
+async def _snapshot(request: Request) -> Snapshot:
+    cache: RegistryCache = request.app.state.registry_cache
+    return await cache.current()
+
+
+def _model(snapshot: Snapshot, ref: str) -> dict[str, Any]:
+    model = snapshot.find(ref)
+    if model is None:
+        raise not_found(f"Model {ref!r}")
+    return model
+
+
+def _cost_problem(error: CostError, prefix: str = "") -> Problem:
+    field = (
+        f"{prefix}{error.field}" if prefix and not error.field.startswith(prefix) else error.field
+    )
+    return invalid([FieldError(field, error.message)])
+
+
+@router.get("/api/models/{ref}/prices", summary="Price history of a model, oldest first")
+async def list_prices(request: Request, ref: str, _: Reader) -> Response:
+    snapshot = await _snapshot(request)
+    model = _model(snapshot, ref)
+    async with request.app.state.database.read() as session:
+        row = await model_repository.get_by_ref(session, model["id"])
+    if row is None:
+        raise not_found(f"Model {ref!r}")
+    history = history_public(row.price_periods, utcnow())
+    return ExactJSONResponse({"data": history, "count": len(history), "model": model["name"]})
+
+
+@router.post(
+    "/api/models/{ref}/prices",
+    status_code=201,
+    summary="Add a price period (backdated or future-dated)",
+    openapi_extra=body_schema(
+        "PricingWrite", {"input": 2, "output": 8, "effective_from": "2026-01-01T00:00:00Z"}
+    ),
+)
+async def add_price(
+    request: Request, ref: str, caller: Admin, session: WriteSession, body: Body
+) -> Response:
+    pricing = model_service.parse_request(PricingWrite, body)
+    ctx = model_service.WriteContext(actor=caller.actor, vault=request.app.state.vault)
+    added = await periods.add_period(session, ctx, ref, pricing, if_match=if_match_version(request))
+    return ExactJSONResponse(
+        added, status_code=201, headers={"ETag": f'"{added["model"]["version"]}"'}
+    )
+
+
+@router.post(
+    "/api/cost",
+    summary="The exact cost of one usage on one model, explained",
+    openapi_extra=body_schema("CostRequest", COST_EXAMPLE),
+)
+async def price_usage(request: Request, _: Reader, body: Body) -> Response:
+    asked = model_service.parse_request(CostRequest, body)
+    snapshot = await _snapshot(request)
+    model = _model(snapshot, asked.model)
+    history = snapshot.price_history.get(model["id"], [])
+    try:
+        usage = Usage.parse(asked.usage)
+    except CostError as error:
+        raise _cost_problem(error, "usage.") from None
+    pricing: Mapping[str, Any] | None
+    period: Mapping[str, Any] | None
+    if asked.at is None:
+        pricing = model["pricing"]
+        period = next((item for item in history if item["current"]), None)
+    else:
+        period = period_at(history, asked.at)
+        if period is None:
+            first = history[0]["effective_from"].isoformat() if history else None
+            raise invalid(
+                [
+                    FieldError(
+                        "at",
+                        f"is before the first price period ({first})"
+                        if first
+                        else "model has no price history",
+                    )
+                ]
+            )
+        pricing = period if period["priced"] else None
+    if pricing is None:
+        raise Problem(
+            422,
+            "Unpriced model",
+            f"Model {model['name']!r} has no price"
+            + (" at that date" if asked.at else "")
+            + "; add one with POST /api/models/{ref}/prices.",
+            slug="unpriced",
+            errors=[FieldError("model", "has no price")],
+        )
+    try:
+        breakdown = cost(pricing, usage, requests=asked.requests)
+    except CostError as error:
+        raise _cost_problem(error) from None
+    result = breakdown.as_dict()
+    result.pop("price_sheet")
+    return ExactJSONResponse(
+        {
+            "model": {"id": model["id"], "name": model["name"]},
+            "usage": usage.as_dict(),
+            **result,
+            "price_period": {
+                "effective_from": period["effective_from"] if period else None,
+                "effective_until": period["effective_until"] if period else None,
+                "source": period["source"] if period else None,
+                "rates": {
+                    key: pricing[key]
+                    for key in (
+                        "input",
+                        "cached_input",
+                        "cache_write",
+                        "output",
+                        "reasoning",
+                        "per_request",
+                    )
+                },
+            },
+        }
+    )
+
+
+@router.post(
+    "/api/simulate",
+    summary="A workload priced on every priced model (and custom prices), cheapest first",
+    openapi_extra=body_schema("SimulateRequest", SIMULATE_EXAMPLE),
+)
+async def simulate_workload(request: Request, _: Reader, body: Body) -> Response:
+    asked = model_service.parse_request(SimulateRequest, body)
+    if (asked.input_tokens is None) == (asked.text is None):
+        raise invalid(
+            [FieldError("input_tokens", "give either input_tokens or a sample text, not both")]
+        )
+    snapshot = await _snapshot(request)
+    models = snapshot.models
+    if asked.models is not None:
+        wanted = []
+        for index, ref in enumerate(asked.models):
+            model = snapshot.find(ref)
+            if model is None:
+                raise invalid([FieldError(f"models[{index}]", f"no model is named {ref!r}")])
+            wanted.append(model)
+        models = wanted
+    counted: dict[str, tuple[int, str, bool]] = {}
+
+    def count(model: Mapping[str, Any] | None) -> tuple[int, str, bool]:
+        assert asked.text is not None
+        key = _tokenizer_key(model)
+        if key not in counted:
+            result = count_tokens(asked.text, model)
+            counted[key] = (result.tokens, result.tokenizer, result.exact)
+        return counted[key]
+
+    try:
+        rows = simulate(models, snapshot.price_history, asked, count)
+    except CostError as error:
+        raise _cost_problem(error) from None
+    return ExactJSONResponse(
+        {
+            "data": rows,
+            "count": len(rows),
+            "requests": asked.requests,
+            "at": asked.at,
+            "revision": snapshot.revision,
+        }
+    )
+
+
+def _tokenizer_key(model: Mapping[str, Any] | None) -> str:
+    from modeldeck.tokens.counting import tokenizer_for
+
+    return tokenizer_for(dict(model) if model is not None else None)
+
+
+@router.post(
+    "/api/tokens",
+    summary="Count the tokens of a text for a model, offline",
+    openapi_extra=body_schema("TokensRequest", {"model": "gpt-4o", "text": "Hello, world!"}),
+)
+async def tokens(request: Request, _: Reader, body: Body) -> Response:
+    asked = model_service.parse_request(TokensRequest, body)
+    model: Mapping[str, Any] | None = None
+    if asked.model is not None:
+        model = _model(await _snapshot(request), asked.model)
+    try:
+        result = count_tokens(asked.text, model)
+    except TextTooLarge as error:
+        raise invalid([FieldError("text", str(error))]) from None
+    return ExactJSONResponse(
+        {
+            "model": model["name"] if model else None,
+            "tokens": result.tokens,
+            "tokenizer": result.tokenizer,
+            "exact": result.exact,
+            "chars": result.chars,
+        }
+    )

@@ -1,0 +1,72 @@
+"""What a client sends to price a call, simulate a workload, count tokens or add a period."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Annotated, Any
+
+from pydantic import Field, StrictInt, StrictStr, field_validator
+
+from modeldeck.models.schemas import Number, PricingWrite, Strict, Text, UTCMoment
+from modeldeck.pricing.engine import MAX_TOKENS
+from modeldeck.tokens.counting import MAX_TEXT_BYTES
+
+Count = Annotated[StrictInt, Field(ge=0, le=MAX_TOKENS)]
+ModelRef = Annotated[StrictStr, Field(min_length=1, max_length=128)]
+
+
+class CostRequest(Strict):
+    model: ModelRef
+    usage: dict[str, Any]
+    requests: Annotated[StrictInt, Field(ge=1, le=MAX_TOKENS)] = 1
+    at: UTCMoment | None = None
+
+
+def _text_size(value: str | None) -> str | None:
+    if value is not None and len(value.encode("utf-8", "surrogatepass")) > MAX_TEXT_BYTES:
+        raise ValueError(f"must be at most {MAX_TEXT_BYTES:,} bytes of UTF-8")
+    return value
+
+
+class TokensRequest(Strict):
+    text: StrictStr
+    model: ModelRef | None = None
+
+    _size = field_validator("text")(_text_size)
+
+
+class CustomPrice(Strict):
+    """A what-if row: "self-hosting at $X in / $Y out"."""
+
+    name: Annotated[Text, Field(min_length=1, max_length=128)]
+    pricing: PricingWrite
+    context_window: Annotated[StrictInt, Field(gt=0, le=100_000_000)] | None = None
+    max_output_tokens: Annotated[StrictInt, Field(gt=0, le=100_000_000)] | None = None
+
+
+class SimulateRequest(Strict):
+    """A workload: `requests` calls, each with these tokens (or a sample text to count)."""
+
+    requests: Annotated[StrictInt, Field(ge=1, le=MAX_TOKENS)] = 1
+    input_tokens: Count | None = None
+    text: StrictStr | None = None
+    output_tokens: Count = 0
+    reasoning_tokens: Count = 0
+    cached_share: Annotated[Number, Field(ge=0, le=1)] = 0.0
+    at: UTCMoment | None = None
+    models: Annotated[list[ModelRef], Field(max_length=10_000)] | None = None
+    custom_prices: Annotated[list[CustomPrice], Field(max_length=50)] = []
+
+    _size = field_validator("text")(_text_size)
+
+    @field_validator("reasoning_tokens")
+    @classmethod
+    def _within_output(cls, value: int, info: Any) -> int:
+        output = info.data.get("output_tokens")
+        if output is not None and value > output:
+            raise ValueError("must not exceed output_tokens (reasoning is part of the output)")
+        return value
+
+    def cached_of(self, input_tokens: int) -> int:
+        """Cached input tokens per request: the cached share, rounded to whole tokens."""
+        return int((Decimal(input_tokens) * Decimal(repr(self.cached_share))).to_integral_value())
