@@ -12,7 +12,10 @@ from fastapi import FastAPI
 
 from modeldeck import errors, openapi
 from modeldeck.auth.dependencies import TokenCache
+from modeldeck.changes.endpoints import router as changes_router
 from modeldeck.changes.revision import RevisionWatcher, current_revision
+from modeldeck.config.endpoints import router as config_router
+from modeldeck.console.endpoints import router as console_router
 from modeldeck.crypto import KeyVault
 from modeldeck.db import Database
 from modeldeck.health.endpoints import router as health_router
@@ -78,5 +81,8 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     openapi.install(app)
     app.include_router(models_router)
     app.include_router(pricing_router)
+    app.include_router(changes_router)
+    app.include_router(config_router)
     app.include_router(health_router)
+    app.include_router(console_router)
     return app

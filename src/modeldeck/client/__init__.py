@@ -1,0 +1,1 @@
+"""The Python client: `Registry`, `AsyncRegistry` and `ClientPool` (DESIGN §7)."""
