@@ -12,8 +12,9 @@ export UV_PYTHON_DOWNLOADS := never
 serve: $(BIN)/.installed ## Install, migrate, seed and serve on http://127.0.0.1:8000
 	$(BIN)/modeldeck serve
 
-test: $(BIN)/.installed lint ## The whole suite, on SQLite and PostgreSQL
+test: $(BIN)/.installed lint ## The whole suite, on SQLite and PostgreSQL, and in Chromium
 	@scripts/ensure-postgres
+	@scripts/ensure-chromium
 	$(BIN)/python -m pytest
 
 lint: $(BIN)/.installed ## ruff, ruff format --check, mypy --strict
