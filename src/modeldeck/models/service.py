@@ -64,6 +64,17 @@ async def load_model(session: AsyncSession, ref: str) -> ModelRow:
     return row
 
 
+async def ensure_name_free(
+    session: AsyncSession, name: str, *, except_id: str | None = None
+) -> None:
+    """Names are unique ignoring case: 409 naming the field otherwise."""
+    if await repository.name_taken(session, name, except_id=except_id):
+        raise conflict(
+            f"A model named {name!r} already exists (names are unique ignoring case).",
+            errors=[FieldError("name", "is already taken")],
+        )
+
+
 def check_version(row: ModelRow, if_match: int | None) -> None:
     if if_match is not None and if_match != row.version:
         raise Problem(
@@ -189,11 +200,7 @@ async def create_model(
 ) -> dict[str, Any]:
     """Add a model; the first model, or one created with `is_default`, becomes the default."""
     revision = await claim_revision(session)
-    if await repository.name_taken(session, payload.name):
-        raise conflict(
-            f"A model named {payload.name!r} already exists (names are unique ignoring case).",
-            errors=[FieldError("name", "is already taken")],
-        )
+    await ensure_name_free(session, payload.name)
     row = ModelRow(
         id=str(uuid.uuid4()),
         is_system=is_system,
@@ -272,13 +279,8 @@ async def update_model(
                     for name in locked
                 ],
             )
-    if payload.name.lower() != row.name_key and await repository.name_taken(
-        session, payload.name, except_id=row.id
-    ):
-        raise conflict(
-            f"A model named {payload.name!r} already exists.",
-            errors=[FieldError("name", "is already taken")],
-        )
+    if payload.name.lower() != row.name_key:
+        await ensure_name_free(session, payload.name, except_id=row.id)
     if row.is_default and not payload.is_default:
         raise conflict(
             f"Model {row.name!r} is the default; make another model the default instead.",
@@ -363,11 +365,7 @@ async def clone_model(
     """Copy a model (system or not) into a new ordinary model, price history included."""
     revision = await claim_revision(session)
     source = await load_model(session, ref)
-    if await repository.name_taken(session, name):
-        raise conflict(
-            f"A model named {name!r} already exists.",
-            errors=[FieldError("name", "is already taken")],
-        )
+    await ensure_name_free(session, name)
     body = writable(model_public(source, ctx.now))
     body.update(name=name, is_default=False, pricing=None)
     if display_name is not None:
