@@ -350,3 +350,19 @@ async def test_a_refused_write_leaves_no_trace(api: Api) -> None:
     )
     assert response.status_code == 422
     assert await listing(api) == before
+
+
+async def test_a_name_with_slashes_reaches_every_model_url(api: Api) -> None:
+    created = await api.create(name="team/azure/gpt-4o")
+    base = "/api/models/team/azure/gpt-4o"
+    assert (await api.client.get(base)).json()["id"] == created["id"]
+    assert (await api.client.get("/api/models/team%2Fazure%2Fgpt-4o")).status_code == 200
+    patched = await api.client.patch(base, json={"tags": ["x"]}, headers=api.admin)
+    assert patched.json()["tags"] == ["x"]
+    history = (await api.client.get(f"{base}/history")).json()
+    assert [entry["action"] for entry in history["data"]] == ["update", "create"]
+    prices = (await api.client.get(f"{base}/prices")).json()
+    assert prices["count"] == 1
+    clone = await api.client.post(f"{base}/clone", json={"name": "team/copy"}, headers=api.admin)
+    assert clone.status_code == 201
+    assert (await api.client.delete("/api/models/team/copy", headers=api.admin)).status_code == 204

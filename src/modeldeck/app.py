@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -13,12 +11,15 @@ from fastapi import FastAPI
 from modeldeck import errors, openapi
 from modeldeck.auth.dependencies import TokenCache
 from modeldeck.changes.endpoints import router as changes_router
-from modeldeck.changes.revision import RevisionWatcher, current_revision
+from modeldeck.changes.feed import ChangeFeed
+from modeldeck.changes.listener import following_changes
+from modeldeck.changes.revision import RevisionWatcher
 from modeldeck.config.endpoints import router as config_router
 from modeldeck.console.endpoints import router as console_router
 from modeldeck.crypto import KeyVault
 from modeldeck.db import Database
 from modeldeck.health.endpoints import router as health_router
+from modeldeck.models.endpoints import get_model
 from modeldeck.models.endpoints import router as models_router
 from modeldeck.models.snapshot import RegistryCache
 from modeldeck.pricing.endpoints import router as pricing_router
@@ -29,19 +30,6 @@ log = logging.getLogger("modeldeck")
 __version__ = "0.1.0"
 
 
-async def _follow_revisions(
-    database: Database, revisions: RevisionWatcher, interval: float
-) -> None:
-    """Notice changes committed by other instances (cheap: one integer per interval)."""
-    while True:
-        await asyncio.sleep(interval)
-        try:
-            async with database.read() as session:
-                revisions.observe(await current_revision(session))
-        except Exception as error:  # a database blip must not end the loop
-            log.warning("revision check failed: %s", type(error).__name__)
-
-
 def create_app(settings: Settings | None = None, database: Database | None = None) -> FastAPI:
     """Build the app; pass a `database` to share one (tests), else it is made from settings."""
     settings = settings or get_settings()
@@ -50,15 +38,12 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        follower = asyncio.create_task(
-            _follow_revisions(database, app.state.revisions, settings.revision_check_interval_s)
-        )
         try:
-            yield
+            async with following_changes(
+                database, app.state.revisions, settings.revision_check_interval_s
+            ):
+                yield
         finally:
-            follower.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await follower
             if owns_database:
                 await database.dispose()
 
@@ -76,6 +61,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     )
     app.state.revisions = RevisionWatcher()
     app.state.registry_cache = RegistryCache(database, app.state.revisions)
+    app.state.change_feed = ChangeFeed(database, app.state.revisions)
     app.state.token_cache = TokenCache()
     errors.install(app)
     openapi.install(app)
@@ -85,4 +71,6 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     app.include_router(config_router)
     app.include_router(health_router)
     app.include_router(console_router)
+    # Last: a model's own URL takes any ref, names with "/" included.
+    app.add_route("/api/models/{ref:path}", get_model, methods=["GET"], include_in_schema=False)
     return app

@@ -79,6 +79,8 @@ def _context(request: Request, caller: Caller) -> service.WriteContext:
 
 # The two hot reads are plain Starlette routes: FastAPI's parameter machinery would cost
 # more than the whole answer, which is bytes cached in the snapshot. OpenAPI: `READ_OPERATIONS`.
+# Names may hold "/", so refs are `{ref:path}`; `get_model` is added by app.py after every
+# other route, so `/api/models/x/history` and the like are matched first.
 async def list_models(request: Request) -> Response:
     """`{"data": [...], "count": N, "revision": R}` from the snapshot; ETag and 304."""
     await require_reader(request)
@@ -98,7 +100,6 @@ async def get_model(request: Request) -> Response:
 
 
 router.add_route("/api/models", list_models, methods=["GET"], include_in_schema=False)
-router.add_route("/api/models/{ref}", get_model, methods=["GET"], include_in_schema=False)
 
 _MODEL_REF = {
     "name": "ref",
@@ -151,7 +152,7 @@ async def create_model(
 
 
 @router.put(
-    "/{ref}",
+    "/{ref:path}",
     summary="Replace a model (If-Match honoured)",
     openapi_extra=body_schema("ModelWrite", MODEL_EXAMPLE),
 )
@@ -174,7 +175,7 @@ async def replace_model(
 
 
 @router.patch(
-    "/{ref}",
+    "/{ref:path}",
     summary="Change part of a model: JSON merge patch (If-Match honoured)",
     openapi_extra=body_schema(None, {"pricing": {"input": 3}, "tags": ["beta"]}),
 )
@@ -196,7 +197,7 @@ async def patch_model(
     return _written(request, model)
 
 
-@router.delete("/{ref}", status_code=204, summary="Delete a model")
+@router.delete("/{ref:path}", status_code=204, summary="Delete a model")
 async def delete_model(
     request: Request, ref: str, caller: Admin, session: WriteSession
 ) -> Response:
@@ -207,7 +208,7 @@ async def delete_model(
 
 
 @router.post(
-    "/{ref}/clone",
+    "/{ref:path}/clone",
     status_code=201,
     summary="Copy a model into a new ordinary model",
     openapi_extra=body_schema("CloneRequest", {"name": "gpt-4o-custom"}),
@@ -226,7 +227,7 @@ async def clone_model(
     return _written(request, model, 201)
 
 
-@router.post("/{ref}/default", summary="Make this the default model")
+@router.post("/{ref:path}/default", summary="Make this the default model")
 async def make_default(
     request: Request, ref: str, caller: Admin, session: WriteSession
 ) -> Response:
@@ -234,7 +235,7 @@ async def make_default(
     return _written(request, model)
 
 
-@router.get("/{ref}/history", summary="Audit trail of one model, newest first")
+@router.get("/{ref:path}/history", summary="Audit trail of one model, newest first")
 async def model_history(
     request: Request,
     ref: str,

@@ -67,7 +67,7 @@ def _cost_problem(error: CostError, prefix: str = "") -> Problem:
     return invalid([FieldError(field, error.message)])
 
 
-@router.get("/api/models/{ref}/prices", summary="Price history of a model, oldest first")
+@router.get("/api/models/{ref:path}/prices", summary="Price history of a model, oldest first")
 async def list_prices(request: Request, ref: str, _: Reader) -> Response:
     snapshot = await _snapshot(request)
     model = _model(snapshot, ref)
@@ -80,7 +80,7 @@ async def list_prices(request: Request, ref: str, _: Reader) -> Response:
 
 
 @router.post(
-    "/api/models/{ref}/prices",
+    "/api/models/{ref:path}/prices",
     status_code=201,
     summary="Add a price period (backdated or future-dated)",
     openapi_extra=body_schema(
@@ -119,19 +119,11 @@ async def price_usage(request: Request, _: Reader, body: Body) -> Response:
         period = next((item for item in history if item["current"]), None)
     else:
         period = period_at(history, asked.at)
-        if period is None:
-            first = history[0]["effective_from"].isoformat() if history else None
-            raise invalid(
-                [
-                    FieldError(
-                        "at",
-                        f"is before the first price period ({first})"
-                        if first
-                        else "model has no price history",
-                    )
-                ]
-            )
-        pricing = period if period["priced"] else None
+        if period is None and history:
+            first = history[0]["effective_from"].isoformat()
+            raise invalid([FieldError("at", f"is before the first price period ({first})")])
+        # A model that was never priced is unpriced at every date, not "before" anything.
+        pricing = period if period is not None and period["priced"] else None
     if pricing is None:
         raise Problem(
             422,
@@ -187,13 +179,13 @@ async def simulate_workload(request: Request, _: Reader, body: Body) -> Response
     snapshot = await _snapshot(request)
     models = snapshot.models
     if asked.models is not None:
-        wanted = []
+        wanted: dict[str, dict[str, Any]] = {}  # one row per model, however often it is named
         for index, ref in enumerate(asked.models):
             model = snapshot.find(ref)
             if model is None:
                 raise invalid([FieldError(f"models[{index}]", f"no model is named {ref!r}")])
-            wanted.append(model)
-        models = wanted
+            wanted.setdefault(model["id"], model)
+        models = list(wanted.values())
     counted: dict[str, tuple[int, str, bool]] = {}
 
     def count(model: Mapping[str, Any] | None) -> tuple[int, str, bool]:

@@ -4,11 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
-from decimal import Decimal
+from decimal import Context, Decimal, Inexact, InvalidOperation, Overflow
 from typing import Any
 
 from modeldeck.pricing.engine import CostError, PriceSheet, Usage, cost
 from modeldeck.pricing.schemas import CustomPrice, SimulateRequest
+
+# Weighted tokens and compute units are exact: tokens (≤ 10^12) times requests (≤ 10^12)
+# times a weight and a factor (shortest float reprs, ≤ 17 digits each) fit well within 200
+# digits; the default context (28 digits) would round them silently.
+_EXACT = Context(prec=200, traps=[Inexact, InvalidOperation, Overflow])
 
 TokenCounter = Callable[[Mapping[str, Any] | None], tuple[int, str, bool]]
 
@@ -41,13 +46,16 @@ def _weighted(usage: Usage, weights: Mapping[str, Any], requests: int) -> Decima
     """Tokens times their `token_weights` (DESIGN §2), for all requests."""
     uncached = usage.input_tokens - usage.cached_input_tokens
     plain_output = usage.output_tokens - usage.reasoning_tokens
-    per_request = (
-        uncached * Decimal(repr(float(weights.get("input", 1))))
-        + usage.cached_input_tokens * Decimal(repr(float(weights.get("cached_input", 1))))
-        + plain_output * Decimal(repr(float(weights.get("output", 1))))
-        + usage.reasoning_tokens * Decimal(repr(float(weights.get("reasoning", 1))))
-    )
-    return per_request * requests
+    per_request = Decimal(0)
+    for tokens, name in (
+        (uncached, "input"),
+        (usage.cached_input_tokens, "cached_input"),
+        (plain_output, "output"),
+        (usage.reasoning_tokens, "reasoning"),
+    ):
+        weight = Decimal(repr(float(weights.get(name, 1))))
+        per_request = _EXACT.add(per_request, _EXACT.multiply(tokens, weight))
+    return _EXACT.multiply(per_request, requests)
 
 
 def _fit(
@@ -98,7 +106,9 @@ def _row(
         "tokenizer": tokenizer,
         "tokens_exact": exact,
         "weighted_tokens": weighted,
-        "compute_units": None if factor is None else weighted * Decimal(repr(factor)),
+        "compute_units": (
+            None if factor is None else _EXACT.multiply(weighted, Decimal(repr(factor)))
+        ),
         "tier": None if breakdown.tier is None else breakdown.tier.as_dict(),
         "price_effective_from": breakdown.price_sheet.effective_from,
         "fits": not problems,
