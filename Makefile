@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 UV := $(shell command -v uv 2>/dev/null || echo .tools/uv/bin/uv)
 export UV_PYTHON_DOWNLOADS := never
 
-.PHONY: serve test lint format bench install clean-venv
+.PHONY: serve test lint format bench docs install clean-venv
 
 serve: $(BIN)/.installed ## Install, migrate, seed and serve on http://127.0.0.1:8000
 	$(BIN)/modeldeck serve
@@ -30,6 +30,10 @@ bench: $(BIN)/.installed ## Figures as ratios against anchors measured in the sa
 	@scripts/ensure-postgres
 	$(UV) pip install --quiet --python $(BIN)/python -e '.[dev,bench]'
 	LITELLM_LOCAL_MODEL_COST_MAP=True $(BIN)/python -m bench
+
+docs: $(BIN)/.installed ## Regenerate docs/cli.md from the commands' --help
+	@mkdir -p docs
+	$(BIN)/python -m modeldeck.cli.reference > docs/cli.md
 
 install: $(BIN)/.installed
 

@@ -9,7 +9,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from modeldeck import errors, openapi
-from modeldeck.auth.dependencies import TokenCache
+from modeldeck.auth.dependencies import Caller, TokenCache
 from modeldeck.changes.endpoints import router as changes_router
 from modeldeck.changes.feed import ChangeFeed
 from modeldeck.changes.listener import following_changes
@@ -30,8 +30,17 @@ log = logging.getLogger("modeldeck")
 __version__ = "0.1.0"
 
 
-def create_app(settings: Settings | None = None, database: Database | None = None) -> FastAPI:
-    """Build the app; pass a `database` to share one (tests), else it is made from settings."""
+def create_app(
+    settings: Settings | None = None,
+    database: Database | None = None,
+    *,
+    local_caller: Caller | None = None,
+) -> FastAPI:
+    """Build the app; pass a `database` to share one (tests), else it is made from settings.
+
+    `local_caller` is who a request without credentials is (the CLI working on a database
+    in-process); a served app never has one.
+    """
     settings = settings or get_settings()
     owns_database = database is None
     database = database or Database(settings.database_url)
@@ -63,6 +72,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     app.state.registry_cache = RegistryCache(database, app.state.revisions)
     app.state.change_feed = ChangeFeed(database, app.state.revisions)
     app.state.token_cache = TokenCache()
+    app.state.local_caller = local_caller
     errors.install(app)
     openapi.install(app)
     app.include_router(models_router)

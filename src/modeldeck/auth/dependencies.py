@@ -1,7 +1,13 @@
-"""Who is calling: bearer tokens checked against their hashes, with a short in-memory cache."""
+"""Who is calling: a bearer token or the console's session cookie, checked against hashes.
+
+The console session is stateless: the cookie holds the token itself, and its CSRF token is
+derived from it (DESIGN §5), so any instance can check both without shared storage.
+"""
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import time
 from dataclasses import dataclass
 
@@ -11,6 +17,9 @@ from modeldeck.auth.tokens import find_token, hash_token
 from modeldeck.errors import Problem
 
 CACHE_SECONDS = 5.0
+SESSION_COOKIE = "modeldeck_session"
+CSRF_HEADER = "X-CSRF-Token"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
 
 
 @dataclass(frozen=True)
@@ -50,25 +59,57 @@ def _unauthorized(detail: str) -> Problem:
     )
 
 
-async def identify(request: Request) -> Caller | None:
-    """The caller named by `Authorization: Bearer …`; None when no token was sent."""
-    header = request.headers.get("authorization")
-    if not header:
-        return None
-    scheme, _, token = header.partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
-        raise _unauthorized("Send the token as `Authorization: Bearer <token>`.")
-    token_hash = hash_token(token.strip())
+def csrf_token_for(session_token: str) -> str:
+    """The CSRF token of a console session: derived, so nothing needs storing."""
+    return hmac.new(session_token.encode(), b"modeldeck-csrf", hashlib.sha256).hexdigest()
+
+
+def csrf_matches(session_token: str, sent: str | None) -> bool:
+    return hmac.compare_digest((sent or "").encode(), csrf_token_for(session_token).encode())
+
+
+async def caller_for_token(request: Request, token: str) -> Caller | None:
+    """Who `token` belongs to (None when it is not a valid token), from the cache or the database."""
+    token_hash = hash_token(token)
     cache: TokenCache = request.app.state.token_cache
     known, caller = cache.get(token_hash)
     if not known:
         async with request.app.state.database.read() as session:
-            row = await find_token(session, token.strip())
+            row = await find_token(session, token)
         caller = Caller(name=row.name, role=row.role) if row else None
         cache.put(token_hash, caller)
+    return caller
+
+
+async def identify(request: Request) -> Caller | None:
+    """The caller named by `Authorization: Bearer …`, else by the console session cookie.
+
+    None when neither was sent (or the cookie's token is no longer valid). A change made with
+    the cookie must carry the session's CSRF token in `X-CSRF-Token`.
+    """
+    header = request.headers.get("authorization")
+    if not header:
+        # The CLI on a database runs the API in its own process: its user is a local admin.
+        local: Caller | None = request.app.state.local_caller
+        return local or await _session_caller(request)
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise _unauthorized("Send the token as `Authorization: Bearer <token>`.")
+    caller = await caller_for_token(request, token.strip())
     if caller is None:
         raise _unauthorized("The token is not valid.")
     return caller
+
+
+async def _session_caller(request: Request) -> Caller | None:
+    session_token = request.cookies.get(SESSION_COOKIE)
+    if not session_token:
+        return None
+    if request.method not in SAFE_METHODS and not csrf_matches(
+        session_token, request.headers.get(CSRF_HEADER)
+    ):
+        raise Problem(403, "Forbidden", "missing or wrong CSRF token", slug="csrf")
+    return await caller_for_token(request, session_token)
 
 
 async def require_admin(request: Request) -> Caller:

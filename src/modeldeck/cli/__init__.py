@@ -14,6 +14,7 @@ app = typer.Typer(
     help="Model Deck: the LLM models your apps may call, what they are and what they cost.",
     no_args_is_help=True,
     add_completion=False,
+    pretty_exceptions_enable=False,
 )
 db_app = typer.Typer(help="Database schema migrations.", no_args_is_help=True)
 token_app = typer.Typer(help="API tokens for the REST API and the console.", no_args_is_help=True)
@@ -37,7 +38,7 @@ DatabaseUrl = Annotated[
 ]
 
 
-def _settings(database_url: str | None = None) -> Settings:
+def settings_for(database_url: str | None = None) -> Settings:
     settings = get_settings()
     if database_url:
         settings = settings.model_copy(
@@ -61,7 +62,7 @@ def serve(
     from modeldeck.bootstrap import prepare
     from modeldeck.db import Database
 
-    settings = _settings(database_url)
+    settings = settings_for(database_url)
     updates = {key: value for key, value in (("host", host), ("port", port)) if value is not None}
     settings = settings.model_copy(update=updates)
     database = Database(settings.database_url)
@@ -98,7 +99,7 @@ def db_upgrade(
     """Migrate the database up to REVISION (default: the newest)."""
     from modeldeck import migrate
 
-    at = migrate.run(_settings(database_url).database_url, "upgrade", revision)
+    at = migrate.run(settings_for(database_url).database_url, "upgrade", revision)
     out.print(f"database at revision {at}")
 
 
@@ -110,7 +111,7 @@ def db_downgrade(
     """Migrate the database down to REVISION."""
     from modeldeck import migrate
 
-    at = migrate.run(_settings(database_url).database_url, "downgrade", revision)
+    at = migrate.run(settings_for(database_url).database_url, "downgrade", revision)
     out.print(f"database at revision {at or 'base'}")
 
 
@@ -119,7 +120,7 @@ def db_current(database_url: DatabaseUrl = None) -> None:
     """Show the revision the database is at, and the newest one."""
     from modeldeck import migrate
 
-    at = migrate.run(_settings(database_url).database_url, "current")
+    at = migrate.run(settings_for(database_url).database_url, "current")
     out.print(f"database at revision {at or 'base (empty)'}; newest is {migrate.head()}")
 
 
@@ -138,7 +139,7 @@ def token_create(
         raise typer.Exit(2)
 
     async def make() -> str:
-        database = Database(_settings(database_url).database_url)
+        database = Database(settings_for(database_url).database_url)
         try:
             async with database.write() as session:
                 return await create_token(session, name=name, role=role)
@@ -149,12 +150,61 @@ def token_create(
     out.print(token)
 
 
+@secrets_app.command("rotate")
+def secrets_rotate(database_url: DatabaseUrl = None) -> None:
+    """Re-encrypt stored provider API keys with the first key of MODELDECK_SECRET_KEY.
+
+    Put the new key first and keep the old ones after it (comma-separated) while rotating;
+    afterwards the old keys can be dropped.
+    """
+    from modeldeck.crypto import KeyVault, KeyVaultError
+    from modeldeck.db import Database
+    from modeldeck.errors import Problem
+    from modeldeck.models.service import rotate_api_keys
+
+    settings = settings_for(database_url)
+    try:
+        vault = KeyVault(settings.secret_key.get_secret_value() if settings.secret_key else None)
+    except KeyVaultError as error:
+        err.print(f"modeldeck secrets rotate: {error}")
+        raise typer.Exit(1) from None
+    if not vault.enabled:
+        err.print("modeldeck secrets rotate: set MODELDECK_SECRET_KEY (new key first)")
+        raise typer.Exit(1)
+
+    async def rotate() -> int:
+        database = Database(settings.database_url)
+        try:
+            async with database.write() as session:
+                return await rotate_api_keys(session, vault)
+        finally:
+            await database.dispose()
+
+    try:
+        count = asyncio.run(rotate())
+    except Problem as problem:
+        err.print(f"modeldeck secrets rotate: {problem.detail}")
+        raise typer.Exit(1) from None
+    out.print(f"re-encrypted {count} stored API key{'s' if count != 1 else ''}")
+
+
 @secrets_app.command("generate-key")
 def secrets_generate_key() -> None:
     """Print a new key for MODELDECK_SECRET_KEY."""
     from modeldeck.crypto import KeyVault
 
     out.print(KeyVault.generate_key())
+
+
+def _register() -> None:
+    from modeldeck.cli import models, pricing
+
+    app.add_typer(models.app, name="models")
+    app.command("cost")(pricing.cost_command)
+    app.command("simulate")(pricing.simulate_command)
+
+
+_register()
 
 
 def main() -> None:

@@ -72,3 +72,8 @@ async def clear_default(session: AsyncSession) -> None:
     await session.execute(
         update(ModelRow).where(ModelRow.is_default.is_(True)).values(is_default=False)
     )
+
+
+async def with_stored_keys(session: AsyncSession) -> Sequence[ModelRow]:
+    statement = select(ModelRow).where(ModelRow.api_key_ciphertext.is_not(None))
+    return (await session.execute(statement)).scalars().all()

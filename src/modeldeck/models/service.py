@@ -429,3 +429,18 @@ def parse_request(schema: type[RequestT], body: Any) -> RequestT:
         return schema.model_validate(body)
     except ValidationError as error:
         raise invalid(field_errors(error.errors())) from None
+
+
+async def rotate_api_keys(session: AsyncSession, vault: KeyVault) -> int:
+    """Re-encrypt every stored provider key with the newest secret key; how many were."""
+    rows = await repository.with_stored_keys(session)
+    for row in rows:
+        assert row.api_key_ciphertext is not None
+        try:
+            row.api_key_ciphertext = vault.rotate(row.api_key_ciphertext)
+        except KeyVaultError as error:
+            raise invalid(
+                [FieldError(f"models[{row.name}].deployment.api_key", str(error))]
+            ) from None
+    await session.flush()
+    return len(rows)

@@ -1,0 +1,102 @@
+"""Where a command talks to: a server (`--url`) or a database directly (`--database-url`).
+
+Both go through the same `AsyncRegistry` and the same HTTP API; with a database the API runs
+in this process, and the caller is a local admin (whoever can open the database can write it).
+"""
+
+from __future__ import annotations
+
+import getpass
+import os
+import tempfile
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Annotated
+
+import httpx
+import typer
+
+from modeldeck.client.registry import AsyncRegistry
+
+Url = Annotated[
+    str | None,
+    typer.Option(
+        "--url",
+        envvar="MODELDECK_URL",
+        help="A Model Deck server, e.g. http://127.0.0.1:8000 (env MODELDECK_URL).",
+        show_default=False,
+    ),
+]
+Token = Annotated[
+    str | None,
+    typer.Option(
+        "--token",
+        envvar="MODELDECK_TOKEN",
+        help="API token for --url (env MODELDECK_TOKEN); writes need an admin token.",
+        show_default=False,
+    ),
+]
+DatabaseUrl = Annotated[
+    str | None,
+    typer.Option(
+        "--database-url",
+        help="Work on this database directly instead of a server "
+        "(default without --url: MODELDECK_DATABASE_URL or ./modeldeck.db).",
+        show_default=False,
+    ),
+]
+
+
+class NotReady(Exception):
+    """The database has not been migrated."""
+
+
+@asynccontextmanager
+async def registry(
+    url: str | None, token: str | None, database_url: str | None
+) -> AsyncIterator[AsyncRegistry]:
+    """An `AsyncRegistry` on the server at `url`, or on the API run here over the database."""
+    with tempfile.TemporaryDirectory(prefix="modeldeck-cli-") as cache:
+        if url and not database_url:
+            async with AsyncRegistry(url, token, cache_dir=cache, timeout=30) as remote:
+                yield remote
+            return
+        async with (
+            _local(database_url) as transport,
+            AsyncRegistry(
+                "http://modeldeck.local", None, cache_dir=cache, timeout=300, transport=transport
+            ) as local,
+        ):
+            yield local
+
+
+@asynccontextmanager
+async def _local(database_url: str | None) -> AsyncIterator[httpx.AsyncBaseTransport]:
+    from modeldeck import migrate
+    from modeldeck.app import create_app
+    from modeldeck.auth.dependencies import Caller
+    from modeldeck.cli import settings_for
+    from modeldeck.db import Database
+
+    settings = settings_for(database_url)
+    database = Database(settings.database_url)
+    try:
+        async with database.engine.connect() as connection:
+            at = await migrate.current(connection)
+        if at != migrate.head():
+            raise NotReady(
+                f"the database at {settings.database_url} is not ready (revision {at or 'none'}); "
+                "run `modeldeck db upgrade` or `modeldeck serve` first"
+            )
+        user = os.environ.get("USER") or _user()
+        app = create_app(settings, database=database, local_caller=Caller(f"cli:{user}", "admin"))
+        yield httpx.ASGITransport(app=app)
+    finally:
+        await database.dispose()
+
+
+def _user() -> str:
+    try:
+        return getpass.getuser()
+    except Exception:  # no user name in some containers
+        return "local"

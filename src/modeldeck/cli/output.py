@@ -1,0 +1,70 @@
+"""How commands answer: rich tables for people, exact JSON for scripts, one-line errors."""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+from collections.abc import Callable, Coroutine, Iterable, Sequence
+from decimal import Decimal
+from typing import Any, ParamSpec, TypeVar
+
+import typer
+from pydantic import BaseModel
+from rich.console import Console
+from rich.table import Table
+
+from modeldeck import serialization
+
+out = Console(highlight=False)
+err = Console(stderr=True, highlight=False)
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def plain(value: Any) -> Any:
+    """Client objects as plain JSON-ready data (Decimals kept exact)."""
+    if isinstance(value, BaseModel):
+        return value.model_dump(mode="python")
+    if isinstance(value, list | tuple):
+        return [plain(item) for item in value]
+    return value
+
+
+def print_json(value: Any) -> None:
+    typer.echo(serialization.dumps(plain(value)))
+
+
+def money(value: Decimal | None) -> str:
+    return "—" if value is None else format(value, "f")
+
+
+def table(title: str | None, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
+    grid = Table(title=title, show_lines=False, header_style="bold")
+    for column in columns:
+        grid.add_column(column, overflow="fold")
+    for row in rows:
+        grid.add_row(*("" if cell is None else str(cell) for cell in row))
+    out.print(grid)
+
+
+def run(command: str) -> Callable[[Callable[P, Coroutine[Any, Any, R]]], Callable[P, R]]:
+    """Run an async command; a known failure is one line on stderr and exit code 1."""
+    from modeldeck.cli.connection import NotReady
+    from modeldeck.client.errors import ModelDeckError
+
+    def wrap(function: Callable[P, Coroutine[Any, Any, R]]) -> Callable[P, R]:
+        @functools.wraps(function)
+        def runner(*args: P.args, **kwargs: P.kwargs) -> R:
+            try:
+                return asyncio.run(function(*args, **kwargs))
+            except (ModelDeckError, NotReady) as error:
+                err.print(f"modeldeck {command}: {error}", markup=False)
+                raise typer.Exit(1) from None
+            except ValueError as error:  # our own argument checks
+                err.print(f"modeldeck {command}: {error}", markup=False)
+                raise typer.Exit(2) from None
+
+        return runner
+
+    return wrap

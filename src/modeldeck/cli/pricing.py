@@ -1,0 +1,133 @@
+"""`modeldeck cost` and `modeldeck simulate`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from modeldeck.cli.connection import DatabaseUrl, Token, Url, registry
+from modeldeck.cli.models import Json, _read_json
+from modeldeck.cli.output import money, out, print_json, run, table
+
+
+@run("cost")
+async def cost_command(
+    model: Annotated[str, typer.Argument(help="Model name or id.")],
+    input_tokens: Annotated[
+        int, typer.Option("--input", help="Prompt tokens, cached included.")
+    ] = 0,
+    output_tokens: Annotated[
+        int, typer.Option("--output", help="Completion tokens, reasoning included.")
+    ] = 0,
+    cached: Annotated[int, typer.Option(help="Of the input, tokens read from cache.")] = 0,
+    cache_write: Annotated[int, typer.Option(help="Of the input, tokens written to cache.")] = 0,
+    reasoning: Annotated[int, typer.Option(help="Of the output, reasoning tokens.")] = 0,
+    requests: Annotated[int, typer.Option(help="How many such requests.")] = 1,
+    at: Annotated[str | None, typer.Option(help="Price at this date (ISO 8601).")] = None,
+    usage: Annotated[
+        str | None, typer.Option(help="A usage JSON file (an OpenAI usage object); - for stdin.")
+    ] = None,
+    json_output: Json = False,
+    url: Url = None,
+    token: Token = None,
+    database_url: DatabaseUrl = None,
+) -> None:
+    """The exact cost of a call on a model, line by line."""
+    given: dict[str, Any] = (
+        _read_json(usage)
+        if usage
+        else {
+            "input_tokens": input_tokens,
+            "cached_input_tokens": cached,
+            "cache_write_tokens": cache_write,
+            "output_tokens": output_tokens,
+            "reasoning_tokens": reasoning,
+        }
+    )
+    async with registry(url, token, database_url) as models:
+        result = await models.cost(model, given, at=at, requests=requests)
+    if json_output:
+        print_json(result)
+        return
+    table(
+        f"{result.model}: {money(result.total)} {result.currency}",
+        ["component", "tokens", "rate per 1M", "amount"],
+        (
+            [line.component, f"{line.tokens:,}", money(line.rate), money(line.amount)]
+            for line in result.lines
+        ),
+    )
+    if result.tier is not None:
+        out.print(f"tier above {result.tier.above_input_tokens:,} input tokens applied")
+
+
+@run("simulate")
+async def simulate_command(
+    requests: Annotated[int, typer.Option(help="Requests in the period.")] = 1,
+    input_tokens: Annotated[
+        int | None, typer.Option("--input", help="Input tokens per request.")
+    ] = None,
+    text_file: Annotated[
+        Path | None, typer.Option(help="A sample prompt to count per model instead of --input.")
+    ] = None,
+    output_tokens: Annotated[int, typer.Option("--output", help="Output tokens per request.")] = 0,
+    reasoning: Annotated[int, typer.Option(help="Of the output, reasoning tokens.")] = 0,
+    cached_share: Annotated[float, typer.Option(help="Share of input read from cache, 0-1.")] = 0.0,
+    at: Annotated[str | None, typer.Option(help="Prices at this date (ISO 8601).")] = None,
+    model: Annotated[list[str] | None, typer.Option(help="Only these models (repeat).")] = None,
+    custom: Annotated[
+        list[str] | None,
+        typer.Option(help="A what-if price row NAME=INPUT/OUTPUT per 1M tokens (repeat)."),
+    ] = None,
+    top: Annotated[int, typer.Option(help="Rows to show in the table.")] = 20,
+    json_output: Json = False,
+    url: Url = None,
+    token: Token = None,
+    database_url: DatabaseUrl = None,
+) -> None:
+    """A workload priced on every priced model, cheapest first."""
+    workload: dict[str, Any] = {
+        "requests": requests,
+        "output_tokens": output_tokens,
+        "reasoning_tokens": reasoning,
+        "cached_share": cached_share,
+    }
+    if text_file is not None:
+        workload["text"] = text_file.read_text()
+    if input_tokens is not None:
+        workload["input_tokens"] = input_tokens
+    if at:
+        workload["at"] = at
+    if model:
+        workload["models"] = model
+    if custom:
+        workload["custom_prices"] = [_custom(item) for item in custom]
+    async with registry(url, token, database_url) as models:
+        rows = await models.simulate(**workload)
+    if json_output:
+        print_json(rows)
+        return
+    table(
+        f"{len(rows)} rows, {requests:,} requests",
+        ["model", "per request", "total", "weighted tokens", "fits"],
+        (
+            [
+                row.model + (" (custom)" if row.custom else ""),
+                money(row.cost_per_request),
+                money(row.total_cost),
+                row.weighted_tokens,
+                "yes" if row.fits else "no: " + "; ".join(row.fit_problems),
+            ]
+            for row in rows[:top]
+        ),
+    )
+
+
+def _custom(text: str) -> dict[str, Any]:
+    name, separator, prices = text.partition("=")
+    input_price, slash, output_price = prices.partition("/")
+    if not separator or not slash or not name:
+        raise ValueError(f"--custom {text!r} must look like NAME=INPUT/OUTPUT, e.g. ours=0.2/0.6")
+    return {"name": name, "pricing": {"input": input_price, "output": output_price}}
