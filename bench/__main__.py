@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bench import pricing, registry
+from bench import changes, pricing, registry
 
 
 def main() -> None:
@@ -31,6 +31,11 @@ def main() -> None:
     print(
         f"{name:<48} {ours:>9.1f}  {anchor:>9.1f}   {ours / anchor:5.2f}x  >= 5 MB/s "
         f"({'met' if ours >= 5 else 'missed'}); anchor: tiktoken encode_ordinary"
+    )
+    name, median, p99, anchor = changes.propagation()
+    print(
+        f"{name:<48} {median:>7.1f}ms p50 {p99:>7.1f}ms p99  {anchor / p99:5.0f}x faster than the "
+        f"anchor ({anchor / 1000:.0f} s); p99 <= 100 ms ({'met' if p99 <= 100 else 'missed'})"
     )
 
 

@@ -35,3 +35,26 @@ async def test_unknown_paths_and_methods_are_problem_json(api: Api) -> None:
     wrong_method = await api.client.request("TRACE", "/api/models")
     assert wrong_method.status_code == 405
     assert wrong_method.headers["content-type"] == "application/problem+json"
+
+
+async def test_an_unreachable_database_is_a_503_not_a_500(api: Api) -> None:
+    import httpx
+
+    from conftest import settings_for
+    from modeldeck.app import create_app
+    from modeldeck.db import Database
+
+    unreachable = "postgresql+asyncpg://postgres@127.0.0.1:1/nothing"
+    database = Database(unreachable)
+    app = create_app(settings_for(unreachable), database=database)
+    transport = httpx.ASGITransport(app=app)
+    try:
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+            response = await client.get("/api/models")
+            ready = await client.get("/readyz")
+    finally:
+        await database.dispose()
+    assert response.status_code == 503
+    assert response.headers["content-type"] == "application/problem+json"
+    assert response.headers["retry-after"] == "1"
+    assert ready.status_code == 503

@@ -9,6 +9,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
@@ -136,6 +137,13 @@ def validation_problem(error: ValidationError | RequestValidationError) -> Probl
     return invalid(field_errors(raw))
 
 
+def database_unreachable(exc: BaseException) -> bool:
+    """A lost or refused database connection (a restart, a failover), not a bug of ours."""
+    if isinstance(exc, ConnectionError | OperationalError | InterfaceError):
+        return True
+    return isinstance(exc, DBAPIError) and bool(exc.connection_invalidated)
+
+
 def install(app: FastAPI) -> None:
     """Route every error through `Problem` so clients always get problem+json."""
 
@@ -154,6 +162,18 @@ def install(app: FastAPI) -> None:
         detail = exc.detail if isinstance(exc.detail, str) else title
         return Problem(exc.status_code, title, detail, headers=dict(exc.headers or {})).response()
 
+    async def on_database(request: Request, exc: Exception) -> Response:
+        if database_unreachable(exc):
+            log.warning("database unreachable on %s %s", request.method, request.url.path)
+            return Problem(
+                503,
+                "Database unavailable",
+                "The database cannot be reached right now; retry in a moment.",
+                slug="database-unavailable",
+                headers={"Retry-After": "1"},
+            ).response()
+        return await on_unexpected(request, exc)
+
     async def on_unexpected(request: Request, exc: Exception) -> Response:
         log.exception("unexpected error on %s %s", request.method, request.url.path)
         return Problem(
@@ -164,4 +184,6 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, on_validation)
     app.add_exception_handler(ValidationError, on_validation)
     app.add_exception_handler(StarletteHTTPException, on_http)
+    app.add_exception_handler(DBAPIError, on_database)
+    app.add_exception_handler(ConnectionError, on_database)
     app.add_exception_handler(Exception, on_unexpected)

@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import logging
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from modeldeck.changes.tables import RegistryStateRow
@@ -14,6 +14,8 @@ from modeldeck.changes.tables import RegistryStateRow
 log = logging.getLogger("modeldeck.changes")
 
 STATE_ROW = 1
+# PostgreSQL channel every committed revision is announced on (payload: the revision).
+CHANNEL = "modeldeck_changes"
 
 
 async def claim_revision(session: AsyncSession) -> int:
@@ -49,31 +51,48 @@ async def current_revision(session: AsyncSession) -> int:
 
 
 class RevisionWatcher:
-    """The newest revision this instance knows of: from its own commits and a periodic check."""
+    """The newest revision this instance knows of: from its own commits, NOTIFY, or a check."""
 
     def __init__(self) -> None:
         self.known = 0
+        self.closed = False
         self._changed = asyncio.Event()
 
     def observe(self, revision: int) -> None:
         if revision > self.known:
             self.known = revision
-            self._changed.set()
-            self._changed = asyncio.Event()
+            self._wake()
+
+    def close(self) -> None:
+        """The instance is stopping: wake every waiter, and let streams end."""
+        if not self.closed:
+            self.closed = True
+            self._wake()
+
+    def _wake(self) -> None:
+        self._changed.set()
+        self._changed = asyncio.Event()
 
     async def wait_beyond(self, revision: int, timeout: float) -> bool:
-        """Wait up to `timeout` seconds for a revision newer than `revision`."""
-        if self.known > revision:
-            return True
+        """Wait up to `timeout` seconds for a revision newer than `revision` (or closing)."""
+        if self.known > revision or self.closed:
+            return self.known > revision
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._changed.wait(), timeout)
         return self.known > revision
 
 
 async def commit_if_changed(session: AsyncSession) -> int | None:
-    """Commit when the transaction changed something, else roll back; the committed revision."""
+    """Commit when the transaction changed something, else roll back; the committed revision.
+
+    On PostgreSQL the revision is announced in the same transaction, so listeners hear of it
+    exactly when (and only if) it commits.
+    """
     if not session.info.get("changed"):
         await session.rollback()
         return None
+    revision = int(session.info["revision"])
+    if session.get_bind().dialect.name == "postgresql":
+        await session.execute(select(func.pg_notify(CHANNEL, str(revision))))
     await session.commit()
-    return int(session.info["revision"])
+    return revision

@@ -59,20 +59,25 @@ def serve(
     import uvicorn
 
     from modeldeck.app import create_app
-    from modeldeck.bootstrap import prepare
+    from modeldeck.bootstrap import Prepared, prepare
     from modeldeck.db import Database
 
     settings = settings_for(database_url)
     updates = {key: value for key, value in (("host", host), ("port", port)) if value is not None}
     settings = settings.model_copy(update=updates)
-    database = Database(settings.database_url)
+
+    async def prepared_once() -> Prepared:
+        database = Database(settings.database_url)
+        try:
+            return await prepare(settings, database)
+        finally:
+            await database.dispose()  # in the loop that opened its connections
+
     try:
-        prepared = asyncio.run(prepare(settings, database))
+        prepared = asyncio.run(prepared_once())
     except Exception as error:  # the one line a user needs, not a traceback
         err.print(f"[red]modeldeck serve:[/] cannot prepare the database: {error}")
         raise typer.Exit(1) from None
-    finally:
-        asyncio.run(database.dispose())
     if prepared.seeded:
         err.print(f"Seeded {len(prepared.seeded)} models from the built-in catalog.")
     if prepared.new_admin_token:

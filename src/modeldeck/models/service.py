@@ -39,6 +39,15 @@ class WriteContext:
     vault: KeyVault
     now: datetime = field(default_factory=utcnow)
 
+    async def claim(self, session: AsyncSession) -> int:
+        """Claim the transaction's revision, then read the clock.
+
+        Writers queue on that claim, so audit times follow revision order.
+        """
+        revision = await claim_revision(session)
+        self.now = utcnow()
+        return revision
+
 
 def parse_model(body: Any) -> ModelWrite:
     if not isinstance(body, dict):
@@ -199,7 +208,7 @@ async def create_model(
     action: str = "create",
 ) -> dict[str, Any]:
     """Add a model; the first model, or one created with `is_default`, becomes the default."""
-    revision = await claim_revision(session)
+    revision = await ctx.claim(session)
     await ensure_name_free(session, payload.name)
     row = ModelRow(
         id=str(uuid.uuid4()),
@@ -258,7 +267,7 @@ async def update_model(
     if_match: int | None,
 ) -> dict[str, Any]:
     """Replace (PUT) or merge-patch (PATCH) a model, keeping every rule of DESIGN §2."""
-    revision = await claim_revision(session)
+    revision = await ctx.claim(session)
     row = await load_model(session, ref)
     check_version(row, if_match)
     before = model_public(row, ctx.now)
@@ -337,7 +346,7 @@ def _apply_pricing(row: ModelRow, pricing: PricingWrite | None, now: datetime) -
 async def delete_model(
     session: AsyncSession, ctx: WriteContext, ref: str, *, if_match: int | None
 ) -> None:
-    revision = await claim_revision(session)
+    revision = await ctx.claim(session)
     row = await load_model(session, ref)
     check_version(row, if_match)
     if row.is_system:
@@ -363,7 +372,7 @@ async def clone_model(
     display_name: str | None,
 ) -> dict[str, Any]:
     """Copy a model (system or not) into a new ordinary model, price history included."""
-    revision = await claim_revision(session)
+    revision = await ctx.claim(session)
     source = await load_model(session, ref)
     await ensure_name_free(session, name)
     body = writable(model_public(source, ctx.now))
@@ -407,7 +416,7 @@ async def clone_model(
 
 
 async def make_default(session: AsyncSession, ctx: WriteContext, ref: str) -> dict[str, Any]:
-    revision = await claim_revision(session)
+    revision = await ctx.claim(session)
     row = await load_model(session, ref)
     if row.is_default:
         return model_public(row, ctx.now)

@@ -6,7 +6,6 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from modeldeck.changes.revision import claim_revision
 from modeldeck.errors import FieldError, conflict
 from modeldeck.models import service as model_service
 from modeldeck.models.public import history_public, model_public, period_public
@@ -22,7 +21,7 @@ async def add_period(
     if_match: int | None,
 ) -> dict[str, Any]:
     """Add a price period (backdated or future-dated); no two periods share a start."""
-    revision = await claim_revision(session)
+    revision = await ctx.claim(session)
     row = await model_service.load_model(session, ref)
     model_service.check_version(row, if_match)
     if row.is_system:

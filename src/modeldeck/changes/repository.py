@@ -1,0 +1,44 @@
+"""All SQL of the change feed: it is read from the audit trail, one event per revision."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import Row, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from modeldeck.audit.tables import AuditEntryRow
+
+ENTRY_COLUMNS = (
+    AuditEntryRow.revision,
+    AuditEntryRow.at,
+    AuditEntryRow.actor,
+    AuditEntryRow.action,
+    AuditEntryRow.model_id,
+    AuditEntryRow.model_name,
+)
+
+
+async def revisions_after(session: AsyncSession, since: int, limit: int) -> Sequence[int]:
+    """The first `limit` revisions after `since` that changed something, oldest first."""
+    statement = (
+        select(AuditEntryRow.revision)
+        .where(AuditEntryRow.revision > since)
+        .distinct()
+        .order_by(AuditEntryRow.revision)
+        .limit(limit)
+    )
+    return (await session.execute(statement)).scalars().all()
+
+
+async def entries_between(
+    session: AsyncSession, after: int, through: int
+) -> Sequence[Row[int, datetime, str, str, str, str]]:
+    """The entries of revisions in (after, through], without their before/after documents."""
+    statement = (
+        select(*ENTRY_COLUMNS)
+        .where(AuditEntryRow.revision > after, AuditEntryRow.revision <= through)
+        .order_by(AuditEntryRow.revision, AuditEntryRow.id)
+    )
+    return (await session.execute(statement)).all()
