@@ -1,0 +1,223 @@
+"""Exporting the registry: our JSON (which imports back exactly) or a LiteLLM proxy config.
+
+Both are plain functions of public model records (DESIGN §2); `exportable_models` reads
+them, each with its price history. No export ever holds a secret: deployments are copied
+field by field from the four that name *where* a key lives, never the key.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+import simplejson
+import yaml
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from modeldeck import serialization
+from modeldeck.catalog.importers import MODELDECK_FORMAT, MODELDECK_VERSION
+from modeldeck.db import utcnow
+from modeldeck.models import repository
+from modeldeck.models.public import DEPLOYMENT_FIELDS, history_public, model_public
+from modeldeck.models.schemas import ModelWrite
+
+EXPORT_FIELDS = tuple(ModelWrite.model_fields)
+PERIOD_FIELDS = (
+    "effective_from",
+    "currency",
+    "unit",
+    "input",
+    "cached_input",
+    "cache_write",
+    "output",
+    "reasoning",
+    "per_request",
+    "tiers",
+    "source",
+)
+PER_MILLION = Decimal(1_000_000)
+
+# LiteLLM's provider prefix for `litellm_params.model`; "other" models keep their own name.
+LITELLM_PREFIX = {
+    "openai": "openai",
+    "azure_openai": "azure",
+    "anthropic": "anthropic",
+    "google": "gemini",
+    "mistral": "mistral",
+    "openai_compatible": "openai",  # with api_base: LiteLLM's generic OpenAI-compatible route
+}
+
+
+async def exportable_models(
+    session: AsyncSession, *, now: datetime | None = None
+) -> list[dict[str, Any]]:
+    """Every model's public record with its `price_history`, by name."""
+    now = now or utcnow()
+    return [
+        model_public(row, now) | {"price_history": history_public(row.price_periods, now)}
+        for row in await repository.all_models(session)
+    ]
+
+
+def _deployment(model: Mapping[str, Any]) -> dict[str, Any]:
+    """Where the model is reached, never a key: only the four non-secret fields."""
+    deployment = model.get("deployment") or {}
+    return {key: deployment.get(key) for key in DEPLOYMENT_FIELDS}
+
+
+def export_record(model: Mapping[str, Any]) -> dict[str, Any]:
+    """One model as our format writes it: its writable fields, then its price history."""
+    record = {key: model[key] for key in EXPORT_FIELDS if key in model}
+    record["deployment"] = _deployment(model)
+    history = model.get("price_history")
+    if history is not None:
+        record["price_history"] = [
+            {key: period.get(key) for key in PERIOD_FIELDS} for period in history
+        ]
+    return record
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return serialization.plain_decimal(value)
+    if isinstance(value, datetime):
+        return serialization.isoformat_z(value)
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, Mapping):
+        return {key: _jsonable(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(item) for item in value]
+    return value
+
+
+def export_modeldeck(models: Iterable[Mapping[str, Any]]) -> str:
+    """Our JSON: `{"format": "modeldeck", "version": 1, "models": [...]}`, sorted by name.
+
+    Each record is the model's writable shape (what POST /api/models takes, without any key)
+    plus `price_history` when the records carry one; importing it gives the same records.
+    """
+    records = [export_record(model) for model in models]
+    records.sort(key=lambda record: str(record["name"]).lower())
+    document = {"format": MODELDECK_FORMAT, "version": MODELDECK_VERSION, "models": records}
+    return (
+        simplejson.dumps(_jsonable(document), use_decimal=True, indent=2, ensure_ascii=False) + "\n"
+    )
+
+
+# --- LiteLLM proxy config -------------------------------------------------------------------
+
+
+class _ConfigDumper(yaml.SafeDumper):
+    """YAML with prices written as the exact decimals they are (0.0000025, not 2.5e-06)."""
+
+
+def _decimal(dumper: yaml.SafeDumper, value: Decimal) -> yaml.ScalarNode:
+    text = format(serialization.plain_decimal(value), "f")
+    if "." not in text:
+        text += ".0"  # a YAML float, as LiteLLM expects for costs
+    return dumper.represent_scalar("tag:yaml.org,2002:float", text)
+
+
+_ConfigDumper.add_representer(Decimal, _decimal)
+
+
+def has_deployment(model: Mapping[str, Any]) -> bool:
+    deployment = _deployment(model)
+    return any(deployment[key] for key in ("endpoint", "deployment", "api_key_env"))
+
+
+def servable(model: Mapping[str, Any]) -> bool:
+    """Worth a proxy route: reachable, enabled and not retired."""
+    return (
+        has_deployment(model)
+        and model.get("enabled", True) is not False
+        and model.get("status") != "retired"
+    )
+
+
+def _exact(value: Any) -> Decimal:
+    """A price from a public record: a Decimal, a decimal string, or a JSON float by its repr."""
+    return Decimal(repr(value)) if isinstance(value, float) else Decimal(value)
+
+
+def per_token(per_million: Any) -> Decimal | None:
+    """USD per 1M tokens as USD per token, exactly (a shift of six decimal places)."""
+    if per_million is None:
+        return None
+    return serialization.plain_decimal(_exact(per_million).scaleb(-6))
+
+
+def _model_info(model: Mapping[str, Any]) -> dict[str, Any]:
+    capabilities = model.get("capabilities") or {}
+    info: dict[str, Any] = {
+        "mode": "chat",
+        "max_input_tokens": model["context_window"],
+        "max_output_tokens": model["max_output_tokens"],
+        "supports_function_calling": bool(capabilities.get("tools")),
+        "supports_vision": bool(capabilities.get("vision")),
+        "supports_response_schema": bool(capabilities.get("json_mode")),
+        "supports_reasoning": bool(capabilities.get("reasoning")),
+    }
+    pricing = model.get("pricing")
+    if not pricing:
+        return info
+    rates = {
+        "input_cost_per_token": pricing.get("input"),
+        "output_cost_per_token": pricing.get("output"),
+        "cache_read_input_token_cost": pricing.get("cached_input"),
+        "cache_creation_input_token_cost": pricing.get("cache_write"),
+        "output_cost_per_reasoning_token": pricing.get("reasoning"),
+    }
+    for key, value in rates.items():
+        if value is not None:
+            info[key] = per_token(value)
+    if pricing.get("per_request") is not None:
+        info["input_cost_per_request"] = serialization.plain_decimal(_exact(pricing["per_request"]))
+    for tier in pricing.get("tiers") or []:
+        above = int(tier["above_input_tokens"])
+        if above % 1000:
+            continue  # LiteLLM names tiers in thousands of tokens only
+        suffix = f"above_{above // 1000}k_tokens"
+        for ours, theirs in (
+            ("input", "input_cost_per_token"),
+            ("output", "output_cost_per_token"),
+            ("cached_input", "cache_read_input_token_cost"),
+            ("cache_write", "cache_creation_input_token_cost"),
+        ):
+            if tier.get(ours) is not None:
+                info[f"{theirs}_{suffix}"] = per_token(tier[ours])
+    return info
+
+
+def litellm_entry(model: Mapping[str, Any]) -> dict[str, Any]:
+    """One `model_list` entry; the key is referenced as `os.environ/<VAR>`, never written."""
+    deployment = _deployment(model)
+    target = deployment["deployment"] or model["name"]
+    prefix = LITELLM_PREFIX.get(model["provider"])
+    params: dict[str, Any] = {"model": f"{prefix}/{target}" if prefix else target}
+    if deployment["endpoint"]:
+        params["api_base"] = deployment["endpoint"]
+    if deployment["api_version"]:
+        params["api_version"] = deployment["api_version"]
+    if deployment["api_key_env"]:
+        params["api_key"] = f"os.environ/{deployment['api_key_env']}"
+    return {"model_name": model["name"], "litellm_params": params, "model_info": _model_info(model)}
+
+
+def export_litellm_config(models: Iterable[Mapping[str, Any]]) -> str:
+    """A LiteLLM proxy `config.yaml` `model_list`: the enabled models that have a deployment.
+
+    A deployment is an endpoint, a deployment name or an API key variable; disabled and
+    retired models are left out (a proxy would route requests to them).
+    """
+    chosen = sorted(
+        (model for model in models if servable(model)),
+        key=lambda model: str(model["name"]).lower(),
+    )
+    document = {"model_list": [litellm_entry(model) for model in chosen]}
+    return yaml.dump(
+        document, Dumper=_ConfigDumper, sort_keys=False, allow_unicode=True, width=1000
+    )

@@ -1,0 +1,656 @@
+"""Importing records into the registry: first a plan (the diff), then applying it at once.
+
+`plan_import` compares records with the registry without writing anything; the plan says
+what would be added, changed (field by field, before → after), left unchanged or skipped,
+and why. `apply_plan` writes it in the caller's transaction (the caller commits): one
+revision, bulk inserts, one audit entry per model. Plan and apply in the same session.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from decimal import Decimal
+from types import SimpleNamespace
+from typing import Any, Literal, cast
+
+from pydantic import BaseModel
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from modeldeck import serialization
+from modeldeck.audit.diff import diff
+from modeldeck.catalog import repository as catalog_repository
+from modeldeck.catalog.importers import ImportRecord, PricePeriodImport, Skip
+from modeldeck.changes.revision import current_revision, mark_changed
+from modeldeck.db import utcnow
+from modeldeck.errors import conflict
+from modeldeck.models import repository
+from modeldeck.models.public import model_public, writable
+from modeldeck.models.schemas import SYSTEM_WRITABLE, ModelWrite, PricingWrite
+from modeldeck.models.service import WriteContext, new_period
+from modeldeck.models.tables import ModelRow
+from modeldeck.pricing.tables import RATE_FIELDS, PricePeriodRow
+
+Action = Literal["add", "change", "unchanged", "skip", "retire"]
+Progress = Callable[[int, int], None]
+
+SKIP_SYSTEM_MODEL = "system_model"
+SKIP_ORDINARY_MODEL = "ordinary_model"
+SKIP_DUPLICATE = "duplicate_name"
+SKIP_PRICE_HISTORY = "price_history_conflict"
+SKIP_FUTURE_PRICE = "future_price_period"
+SKIP_DEFAULT_MODEL = "default_model"
+
+INSERT_CHUNK = 1000  # models per flush: few statements, and a progress step per chunk
+
+# Catalog-owned fields: what a catalog sync (or --as-system import) may change on a system model.
+CATALOG_OWNED = frozenset(ModelWrite.model_fields) - SYSTEM_WRITABLE
+
+
+@dataclass
+class RowUpdate:
+    """What applying a change does to one existing row."""
+
+    values: dict[str, Any] = field(default_factory=dict)
+    # (starts, pricing, source); starts None = the moment the plan is applied.
+    new_periods: list[tuple[datetime | None, PricingWrite | None, str | None]] = field(
+        default_factory=list
+    )
+    sources: list[tuple[PricePeriodRow, str | None]] = field(default_factory=list)
+
+
+@dataclass
+class PlannedModel:
+    """One line of a plan: a model to add, change, leave, skip or retire, and why."""
+
+    action: Action
+    name: str
+    position: str | None = None
+    changes: list[dict[str, Any]] = field(default_factory=list)
+    reason: str | None = None
+    code: str | None = None
+    record: ImportRecord | None = field(default=None, repr=False)
+    model_id: str | None = None
+    row: ModelRow | None = field(default=None, repr=False, compare=False)
+    update: RowUpdate | None = field(default=None, repr=False, compare=False)
+
+    def as_json(self) -> dict[str, Any]:
+        shown: dict[str, Any] = {"action": self.action, "name": self.name}
+        if self.position is not None:
+            shown["position"] = self.position
+        if self.changes:
+            shown["changes"] = self.changes
+        if self.reason is not None:
+            shown["reason"] = self.reason
+            shown["code"] = self.code
+        return shown
+
+
+@dataclass
+class ImportPlan:
+    """The diff between some records and the registry, ready to apply."""
+
+    action: str  # the audit action: "import" or "sync"
+    as_system: bool
+    now: datetime
+    based_on_revision: int
+    added: list[PlannedModel] = field(default_factory=list)
+    changed: list[PlannedModel] = field(default_factory=list)
+    unchanged: list[PlannedModel] = field(default_factory=list)
+    skipped: list[PlannedModel] = field(default_factory=list)
+    retired: list[PlannedModel] = field(default_factory=list)
+    new_default: str | None = None  # the added model that becomes the default, when none is
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def counts(self) -> dict[str, int]:
+        return {
+            "added": len(self.added),
+            "changed": len(self.changed),
+            "unchanged": len(self.unchanged),
+            "skipped": len(self.skipped),
+            "retired": len(self.retired),
+        }
+
+    @property
+    def has_changes(self) -> bool:
+        return bool(self.added or self.changed or self.retired)
+
+    def skip_reasons(self) -> dict[str, int]:
+        """How many records were skipped for each reason code."""
+        reasons: dict[str, int] = {}
+        for planned in self.skipped:
+            reasons[planned.code or "?"] = reasons.get(planned.code or "?", 0) + 1
+        return reasons
+
+    def as_json(self) -> dict[str, Any]:
+        """Every line of the plan (dump with modeldeck.serialization for exact decimals)."""
+        return {
+            "action": self.action,
+            "counts": self.counts,
+            "new_default": self.new_default,
+            "notes": self.notes,
+            **{
+                group: [planned.as_json() for planned in getattr(self, group)]
+                for group in ("added", "changed", "unchanged", "skipped", "retired")
+            },
+        }
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    added: int
+    changed: int
+    retired: int
+    unchanged: int
+    skipped: int
+    revision: int | None  # None when nothing was written
+    default: str | None = None  # the model that became the default, if one did
+
+
+async def plan_import(
+    session: AsyncSession,
+    records: Iterable[ImportRecord],
+    *,
+    as_system: bool = False,
+    now: datetime | None = None,
+) -> ImportPlan:
+    """Compare records with the registry; nothing is written.
+
+    Ordinary imports never change a system model, and `as_system` imports never change an
+    ordinary one. An existing model keeps what the record does not set; its tags gain the
+    record's (an admin's tags stay); a system model also keeps its admin-owned fields.
+    """
+    plan = ImportPlan(
+        action="import",
+        as_system=as_system,
+        now=now or utcnow(),
+        based_on_revision=await current_revision(session),
+    )
+    await fill_plan(session, plan, records)
+    return plan
+
+
+async def fill_plan(
+    session: AsyncSession,
+    plan: ImportPlan,
+    records: Iterable[ImportRecord],
+    *,
+    preferred_default: str | None = None,
+) -> dict[str, ModelRow]:
+    """Sort records into the plan's groups; returns the registry's rows by lower-cased name."""
+    rows = {row.name_key: row for row in await repository.all_models(session)}
+    seen: dict[str, str] = {}
+    for record in records:
+        if record.model is None:
+            skip = record.skip or Skip("invalid", "no model")
+            plan.skipped.append(
+                PlannedModel(
+                    "skip", record.name, record.position, reason=skip.reason, code=skip.code
+                )
+            )
+            continue
+        key = record.model.name.lower()
+        if key in seen:
+            plan.skipped.append(
+                PlannedModel(
+                    "skip",
+                    record.name,
+                    record.position,
+                    reason=f"the name was already used (ignoring case) by {seen[key]}",
+                    code=SKIP_DUPLICATE,
+                )
+            )
+            continue
+        seen[key] = record.position
+        row = rows.get(key)
+        if row is None:
+            plan.added.append(
+                PlannedModel("add", record.model.name, record.position, record=record)
+            )
+        elif row.is_system and not plan.as_system:
+            plan.skipped.append(_skip(record, row, SKIP_SYSTEM_MODEL, _SYSTEM_REASON))
+        elif not row.is_system and plan.as_system:
+            plan.skipped.append(_skip(record, row, SKIP_ORDINARY_MODEL, _ORDINARY_REASON))
+        else:
+            planned = compare(row, record, plan.now)
+            if planned.action == "change":
+                plan.changed.append(planned)
+            elif planned.action == "unchanged":
+                plan.unchanged.append(planned)
+            else:
+                plan.skipped.append(planned)
+    if not any(row.is_default for row in rows.values()):
+        plan.new_default = _first_default(plan.added, preferred_default)
+    return rows
+
+
+_SYSTEM_REASON = (
+    "a system model (built-in catalog) of this name exists; an ordinary import never changes "
+    "it (clone it, or import --as-system)"
+)
+_ORDINARY_REASON = (
+    "an ordinary model of this name exists; the built-in catalog and --as-system imports "
+    "never change it"
+)
+
+
+def _skip(record: ImportRecord, row: ModelRow, code: str, reason: str) -> PlannedModel:
+    return PlannedModel(
+        "skip", record.name, record.position, reason=reason, code=code, model_id=row.id
+    )
+
+
+def _first_default(added: Sequence[PlannedModel], preferred: str | None) -> str | None:
+    """With no default in the registry: the preferred, else marked, else first usable model."""
+    usable = [
+        planned.record.model
+        for planned in added
+        if planned.record is not None
+        and planned.record.model is not None
+        and planned.record.model.enabled
+        and planned.record.model.status != "retired"
+    ]
+    ranked = sorted(
+        usable,
+        key=lambda model: (
+            preferred is None or model.name.lower() != preferred.lower(),
+            not model.is_default,
+        ),
+    )  # a stable sort: otherwise the file's order
+    return ranked[0].name if ranked else None
+
+
+# --- comparing one record with one row ------------------------------------------------------
+
+
+def _plain(value: Any) -> Any:
+    """Decimals without trailing zeros, so a diff shows 2.5, not 2.500000."""
+    if isinstance(value, Decimal):
+        return serialization.plain_decimal(value)
+    if isinstance(value, dict):
+        return {key: _plain(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(item) for item in value]
+    return value
+
+
+def _write_value(model: ModelWrite, name: str) -> Any:
+    """A field of a record in the shape `writable(model_public(row))` has it."""
+    value = getattr(model, name)
+    if name == "deployment":
+        return model.deployment.model_dump(exclude={"api_key"})
+    if isinstance(value, BaseModel):
+        return value.model_dump()
+    if isinstance(value, list):
+        return list(value)
+    return value
+
+
+def period_shape(period: PricePeriodRow | None) -> dict[str, Any] | None:
+    """A stored period's prices and source (not its start), or None when unpriced."""
+    if period is None or not period.is_priced:
+        return None
+    return {
+        "currency": period.currency,
+        "unit": period.unit,
+        "input": period.input,
+        "output": period.output,
+        "cached_input": period.cached_input,
+        "cache_write": period.cache_write,
+        "reasoning": period.reasoning,
+        "per_request": period.per_request,
+        "tiers": list(period.tiers or []),
+        "source": period.source,
+    }
+
+
+def pricing_shape(pricing: PricingWrite | None, source: str | None = None) -> dict[str, Any] | None:
+    if pricing is None:
+        return None
+    shape = pricing.model_dump(exclude={"effective_from"})
+    if source is not None:
+        shape["source"] = source
+    return shape
+
+
+def _rates(shape: dict[str, Any] | None) -> dict[str, Any] | None:
+    return (
+        None if shape is None else {key: value for key, value in shape.items() if key != "source"}
+    )
+
+
+def compare(row: ModelRow, record: ImportRecord, now: datetime) -> PlannedModel:
+    """What importing `record` would change on `row`: a change, unchanged, or a skip.
+
+    Only the fields the record sets are compared; on a system row never the admin-owned
+    ones; and `is_default` is never imported onto an existing model.
+    """
+    model = record.model
+    assert model is not None
+    fields = set(record.fields) - {"is_default"}
+    if row.is_system:
+        fields -= SYSTEM_WRITABLE
+    current = writable(model_public(row, now))
+    before: dict[str, Any] = {}
+    after: dict[str, Any] = {}
+    update = RowUpdate()
+    for name in ModelWrite.model_fields:
+        if name not in fields or name == "pricing":
+            continue
+        old, new = current[name], _write_value(model, name)
+        if name == "tags":
+            new = list(dict.fromkeys([*old, *new]))  # an import adds tags, never removes one
+        if old != new:
+            before[name], after[name] = old, new
+            update.values[name] = new
+    if "enabled" in update.values and row.is_default and not update.values["enabled"]:
+        return PlannedModel(
+            "skip",
+            row.name,
+            record.position,
+            reason="it is the default model, which cannot be disabled",
+            code=SKIP_DEFAULT_MODEL,
+            model_id=row.id,
+        )
+    changes = diff(_plain(before), _plain(after))
+    if "pricing" in fields:
+        if record.price_history is not None:
+            problem = _compare_history(row, record.price_history, changes, update)
+        else:
+            problem = _compare_pricing(row, model.pricing, now, changes, update)
+        if problem is not None:
+            code, reason = problem
+            return PlannedModel(
+                "skip", row.name, record.position, reason=reason, code=code, model_id=row.id
+            )
+    action: Action = "change" if changes else "unchanged"
+    return PlannedModel(
+        action,
+        row.name,
+        record.position,
+        changes=changes,
+        record=record,
+        model_id=row.id,
+        row=row,
+        update=update if changes else None,
+    )
+
+
+def _latest(periods: Iterable[PricePeriodRow]) -> PricePeriodRow | None:
+    return max(periods, key=lambda period: period.effective_from, default=None)
+
+
+def _compare_pricing(
+    row: ModelRow,
+    pricing: PricingWrite | None,
+    now: datetime,
+    changes: list[dict[str, Any]],
+    update: RowUpdate,
+) -> tuple[str, str] | None:
+    """Against the latest period (a scheduled one too): a new period, or a corrected source."""
+    latest = _latest(row.price_periods)
+    old, new = period_shape(latest), pricing_shape(pricing)
+    if old is not None and new is not None and new["source"] is None:
+        new["source"] = old["source"]  # a source the record does not name is unknown, not gone
+    if old == new:
+        return None
+    changes.extend(diff({"pricing": _plain(old)}, {"pricing": _plain(new)}))
+    if _rates(old) == _rates(new) and latest is not None and pricing is not None:
+        update.sources.append((latest, pricing.source))  # where a price was read is no price
+        return None
+    starts = pricing.effective_from if pricing is not None else None
+    latest_start = latest.effective_from if latest is not None else None
+    if starts is None or (latest_start is not None and starts <= latest_start):
+        if latest_start is not None and latest_start >= now:
+            return (
+                SKIP_FUTURE_PRICE,
+                f"a price period starting {serialization.isoformat_z(latest_start)} is "
+                "scheduled; add the new prices after it by hand",
+            )
+        starts = None  # when the plan is applied
+    update.new_periods.append((starts, pricing, pricing.source if pricing else None))
+    return None
+
+
+def _compare_history(
+    row: ModelRow,
+    history: Sequence[PricePeriodImport],
+    changes: list[dict[str, Any]],
+    update: RowUpdate,
+) -> tuple[str, str] | None:
+    """Periods the registry lacks are added; one that starts at the same moment must agree."""
+    existing = {period.effective_from: period for period in row.price_periods}
+    for period in history:
+        key = f"price_history.{serialization.isoformat_z(period.effective_from)}"
+        new = pricing_shape(period.pricing, period.source)
+        stored = existing.get(period.effective_from)
+        if stored is None:
+            changes.append({"field": key, "before": None, "after": _plain(new) or "unpriced"})
+            update.new_periods.append((period.effective_from, period.pricing, period.source))
+        elif _rates(period_shape(stored)) != _rates(new):
+            return (
+                SKIP_PRICE_HISTORY,
+                f"its price period starting {serialization.isoformat_z(period.effective_from)} "
+                "differs from the registry's; price history is never rewritten",
+            )
+        elif stored.source != period.source:
+            changes.append(
+                {"field": f"{key}.source", "before": stored.source, "after": period.source}
+            )
+            update.sources.append((stored, period.source))
+    return None
+
+
+# --- applying -------------------------------------------------------------------------------
+
+
+def _set_values(row: ModelRow, values: dict[str, Any]) -> None:
+    for name, value in values.items():
+        setattr(row, name, value)
+        if name == "name":
+            row.name_key = value.lower()
+        elif name == "description":
+            row.description = value or ""
+
+
+def _apply_update(row: ModelRow, update: RowUpdate, now: datetime) -> None:
+    _set_values(row, update.values)
+    for period, source in update.sources:
+        period.source = source
+    for starts, pricing, source in update.new_periods:
+        moment = now if starts is None else starts
+        if any(existing.effective_from == moment for existing in row.price_periods):
+            raise conflict(
+                f"Another price period of {row.name!r} starts at "
+                f"{serialization.isoformat_z(moment)}; plan the import again."
+            )
+        period = new_period(pricing, moment, now)
+        period.source = source
+        row.price_periods.append(period)
+    row.version += 1
+    row.updated_at = now
+
+
+def _period_values(
+    model_id: str,
+    pricing: PricingWrite | None,
+    effective_from: datetime,
+    source: str | None,
+    now: datetime,
+) -> dict[str, Any]:
+    """The columns of a new price period (pricing None: unpriced from then on)."""
+    rates = pricing.model_dump(exclude={"effective_from", "source"}) if pricing else {}
+    return {
+        "model_id": model_id,
+        "effective_from": effective_from,
+        "currency": rates.get("currency", "USD"),
+        "unit": rates.get("unit", "per_1m_tokens"),
+        **{rate: rates.get(rate) for rate in RATE_FIELDS},
+        "tiers": rates.get("tiers", []),
+        "source": source,
+        "created_at": now,
+    }
+
+
+def _new_values(
+    planned: PlannedModel, plan: ImportPlan, now: datetime
+) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """The columns of a new model and of its price periods, for bulk inserts."""
+    record = planned.record
+    assert record is not None and record.model is not None
+    model = record.model
+    model_id = str(uuid.uuid4())
+    if record.price_history is not None:
+        periods = [
+            _period_values(model_id, period.pricing, period.effective_from, period.source, now)
+            for period in record.price_history
+        ]
+    elif model.pricing is not None:
+        starts = model.pricing.effective_from or now
+        periods = [_period_values(model_id, model.pricing, starts, model.pricing.source, now)]
+    else:
+        periods = []
+    values = {
+        "id": model_id,
+        "name": model.name,
+        "name_key": model.name.lower(),
+        "display_name": model.display_name,
+        "description": model.description or "",
+        "provider": model.provider,
+        "deployment": model.deployment.model_dump(exclude={"api_key"}),
+        "api_key_ciphertext": None,
+        "parameters_b": model.parameters_b,
+        "context_window": model.context_window,
+        "max_output_tokens": model.max_output_tokens,
+        "capabilities": model.capabilities.model_dump(),
+        "limits": model.limits.model_dump(),
+        "token_weights": model.token_weights.model_dump(),
+        "status": model.status,
+        "deprecation_date": model.deprecation_date,
+        "tags": list(model.tags),
+        "is_system": plan.as_system,
+        "is_default": model.name == plan.new_default,
+        "enabled": model.enabled,
+        "version": 1,
+        "created_at": now,
+        "updated_at": now,
+    }
+    return values, periods
+
+
+@dataclass(frozen=True, slots=True)
+class _NewPeriod:
+    """A price period being inserted, seen as model_public reads a PricePeriodRow."""
+
+    effective_from: datetime
+    currency: str
+    unit: str
+    input: Decimal | None
+    cached_input: Decimal | None
+    cache_write: Decimal | None
+    output: Decimal | None
+    reasoning: Decimal | None
+    per_request: Decimal | None
+    tiers: list[Any]
+    source: str | None
+
+    @property
+    def is_priced(self) -> bool:
+        return self.input is not None and self.output is not None
+
+
+def _new_public(values: dict[str, Any], periods: list[dict[str, Any]], now: datetime) -> Any:
+    """The public record of a model being bulk-inserted, by the one function that makes it."""
+    fields = _NewPeriod.__dataclass_fields__
+    row = SimpleNamespace(
+        **values,
+        price_periods=[_NewPeriod(**{key: period[key] for key in fields}) for period in periods],
+    )
+    return model_public(cast(ModelRow, row), now)
+
+
+def _audit_entry(
+    revision: int,
+    ctx: WriteContext,
+    action: str,
+    after: dict[str, Any],
+    before: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    return {
+        "revision": revision,
+        "model_id": after["id"],
+        "model_name": after["name"],
+        "action": action,
+        "actor": ctx.actor,
+        "at": ctx.now,
+        "before": before,
+        "after": after,
+    }
+
+
+async def apply_plan(
+    session: AsyncSession,
+    plan: ImportPlan,
+    *,
+    ctx: WriteContext,
+    progress: Progress | None = None,
+) -> ImportResult:
+    """Write the plan in the session's transaction (the caller commits): one revision.
+
+    Raises a 409 Problem when the registry changed since the plan was made.
+    `progress(done, total)` is called as models are written.
+    """
+    result = ImportResult(
+        added=len(plan.added),
+        changed=len(plan.changed),
+        retired=len(plan.retired),
+        unchanged=len(plan.unchanged),
+        skipped=len(plan.skipped),
+        revision=None,
+        default=plan.new_default if plan.added else None,
+    )
+    total = result.added + result.changed + result.retired
+    if total == 0:
+        return result
+    revision = await ctx.claim(session)  # also reads the clock: ctx.now follows the claim
+    if plan.based_on_revision < revision - 1:
+        raise conflict(
+            f"The registry changed since this {plan.action} was planned (revision "
+            f"{plan.based_on_revision}, now {revision - 1}); plan it again."
+        )
+    now = ctx.now
+    entries: list[dict[str, Any]] = []
+    done = 0
+    for planned in (*plan.changed, *plan.retired):
+        row, update = planned.row, planned.update
+        if row is None or update is None or row not in session:
+            raise ValueError("apply a plan in the session that made it")
+        before = model_public(row, now)
+        _apply_update(row, update, now)
+        entries.append(_audit_entry(revision, ctx, plan.action, model_public(row, now), before))
+        done += 1
+        if progress is not None and (done % 100 == 0 or done == total):
+            progress(done, total)
+    await session.flush()
+    for start in range(0, len(plan.added), INSERT_CHUNK):
+        chunk = [
+            _new_values(planned, plan, now) for planned in plan.added[start : start + INSERT_CHUNK]
+        ]
+        await catalog_repository.insert_models(
+            session,
+            [values for values, _ in chunk],
+            [period for _, periods in chunk for period in periods],
+        )
+        entries.extend(
+            _audit_entry(revision, ctx, plan.action, _new_public(values, periods, now))
+            for values, periods in chunk
+        )
+        done += len(chunk)
+        if progress is not None:
+            progress(done, total)
+    await catalog_repository.add_audit_entries(session, entries)
+    mark_changed(session)
+    return replace(result, revision=revision)

@@ -1,0 +1,92 @@
+"""`modeldeck catalog sync`: a newer built-in catalog applied to the system models.
+
+Catalog-owned fields change in place (audited as "sync"), new prices become new price
+periods, new catalog models are added as system models, and system models the catalog no
+longer lists are marked retired, never deleted. Ordinary models are never touched, and an
+admin's deployment, enabled flag, tags and default choice are kept.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from modeldeck.catalog.builtin import Catalog, load_builtin
+from modeldeck.catalog.importers import ImportRecord
+from modeldeck.catalog.plan import (
+    CATALOG_OWNED,
+    ImportPlan,
+    ImportResult,
+    PlannedModel,
+    Progress,
+    RowUpdate,
+    apply_plan,
+    fill_plan,
+)
+from modeldeck.changes.revision import current_revision
+from modeldeck.db import utcnow
+from modeldeck.models.service import WriteContext
+
+SYNC_ACTION = "sync"
+
+
+@dataclass
+class SyncPlan(ImportPlan):
+    catalog_version: str = ""
+
+    def as_json(self) -> dict[str, Any]:
+        return {"catalog_version": self.catalog_version, **super().as_json()}
+
+
+async def plan_sync(
+    session: AsyncSession, catalog: Catalog | None = None, *, now: datetime | None = None
+) -> SyncPlan:
+    """Compare the catalog (default: the one shipped in the package) with the system models."""
+    catalog = catalog or load_builtin()
+    plan = SyncPlan(
+        action=SYNC_ACTION,
+        as_system=True,
+        now=now or utcnow(),
+        based_on_revision=await current_revision(session),
+        catalog_version=catalog.version,
+    )
+    records = [
+        ImportRecord(f"models[{index}]", model.name, model=model, fields=CATALOG_OWNED)
+        for index, model in enumerate(catalog.models)
+    ]
+    rows = await fill_plan(session, plan, records, preferred_default=catalog.default_model)
+    listed = {model.name.lower() for model in catalog.models}
+    for key, row in sorted(rows.items()):
+        if not row.is_system or key in listed or row.status == "retired":
+            continue
+        plan.retired.append(
+            PlannedModel(
+                "retire",
+                row.name,
+                changes=[{"field": "status", "before": row.status, "after": "retired"}],
+                reason=f"no longer in catalog {catalog.version}",
+                model_id=row.id,
+                row=row,
+                update=RowUpdate(values={"status": "retired"}),
+            )
+        )
+        if row.is_default:
+            plan.notes.append(
+                f"{row.name} is the default model and is now retired; it stays the default "
+                "until you make another model the default"
+            )
+    return plan
+
+
+async def apply_sync(
+    session: AsyncSession,
+    plan: SyncPlan,
+    *,
+    ctx: WriteContext,
+    progress: Progress | None = None,
+) -> ImportResult:
+    """Write the sync plan in the session's transaction (the caller commits)."""
+    return await apply_plan(session, plan, ctx=ctx, progress=progress)

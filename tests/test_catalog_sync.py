@@ -1,0 +1,196 @@
+"""`catalog sync`: a newer built-in catalog applied to system models, never to ordinary ones."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from conftest import SECRET_KEY
+from modeldeck import serialization
+from modeldeck.audit.tables import AuditEntryRow
+from modeldeck.catalog.builtin import Catalog, load_builtin
+from modeldeck.catalog.export import exportable_models
+from modeldeck.catalog.sync import apply_sync, plan_sync
+from modeldeck.crypto import KeyVault
+from modeldeck.db import Database
+from modeldeck.models import service
+from modeldeck.models.schemas import ModelWrite
+
+pytestmark = pytest.mark.anyio
+
+NEW_PRICE_DAY = datetime(2026, 12, 1, tzinfo=UTC)
+
+
+def ctx() -> service.WriteContext:
+    return service.WriteContext(actor="catalog", vault=KeyVault(SECRET_KEY))
+
+
+def newer_catalog() -> Catalog:
+    """The shipped catalog, one release later: prices, a limit, a new model, two removed."""
+    catalog = load_builtin()
+    models = {model.name: model for model in catalog.models}
+
+    def changed(source: str, **updates: Any) -> ModelWrite:
+        return ModelWrite.model_validate(models[source].model_dump() | updates)
+
+    gpt = models["gpt-4o"]
+    assert gpt.pricing is not None
+    # Same effective_from as shipped: the new period starts when the sync runs.
+    models["gpt-4o"] = changed("gpt-4o", pricing=gpt.pricing.model_dump() | {"input": "2"})
+    o3 = models["o3"]
+    assert o3.pricing is not None
+    models["o3"] = changed(
+        "o3",
+        context_window=300000,
+        pricing=o3.pricing.model_dump() | {"output": "6", "effective_from": NEW_PRICE_DAY},
+    )
+    models["acme-new-model"] = changed(
+        "gpt-4o-mini", name="acme-new-model", display_name="Acme new model"
+    )
+    models["acme-taken"] = changed("gpt-4o-mini", name="acme-taken")
+    del models["gpt-4.1-nano"]
+    del models["gpt-4o-mini"]  # the default model
+    return Catalog("2027-01-01", "gpt-4.1", tuple(models.values()))
+
+
+async def models_by_name(database: Database) -> dict[str, dict[str, Any]]:
+    async with database.read() as session:
+        return {model["name"]: model for model in await exportable_models(session)}
+
+
+async def test_the_shipped_catalog_is_in_sync_with_a_freshly_seeded_registry(
+    database: Database,
+) -> None:
+    async with database.write() as session:
+        plan = await plan_sync(session)
+        result = await apply_sync(session, plan, ctx=ctx())
+    assert not plan.has_changes
+    assert plan.counts["unchanged"] == len(load_builtin().models)
+    assert result.revision is None  # nothing written, no revision
+
+
+async def test_a_newer_catalog_updates_system_models_and_never_ordinary_ones(
+    database: Database,
+) -> None:
+    async with database.write() as session:
+        # An admin reached gpt-4o through their own Azure deployment and tagged it …
+        await service.update_model(
+            session,
+            ctx(),
+            "gpt-4o",
+            {
+                "deployment": {"endpoint": "https://contoso.example.com/v1"},
+                "tags": ["team:search"],
+                "enabled": True,
+            },
+            merge=True,
+            if_match=None,
+        )
+        # … and owns an ordinary model, one of them named like a new catalog model.
+        for name in ("acme-ordinary", "acme-taken"):
+            await service.create_model(
+                session,
+                ctx(),
+                ModelWrite.model_validate(
+                    {
+                        "name": name,
+                        "provider": "openai",
+                        "context_window": 10,
+                        "max_output_tokens": 5,
+                    }
+                ),
+            )
+    before = await models_by_name(database)
+
+    async with database.write() as session:
+        plan = await plan_sync(session, newer_catalog())
+        assert plan.counts == {
+            "added": 1,
+            "changed": 2,
+            "unchanged": len(load_builtin().models) - 4,
+            "skipped": 1,
+            "retired": 2,
+        }
+        assert [p.name for p in plan.added] == ["acme-new-model"]
+        assert [(p.name, p.code) for p in plan.skipped] == [("acme-taken", "ordinary_model")]
+        assert sorted(p.name for p in plan.retired) == ["gpt-4.1-nano", "gpt-4o-mini"]
+        changes = {p.name: p.changes for p in plan.changed}
+        assert changes["gpt-4o"] == [
+            {"field": "pricing.input", "before": Decimal("2.5"), "after": Decimal("2")}
+        ]
+        assert changes["o3"] == [
+            {"field": "context_window", "before": 200000, "after": 300000},
+            {"field": "pricing.output", "before": Decimal("8"), "after": Decimal("6")},
+        ]
+        assert plan.new_default is None  # the registry has a default already
+        shown = json.loads(serialization.dumps(plan.as_json()))
+        assert shown["catalog_version"] == "2027-01-01"
+        assert [entry["name"] for entry in shown["retired"]] == ["gpt-4.1-nano", "gpt-4o-mini"]
+        assert plan.notes == [
+            "gpt-4o-mini is the default model and is now retired; it stays the default until "
+            "you make another model the default"
+        ]
+        writer = ctx()
+        result = await apply_sync(session, plan, ctx=writer)
+        entries = (
+            (
+                await session.execute(
+                    select(AuditEntryRow).where(AuditEntryRow.revision == result.revision)
+                )
+            )
+            .scalars()
+            .all()
+        )
+    assert Counter((entry.action, entry.actor) for entry in entries) == {("sync", "catalog"): 5}
+    after = await models_by_name(database)
+
+    gpt = after["gpt-4o"]
+    assert [p["input"] for p in gpt["price_history"]] == [Decimal("2.5"), Decimal("2")]
+    assert (
+        gpt["price_history"][0]["effective_from"] == before["gpt-4o"]["pricing"]["effective_from"]
+    )
+    assert gpt["price_history"][1]["effective_from"] == writer.now  # same date shipped: now
+    assert gpt["pricing"]["input"] == Decimal("2")
+    assert gpt["deployment"]["endpoint"] == "https://contoso.example.com/v1"  # the admin's
+    assert gpt["tags"] == ["team:search"]
+    assert gpt["version"] == before["gpt-4o"]["version"] + 1
+
+    o3 = after["o3"]
+    assert o3["context_window"] == 300000
+    assert [p["effective_from"] for p in o3["price_history"]][-1] == NEW_PRICE_DAY
+    assert o3["pricing"]["output"] == Decimal("8")  # the new price starts in December 2026
+
+    assert after["acme-new-model"]["is_system"] and not after["acme-new-model"]["is_default"]
+    assert after["gpt-4.1-nano"]["status"] == "retired"
+    assert after["gpt-4o-mini"]["status"] == "retired" and after["gpt-4o-mini"]["is_default"]
+    for name in ("acme-ordinary", "acme-taken"):
+        assert after[name] == before[name]
+
+    async with database.write() as session:
+        again = await plan_sync(session, newer_catalog())
+    assert not again.has_changes
+
+
+async def test_a_model_back_in_the_catalog_is_active_again(database: Database) -> None:
+    catalog = load_builtin()
+    assert next(m for m in catalog.models if m.name == "gpt-4.1").status == "active"
+    without = Catalog(
+        catalog.version,
+        catalog.default_model,
+        tuple(m for m in catalog.models if m.name != "gpt-4.1"),
+    )
+    async with database.write() as session:
+        await apply_sync(session, await plan_sync(session, without), ctx=ctx())
+    async with database.write() as session:
+        plan = await plan_sync(session, catalog)
+        assert [(p.name, p.changes) for p in plan.changed] == [
+            ("gpt-4.1", [{"field": "status", "before": "retired", "after": "active"}])
+        ]
+        await apply_sync(session, plan, ctx=ctx())
+    assert (await models_by_name(database))["gpt-4.1"]["status"] == "active"
