@@ -294,3 +294,104 @@ def test_commands_work_against_a_server_with_url_and_token(tmp_path: Path) -> No
     finally:
         server.terminate()
         server.wait(15)
+
+
+CATALOGS = Path(__file__).resolve().parents[2] / "shared" / "catalogs"
+
+
+def test_import_shows_a_diff_applies_it_and_a_second_import_changes_nothing(
+    database_url: str,
+) -> None:
+    source = str(CATALOGS / "openrouter-models.json")
+    code, text, err = invoke(
+        database_url,
+        "import",
+        source,
+        "--format",
+        "openrouter",
+        "--match",
+        "anthropic/*",
+        "--dry-run",
+        "--json",
+    )
+    assert code == 0, err
+    plan = json.loads(text)
+    added = plan["counts"]["added"]
+    assert added > 0
+    assert {item["name"] for item in plan["added"]} <= {
+        item["name"] for item in plan["added"] if item["name"].startswith("anthropic/")
+    }
+    code, text, err = invoke(
+        database_url, "import", source, "--format", "openrouter", "--match", "anthropic/*"
+    )
+    assert code == 0, err
+    assert f"{added} added" in text
+    code, text, _ = invoke(
+        database_url, "import", source, "--format", "openrouter", "--match", "anthropic/*", "--json"
+    )
+    again = json.loads(text)
+    assert again["counts"]["added"] == 0
+    assert again["counts"]["changed"] == 0
+
+
+def test_a_malformed_file_is_refused_with_its_position(database_url: str, tmp_path: Path) -> None:
+    broken = tmp_path / "broken.json"
+    broken.write_text('{"gpt-x": {"input_cost_per_token": "lots"')
+    code, _, err = invoke(database_url, "import", str(broken), "--format", "litellm")
+    assert code == 1
+    assert "broken.json" in err
+    assert "line 1" in err
+    code, _, err = invoke(database_url, "import", str(broken), "--format", "yaml")
+    assert code == 2
+
+
+def test_export_round_trips_through_import_and_holds_no_secret(
+    database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from modeldeck.settings import get_settings
+
+    monkeypatch.setenv("MODELDECK_SECRET_KEY", SECRET_KEY)
+    get_settings.cache_clear()
+    try:
+        code, _, err = invoke(
+            database_url,
+            "models",
+            "add",
+            "--name",
+            "exported",
+            "--provider",
+            "azure_openai",
+            "--context-window",
+            "8000",
+            "--max-output-tokens",
+            "100",
+            "--set",
+            "deployment.api_key=sk-never-exported",
+            "--set",
+            "deployment.endpoint=https://x.openai.azure.com",
+        )
+        assert code == 0, err
+        exported = tmp_path / "export.json"
+        assert invoke(database_url, "export", "--output", str(exported))[0] == 0
+        config = invoke(database_url, "export", "--format", "litellm-config")[1]
+        assert "sk-never-exported" not in exported.read_text()
+        assert "sk-never-exported" not in config
+        assert "model_name: exported" in config
+        code, text, err = invoke(
+            database_url, "import", str(exported), "--format", "modeldeck", "--json", "--dry-run"
+        )
+        assert code == 0, err
+        plan = json.loads(text)
+        assert plan["counts"]["added"] == 0
+        assert plan["counts"]["changed"] == 0
+    finally:
+        invoke(database_url, "models", "rm", "exported", "--yes")
+        get_settings.cache_clear()
+
+
+def test_catalog_sync_of_the_shipped_catalog_changes_nothing(database_url: str) -> None:
+    code, text, err = invoke(database_url, "catalog", "sync", "--json")
+    assert code == 0, err
+    plan = json.loads(text)
+    assert plan["counts"]["added"] == 0
+    assert plan["counts"]["changed"] == 0

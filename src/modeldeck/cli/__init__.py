@@ -202,9 +202,12 @@ def secrets_generate_key() -> None:
 
 
 def _register() -> None:
-    from modeldeck.cli import models, pricing
+    from modeldeck.cli import catalog, models, pricing
 
     app.add_typer(models.app, name="models")
+    app.add_typer(catalog.app, name="catalog")
+    app.command("import")(catalog.import_command)
+    app.command("export")(catalog.export_command)
     app.command("cost")(pricing.cost_command)
     app.command("simulate")(pricing.simulate_command)
 

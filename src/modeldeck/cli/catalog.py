@@ -1,0 +1,263 @@
+"""`modeldeck import`, `modeldeck export` and `modeldeck catalog sync`: on the database."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from modeldeck import serialization
+from modeldeck.cli.models import Json
+from modeldeck.cli.output import err, out, table
+
+app = typer.Typer(help="The built-in catalog.", no_args_is_help=True)
+
+FORMATS = ("litellm", "modelsdev", "openrouter", "modeldeck")
+EXPORT_FORMATS = ("modeldeck", "litellm-config")
+
+DatabaseUrl = Annotated[
+    str | None,
+    typer.Option(
+        "--database-url",
+        help="The database (default MODELDECK_DATABASE_URL or ./modeldeck.db).",
+        show_default=False,
+    ),
+]
+
+
+@asynccontextmanager
+async def _session(database_url: str | None) -> AsyncIterator[AsyncSession]:
+    """A write session on a migrated database; the caller commits with commit_if_changed."""
+    from modeldeck import migrate
+    from modeldeck.cli import settings_for
+    from modeldeck.cli.connection import NotReady
+    from modeldeck.db import Database
+
+    settings = settings_for(database_url)
+    database = Database(settings.database_url)
+    try:
+        async with database.engine.connect() as connection:
+            at = await migrate.current(connection)
+        if at != migrate.head():
+            raise NotReady(
+                f"the database at {settings.database_url} is not ready; "
+                "run `modeldeck db upgrade` or `modeldeck serve` first"
+            )
+        async with database.writer() as session:
+            yield session
+    finally:
+        await database.dispose()
+
+
+def _context(vault_needed: bool = False) -> Any:
+    from modeldeck.cli.connection import _user
+    from modeldeck.crypto import KeyVault
+    from modeldeck.models.service import WriteContext
+
+    return WriteContext(actor=f"cli:{_user()}", vault=KeyVault(None))
+
+
+def _fail(command: str, message: str, code: int = 1) -> typer.Exit:
+    err.print(f"modeldeck {command}: {message}", markup=False)
+    return typer.Exit(code)
+
+
+def _show_plan(plan: Any, verbose: bool) -> None:
+    counts = plan.counts
+    table(
+        "plan",
+        ["added", "changed", "unchanged", "skipped", "retired"],
+        [[counts.get(key, 0) for key in ("added", "changed", "unchanged", "skipped", "retired")]],
+    )
+    limit = None if verbose else 10
+    for planned in plan.changed[:limit]:
+        out.print(f"[bold]~ {planned.name}[/]")
+        for change in planned.changes:
+            out.print(
+                f"    {change['field']}: {change['before']!r} → {change['after']!r}", markup=False
+            )
+    for planned in plan.added[:limit]:
+        out.print(f"[green]+ {planned.name}[/]")
+    for planned in plan.retired[:limit]:
+        out.print(f"[yellow]retire {planned.name}[/]")
+    reasons = plan.skip_reasons()
+    for reason, count in sorted(reasons.items(), key=lambda item: -item[1]):
+        out.print(f"skipped {count}: {reason}", markup=False)
+    for note in plan.notes:
+        out.print(f"note: {note}", markup=False)
+    hidden = sum(
+        max(0, len(getattr(plan, group)) - 10) for group in ("changed", "added", "retired")
+    )
+    if hidden and not verbose:
+        out.print(f"… {hidden} more lines; --verbose shows all, --json gives every line")
+
+
+async def _apply(
+    session: AsyncSession, plan: Any, apply: Callable[..., Any], show_progress: bool
+) -> Any:
+    from modeldeck.changes.revision import commit_if_changed
+
+    ctx = _context()
+    total = len(plan.added) + len(plan.changed) + len(plan.retired)
+    with Progress(
+        TextColumn("applying"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        console=err,
+        disable=not show_progress or total == 0,
+    ) as progress:
+        task = progress.add_task("apply", total=total)
+        result = await apply(
+            session,
+            plan,
+            ctx=ctx,
+            progress=lambda done, _total: progress.update(task, completed=done),
+        )
+    await commit_if_changed(session)
+    return result
+
+
+def import_command(
+    file: Annotated[Path, typer.Argument(help="The catalog file.", exists=True, dir_okay=False)],
+    format: Annotated[
+        str, typer.Option("--format", help="litellm, modelsdev, openrouter or modeldeck.")
+    ],
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Show the diff; change nothing.")
+    ] = False,
+    provider: Annotated[str | None, typer.Option(help="Only records of this provider.")] = None,
+    match: Annotated[str | None, typer.Option(help="Only names matching this glob.")] = None,
+    as_system: Annotated[
+        bool, typer.Option("--as-system", help="Import as system (catalog) models.")
+    ] = False,
+    verbose: Annotated[
+        bool, typer.Option("--verbose", help="Show every line of the diff.")
+    ] = False,
+    json_output: Json = False,
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Import a public catalog or our own export: shows the diff, then applies it at once."""
+    from modeldeck.catalog.importers import ImportFormatError, read_catalog
+    from modeldeck.catalog.plan import apply_plan, plan_import
+    from modeldeck.cli.connection import NotReady
+    from modeldeck.errors import Problem
+
+    if format not in FORMATS:
+        raise _fail("import", f"--format must be one of {', '.join(FORMATS)}", 2)
+
+    async def run() -> None:
+        records = read_catalog(file, format, provider=provider, match=match)  # type: ignore[arg-type]
+        async with _session(database_url) as session:
+            plan = await plan_import(session, records, as_system=as_system)
+            if json_output:
+                typer.echo(serialization.dumps(plan.as_json()))
+            else:
+                _show_plan(plan, verbose)
+            if dry_run or not plan.has_changes:
+                await session.rollback()
+                if not json_output:
+                    out.print("dry run: nothing changed" if dry_run else "nothing to change")
+                return
+            result = await _apply(session, plan, apply_plan, not json_output)
+            if not json_output:
+                out.print(
+                    f"imported: {result.added} added, {result.changed} changed, "
+                    f"{result.skipped} skipped (revision {result.revision})"
+                )
+
+    try:
+        asyncio.run(run())
+    except (ImportFormatError, NotReady) as error:
+        raise _fail("import", str(error)) from None
+    except Problem as problem:
+        raise _fail("import", problem.detail) from None
+
+
+def export_command(
+    format: Annotated[
+        str, typer.Option("--format", help="modeldeck (JSON) or litellm-config (YAML).")
+    ] = "modeldeck",
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Write here instead of stdout.")
+    ] = None,
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Export the registry (never a secret): our JSON, or a LiteLLM proxy model_list."""
+    from modeldeck.catalog.export import (
+        export_litellm_config,
+        export_modeldeck,
+        exportable_models,
+    )
+    from modeldeck.cli.connection import NotReady
+
+    if format not in EXPORT_FORMATS:
+        raise _fail("export", f"--format must be one of {', '.join(EXPORT_FORMATS)}", 2)
+
+    async def run() -> str:
+        async with _session(database_url) as session:
+            models = await exportable_models(session)
+            await session.rollback()
+        return export_modeldeck(models) if format == "modeldeck" else export_litellm_config(models)
+
+    try:
+        text = asyncio.run(run())
+    except NotReady as error:
+        raise _fail("export", str(error)) from None
+    if output is None:
+        typer.echo(text, nl=not text.endswith("\n"))
+    else:
+        output.write_text(text)
+        err.print(f"wrote {output}")
+
+
+@app.command("sync")
+def sync_command(
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Show the diff; change nothing.")
+    ] = False,
+    verbose: Annotated[
+        bool, typer.Option("--verbose", help="Show every line of the diff.")
+    ] = False,
+    json_output: Json = False,
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Apply this package's built-in catalog to system models (ordinary models are untouched).
+
+    Changed prices become new price periods, every change is in the audit trail, new catalog
+    models are added, and models the catalog dropped are marked retired, never deleted.
+    """
+    from modeldeck.catalog.sync import apply_sync, plan_sync
+    from modeldeck.cli.connection import NotReady
+    from modeldeck.errors import Problem
+
+    async def run() -> None:
+        async with _session(database_url) as session:
+            plan = await plan_sync(session)
+            if json_output:
+                typer.echo(serialization.dumps(plan.as_json()))
+            else:
+                _show_plan(plan, verbose)
+            if dry_run or not plan.has_changes:
+                await session.rollback()
+                if not json_output:
+                    out.print("dry run: nothing changed" if dry_run else "the catalog is in sync")
+                return
+            result = await _apply(session, plan, apply_sync, not json_output)
+            if not json_output:
+                out.print(
+                    f"synced: {result.added} added, {result.changed} changed, "
+                    f"{result.retired} retired (revision {result.revision})"
+                )
+
+    try:
+        asyncio.run(run())
+    except NotReady as error:
+        raise _fail("catalog sync", str(error)) from None
+    except Problem as problem:
+        raise _fail("catalog sync", problem.detail) from None
