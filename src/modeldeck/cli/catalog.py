@@ -55,7 +55,7 @@ async def _session(database_url: str | None) -> AsyncIterator[AsyncSession]:
         await database.dispose()
 
 
-def _context(vault_needed: bool = False) -> Any:
+def _context() -> Any:
     from modeldeck.cli.connection import _user
     from modeldeck.crypto import KeyVault
     from modeldeck.models.service import WriteContext
@@ -152,7 +152,7 @@ def import_command(
         raise _fail("import", f"--format must be one of {', '.join(FORMATS)}", 2)
 
     async def run() -> None:
-        records = read_catalog(file, format, provider=provider, match=match)  # type: ignore[arg-type]
+        records = read_catalog(file, format, provider=provider, match=match)
         async with _session(database_url) as session:
             plan = await plan_import(session, records, as_system=as_system)
             if json_output:
