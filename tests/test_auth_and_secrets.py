@@ -113,3 +113,20 @@ def test_keys_rotate_to_the_newest_secret_key() -> None:
     both = KeyVault(f"{new},{old}")
     rotated = both.rotate(ciphertext)
     assert KeyVault(new).decrypt(rotated) == PROVIDER_KEY
+
+
+async def test_moving_the_endpoint_of_a_model_with_a_stored_key_needs_the_key_again(
+    api: Api,
+) -> None:
+    created = await api.create(
+        provider="azure_openai",
+        deployment={"endpoint": "https://ours.openai.azure.com", "api_key": PROVIDER_KEY},
+    )
+    moved = {"deployment": {"endpoint": "https://elsewhere.example.com"}}
+    refused = await api.client.patch(f"/api/models/{created['id']}", json=moved, headers=api.admin)
+    assert refused.status_code == 422
+    assert refused.json()["errors"][0]["field"] == "deployment.api_key"
+    again = {"deployment": {"endpoint": "https://elsewhere.example.com", "api_key": "sk-new"}}
+    accepted = await api.client.patch(f"/api/models/{created['id']}", json=again, headers=api.admin)
+    assert accepted.status_code == 200
+    assert accepted.json()["deployment"]["has_api_key"] is True

@@ -18,6 +18,7 @@ from modeldeck.config.endpoints import router as config_router
 from modeldeck.console.endpoints import router as console_router
 from modeldeck.crypto import KeyVault
 from modeldeck.db import Database
+from modeldeck.deployments.endpoints import router as deployments_router
 from modeldeck.health.endpoints import router as health_router
 from modeldeck.models.endpoints import get_model
 from modeldeck.models.endpoints import router as models_router
@@ -76,6 +77,7 @@ def create_app(
     errors.install(app)
     openapi.install(app)
     app.include_router(models_router)
+    app.include_router(deployments_router)
     app.include_router(pricing_router)
     app.include_router(changes_router)
     app.include_router(config_router)

@@ -302,8 +302,23 @@ async def update_model(
             errors=[FieldError("enabled", "the default model cannot be disabled")],
         )
 
-    _apply_fields(row, payload)
     api_key = _api_key_change(body)
+    if (
+        row.api_key_ciphertext is not None
+        and api_key is _MISSING
+        and payload.deployment.endpoint != row.deployment.get("endpoint")
+    ):
+        # A stored key is sent to the endpoint: moving it must not carry the key along unseen.
+        raise invalid(
+            [
+                FieldError(
+                    "deployment.api_key",
+                    "a stored key goes to its endpoint: send the key again (or null to drop it) "
+                    "when you change deployment.endpoint",
+                )
+            ]
+        )
+    _apply_fields(row, payload)
     if api_key is None:
         row.api_key_ciphertext = None
     elif isinstance(api_key, str):

@@ -1,0 +1,431 @@
+"""`ClientPool`: one ready OpenAI-protocol client per model, kept current by the change feed.
+
+`client(name)` is a dictionary read. A background task long-polls `/api/changes` and rebuilds
+only the clients whose endpoint, key, retries or timeouts changed; the others stay the same
+objects. All clients share one HTTP connection pool, so a rebuilt client is cheap and requests
+already running on the old one finish normally.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import difflib
+import logging
+import os
+import time
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from types import TracebackType
+from typing import Any
+
+import httpx
+import openai
+
+from modeldeck.client import probe
+from modeldeck.client.bootstrap import plan_default
+from modeldeck.client.errors import (
+    ClientPoolError,
+    ModelDeckError,
+    ModelDisabled,
+    NotFound,
+    RegistryUnavailable,
+    UnknownModel,
+)
+from modeldeck.client.providers import (
+    ClientSpec,
+    KeyResolver,
+    build_async,
+    build_sync,
+    chat_params,
+    client_spec,
+)
+from modeldeck.client.registry import AsyncRegistry, Registry
+from modeldeck.client.schemas import ChangeBatch, Model, ModelList
+
+log = logging.getLogger("modeldeck.client")
+
+FEED_WAIT_S = 25.0
+# More models changed than this in one batch: reload the whole list instead of each model.
+TARGETED_LIMIT = 20
+RETRY_MIN_S = 0.5
+RETRY_MAX_S = 30.0
+# A server without a change feed is polled; it is asked again for the feed this often.
+FEED_RECHECK_S = 60.0
+
+
+@dataclass(frozen=True)
+class _Entry:
+    model: Model
+    spec: ClientSpec | None
+    client: openai.AsyncOpenAI | None
+    error: ClientPoolError | None
+
+
+class ClientPool:
+    """Provider clients by model name, from the registry, following its changes.
+
+    `key_resolver(model) -> str | None` supplies keys the API does not return (stored keys);
+    else each model's `deployment.api_key_env` is read from `environ`.
+    """
+
+    def __init__(
+        self,
+        registry: AsyncRegistry | Registry | None,
+        *,
+        key_resolver: KeyResolver | None = None,
+        environ: Mapping[str, str] = os.environ,
+        poll_interval: float = 2.0,
+        feed_wait: float = FEED_WAIT_S,
+    ) -> None:
+        self._owns_registry = isinstance(registry, Registry)
+        if isinstance(registry, Registry):
+            registry = AsyncRegistry(
+                registry.base_url,
+                registry.token,
+                cache_dir=registry.cache_dir,
+                timeout=registry.timeout,
+            )
+        self._registry = registry
+        self._key_resolver = key_resolver
+        self._environ = environ
+        self._poll_interval = poll_interval
+        self._feed_wait = feed_wait
+        # The hot path: name → client of every enabled model that has one.
+        self._clients: dict[str, openai.AsyncOpenAI] = {}
+        self._entries: dict[str, _Entry] = {}
+        self._ids_by_name: dict[str, str] = {}
+        self._deleted: dict[str, int] = {}
+        self._sync: dict[str, tuple[ClientSpec, openai.OpenAI]] = {}
+        self._http = openai.DefaultAsyncHttpxClient()
+        self._sync_http: httpx.Client | None = None
+        self._default_name: str | None = None
+        self._revision = 0
+        self._synced = False
+        self._started = False
+        self._feed_missing_until = 0.0
+        self._follower: asyncio.Task[None] | None = None
+
+    @classmethod
+    def from_models(
+        cls,
+        models: Iterable[Model],
+        *,
+        key_resolver: KeyResolver | None = None,
+        environ: Mapping[str, str] = os.environ,
+    ) -> ClientPool:
+        """A pool of these records only: no registry, no change feed (the server's own use)."""
+        pool = cls(None, key_resolver=key_resolver, environ=environ)
+        pool._apply(models, complete=True)
+        pool._started = True
+        return pool
+
+    # --- life cycle -----------------------------------------------------------------------------
+
+    async def start(self, *, bootstrap_default: bool = False, follow: bool = True) -> ClientPool:
+        """Load every model and build its client; then follow the change feed.
+
+        Never fails because the server is down: it starts from the saved snapshot or the
+        built-in catalog (with a warning) and catches up when the server is back.
+        `bootstrap_default`: when the registry has no model of its own yet and
+        AZURE_OPENAI_ENDPOINT and AZURE_OPENAI_DEPLOYMENT_NAME are set, make that deployment
+        the default model (needs an admin token).
+        """
+        registry = self._require_registry()
+        models = await registry.models()
+        if bootstrap_default:
+            if models.source == "server":
+                if await self._bootstrap(models):
+                    models = await registry.models()
+            else:
+                log.warning("Model Deck is unreachable: no default model made from AZURE_OPENAI_*")
+        self._load(models)
+        self._started = True
+        if follow:
+            self._follower = asyncio.create_task(self._follow(), name="modeldeck-client-pool")
+        return self
+
+    async def close(self) -> None:
+        """Stop following changes and close every client's connections."""
+        if self._follower is not None:
+            self._follower.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._follower
+            self._follower = None
+        await self._http.aclose()
+        if self._sync_http is not None:
+            self._sync_http.close()
+        if self._owns_registry and self._registry is not None:
+            await self._registry.aclose()
+
+    async def __aenter__(self) -> ClientPool:
+        return await self.start()
+
+    async def __aexit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        await self.close()
+
+    async def refresh(self) -> None:
+        """Reload every model now (the feed does this by itself)."""
+        self._load(await self._require_registry().models(fallback=False))
+
+    # --- the hot path ---------------------------------------------------------------------------
+
+    def client(self, name: str) -> openai.AsyncOpenAI:
+        """The async client for a model (AsyncAzureOpenAI for Azure); no I/O."""
+        try:
+            return self._clients[name]
+        except KeyError:
+            pass
+        entry = self._entry(name)
+        assert entry.client is not None
+        return entry.client
+
+    def sync_client(self, name: str) -> openai.OpenAI:
+        """The sync client for a model (AzureOpenAI for Azure), built on first use."""
+        entry = self._entry(name)
+        assert entry.spec is not None
+        cached = self._sync.get(entry.model.id)
+        if cached is not None and cached[0] == entry.spec:
+            return cached[1]
+        if self._sync_http is None:
+            self._sync_http = openai.DefaultHttpxClient()
+        client = build_sync(entry.spec, self._sync_http)
+        self._sync[entry.model.id] = (entry.spec, client)
+        return client
+
+    def default_client(self) -> openai.AsyncOpenAI:
+        return self.client(self._require_default())
+
+    @property
+    def default_name(self) -> str | None:
+        return self._default_name
+
+    @property
+    def revision(self) -> int:
+        """The registry revision the pool is up to date with."""
+        return self._revision
+
+    @property
+    def names(self) -> list[str]:
+        return sorted(entry.model.name for entry in self._entries.values())
+
+    def model(self, name: str) -> Model:
+        """The record a client was built from (by name ignoring case, or id)."""
+        return self._entries[self._id_of(name)].model
+
+    def timeout_for(self, name: str, expected_tokens: int) -> float:
+        """min(max_timeout_s, base_timeout_s + timeout_per_token_s * expected_tokens)."""
+        return self.model(name).timeout_for(expected_tokens)
+
+    def chat_params(self, name: str, **params: Any) -> dict[str, Any]:
+        """Keyword arguments for `client.chat.completions.create`, fitted to the model.
+
+        Sets `model` (the deployment name), drops what the model does not support
+        (temperature/top_p, stream, tools, response_format), and sets `timeout` from
+        `max_tokens`/`max_completion_tokens` (else the model's max output) unless given.
+        """
+        return chat_params(self._entry(name).model, params)
+
+    async def ping(self, name: str, *, timeout_cap: float = probe.TIMEOUT_CAP_S) -> probe.Ping:
+        """One tiny chat completion (max 1 token): latency, or what went wrong in plain words."""
+        try:
+            entry = self._entry(name, allow_disabled=True)
+        except UnknownModel:
+            raise
+        except ClientPoolError as error:
+            return probe.cannot_build(self.model(name), error)
+        assert entry.client is not None and entry.spec is not None
+        return await probe.ping(entry.model, entry.spec, entry.client, timeout_cap=timeout_cap)
+
+    # --- lookups off the hot path ---------------------------------------------------------------
+
+    def _id_of(self, name: str) -> str:
+        if not self._started:
+            raise UnknownModel("The client pool is not started: `await pool.start()` first.")
+        found = self._ids_by_name.get(name.lower())
+        if found is not None:
+            return found
+        if name in self._entries:
+            return name
+        raise self._unknown(name)
+
+    def _entry(self, name: str, *, allow_disabled: bool = False) -> _Entry:
+        entry = self._entries[self._id_of(name)]
+        if not entry.model.enabled and not allow_disabled:
+            raise ModelDisabled(
+                f"Model {entry.model.name!r} is disabled in the registry; enable it to use it."
+            )
+        if entry.error is not None:
+            raise type(entry.error)(str(entry.error))
+        return entry
+
+    def _unknown(self, name: str) -> UnknownModel:
+        deleted = self._deleted.get(name.lower())
+        if deleted is not None:
+            return UnknownModel(
+                f"Model {name!r} was deleted from the registry (revision {deleted})."
+            )
+        close = difflib.get_close_matches(name, list(self._ids_by_name), n=3)
+        hint = f" Did you mean {', '.join(repr(match) for match in close)}?" if close else ""
+        return UnknownModel(f"No model named {name!r} is in the registry.{hint}")
+
+    def _require_default(self) -> str:
+        if self._default_name is None:
+            raise UnknownModel("The registry has no default model.")
+        return self._default_name
+
+    def _require_registry(self) -> AsyncRegistry:
+        if self._registry is None:
+            raise RuntimeError("This pool was made from records (from_models); it has no registry.")
+        return self._registry
+
+    # --- applying records -----------------------------------------------------------------------
+
+    def _load(self, models: ModelList) -> None:
+        """A whole list: everything not in it is gone."""
+        self._apply(models, complete=True)
+        self._revision = models.revision
+        self._synced = models.source == "server"
+
+    def _build(self, model: Model, old: _Entry | None) -> _Entry:
+        try:
+            spec = client_spec(model, self._key_resolver, self._environ)
+        except ClientPoolError as error:
+            return _Entry(model, None, None, error)
+        if old is not None and old.spec == spec and old.client is not None:
+            return _Entry(model, spec, old.client, None)
+        try:
+            client = build_async(spec, self._http)
+        except Exception as error:  # a malformed endpoint must not stop the other models
+            failure = ClientPoolError(
+                f"Model {model.name!r}: cannot make a client ({type(error).__name__}: {error})."
+            )
+            return _Entry(model, None, None, failure)
+        log.info("built client for model %s (%s)", model.name, model.provider)
+        return _Entry(model, spec, client, None)
+
+    def _apply(
+        self, models: Iterable[Model], *, complete: bool, removed: Iterable[str] = ()
+    ) -> None:
+        seen: set[str] = set()
+        for model in models:
+            seen.add(model.id)
+            old = self._entries.get(model.id)
+            if old is not None and old.model == model:
+                continue
+            if old is not None and old.model.name != model.name:
+                self._unpublish(old.model)
+            self._publish(self._build(model, old))
+        gone = [model_id for model_id in self._entries if model_id not in seen] if complete else []
+        for model_id in [*gone, *removed]:
+            entry = self._entries.pop(model_id, None)
+            if entry is not None:
+                self._unpublish(entry.model)
+                self._sync.pop(model_id, None)
+                self._deleted[entry.model.name.lower()] = self._revision
+                log.info("removed client for deleted model %s", entry.model.name)
+        defaults = [entry.model.name for entry in self._entries.values() if entry.model.is_default]
+        self._default_name = defaults[0] if defaults else None
+
+    def _publish(self, entry: _Entry) -> None:
+        model = entry.model
+        self._entries[model.id] = entry
+        self._ids_by_name[model.name.lower()] = model.id
+        self._deleted.pop(model.name.lower(), None)
+        if entry.client is not None and model.enabled:
+            self._clients[model.name] = entry.client
+        else:
+            self._clients.pop(model.name, None)
+
+    def _unpublish(self, model: Model) -> None:
+        # Only if the name is still this model's: another may have taken it in the same batch.
+        if self._ids_by_name.get(model.name.lower()) == model.id:
+            del self._ids_by_name[model.name.lower()]
+            self._clients.pop(model.name, None)
+
+    # --- following the registry -----------------------------------------------------------------
+
+    async def _bootstrap(self, models: ModelList) -> bool:
+        plan = plan_default(models, self._environ)
+        if plan is None:
+            return False
+        registry = self._require_registry()
+        if plan.ref is None:
+            made = await registry.create(plan.body)
+        else:
+            made = await registry.update(plan.ref, plan.body)
+        log.warning("made %s the default model from AZURE_OPENAI_* (as seed 004 did)", made.name)
+        return True
+
+    async def _follow(self) -> None:
+        registry = self._require_registry()
+        delay = RETRY_MIN_S
+        outage = False
+        while True:
+            try:
+                if not self._synced:
+                    await self.refresh()
+                if time.monotonic() < self._feed_missing_until:
+                    await asyncio.sleep(self._poll_interval)
+                    await self.refresh()
+                else:
+                    batch = await registry.changes(self._revision, wait=self._feed_wait)
+                    await self._apply_batch(batch)
+                if outage:
+                    log.warning("change feed: %s is back", registry.base_url)
+                outage = False
+                delay = RETRY_MIN_S
+            except asyncio.CancelledError:
+                raise
+            except NotFound:
+                if self._feed_missing_until == 0.0:
+                    log.warning("%s has no change feed; polling the model list", registry.base_url)
+                self._feed_missing_until = time.monotonic() + FEED_RECHECK_S
+            except RegistryUnavailable as error:
+                # Once per outage at warning level; the retries that follow at debug level.
+                log.log(
+                    logging.DEBUG if outage else logging.WARNING,
+                    "change feed: %s; clients stay as they are, retrying in %.1f s",
+                    error,
+                    delay,
+                )
+                outage = True
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, RETRY_MAX_S)
+            except ModelDeckError as error:
+                log.error("change feed refused (%s); retrying in %.0f s", error, RETRY_MAX_S)
+                await asyncio.sleep(RETRY_MAX_S)
+            except Exception:  # the follower must outlive any surprise
+                log.exception("change feed follower failed; retrying in %.1f s", delay)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, RETRY_MAX_S)
+
+    async def _apply_batch(self, batch: ChangeBatch) -> None:
+        if batch.revision < self._revision:
+            log.warning(
+                "registry revision went back (%d < %d); reloading", batch.revision, self._revision
+            )
+            await self.refresh()
+            return
+        model_ids = list(
+            dict.fromkeys(change.model_id for event in batch.events for change in event.changes)
+        )
+        if batch.more or None in model_ids or len(model_ids) > TARGETED_LIMIT:
+            await self.refresh()
+            return
+        registry = self._require_registry()
+        changed: list[Model] = []
+        removed: list[str] = []
+        for model_id in model_ids:
+            assert model_id is not None
+            try:
+                changed.append(await registry.get(model_id, fallback=False))
+            except NotFound:
+                removed.append(model_id)
+        self._revision = batch.last_revision
+        self._apply(changed, complete=False, removed=removed)

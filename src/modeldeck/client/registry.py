@@ -1,0 +1,418 @@
+"""`Registry` and `AsyncRegistry`: the Model Deck API from Python, with an offline fallback.
+
+Reads (`models`, `get`, `default`, `pricing`, `cost` without `at`) answer from the last full
+list saved on disk when the server is unreachable (connection error, timeout or 5xx), else
+from the built-in catalog, with a `RegistryFallbackWarning`. Writes never fall back.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Mapping
+from datetime import datetime
+from pathlib import Path
+from types import TracebackType
+from typing import Any, TypeVar
+
+import httpx
+
+from modeldeck.client.errors import NotFound
+from modeldeck.client.schemas import (
+    ChangeBatch,
+    CostResult,
+    HistoryEntry,
+    Model,
+    ModelList,
+    Pricing,
+    SimulationRow,
+)
+from modeldeck.client.wire import MAX_LIST, Call, Core, describe, not_found
+
+T = TypeVar("T")
+Ref = str | Model
+
+
+class _Common:
+    """Read-only properties both registries expose."""
+
+    _core: Core
+
+    @property
+    def base_url(self) -> str:
+        return self._core.base_url
+
+    @property
+    def token(self) -> str | None:
+        return self._core.token
+
+    @property
+    def timeout(self) -> float:
+        return self._core.timeout
+
+    @property
+    def cache_dir(self) -> Path:
+        return self._core.cache_dir
+
+    @property
+    def snapshot_path(self) -> Path:
+        """The file holding the last good model list of this server."""
+        return self._core.snapshot.path
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.base_url!r})"
+
+
+def _plain(ref: Ref) -> str:
+    return ref.id if isinstance(ref, Model) else ref
+
+
+class Registry(_Common):
+    """The registry over HTTP (sync). `token` is needed for writes, and for reads when required."""
+
+    def __init__(
+        self,
+        base_url: str,
+        token: str | None = None,
+        *,
+        cache_dir: str | Path | None = None,
+        timeout: float = 5.0,
+        transport: httpx.BaseTransport | None = None,
+    ) -> None:
+        self._core = Core(base_url, token, cache_dir=cache_dir, timeout=timeout)
+        self._http = httpx.Client(
+            base_url=self._core.base_url,
+            headers=self._core.headers,
+            timeout=timeout,
+            transport=transport,
+        )
+
+    def close(self) -> None:
+        self._http.close()
+
+    def __enter__(self) -> Registry:
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    # --- plumbing -------------------------------------------------------------------------------
+
+    def _send(self, call: Call[Any], *, headers: Mapping[str, str] | None = None) -> httpx.Response:
+        request_headers = dict(call.headers) | dict(headers or {})
+        content = call.content()
+        if content is not None:
+            request_headers["Content-Type"] = call.content_type
+        return self._http.request(
+            call.method,
+            call.path,
+            params=call.params,
+            content=content,
+            headers=request_headers,
+            timeout=call.timeout if call.timeout is not None else httpx.USE_CLIENT_DEFAULT,
+        )
+
+    def _run(self, call: Call[T], *, fallback: bool = True) -> T:
+        try:
+            response = self._send(call)
+        except httpx.TransportError as error:
+            return self._offline(call, describe(error), fallback)
+        if self._core.is_outage(response) and call.offline is not None:
+            return self._offline(call, f"HTTP {response.status_code}", fallback)
+        return self._core.read(call, response)
+
+    def _offline(self, call: Call[T], reason: str, fallback: bool) -> T:
+        core = self._core
+        if fallback and call.offline is not None and core.needs_disk():
+            core.adopt_disk(core.snapshot.load())
+        return core.answer_offline(call, reason, fallback=fallback)
+
+    def _full_list(self, *, fallback: bool = True) -> ModelList:
+        core = self._core
+        if core.needs_disk():
+            core.adopt_disk(core.snapshot.load())
+        call = core.list_call({})
+        try:
+            response = self._send(call, headers=core.list_headers())
+        except httpx.TransportError as error:
+            return core.answer_offline(call, describe(error), fallback=fallback)
+        if core.is_outage(response):
+            return core.answer_offline(call, f"HTTP {response.status_code}", fallback=fallback)
+        models, body = core.read_list(response)
+        if body is not None:
+            core.snapshot.save(response.headers.get("etag"), body)
+        return models
+
+    def _ref(self, ref: Ref) -> str:
+        """What the URL can carry: names with "/" are looked up to their id."""
+        plain = _plain(ref)
+        if "/" not in plain:
+            return plain
+        found = self._full_list(fallback=False).find(plain)
+        if found is None:
+            raise not_found(plain)
+        return found.id
+
+    # --- reads ----------------------------------------------------------------------------------
+
+    def models(self, *, fallback: bool = True, **filters: Any) -> ModelList:
+        """Every model, or those the filters of `GET /api/models` select (q, provider, …)."""
+        if not filters:
+            return self._full_list(fallback=fallback)
+        return self._run(self._core.list_call(filters), fallback=fallback)
+
+    def get(self, ref: Ref, *, fallback: bool = True) -> Model:
+        """One model by id or name (ignoring case)."""
+        plain = _plain(ref)
+        if "/" in plain:
+            models = self._full_list(fallback=fallback)
+            found = self._core.listed(models, plain)
+            if models.source != "server":
+                return found
+            plain = found.id
+        return self._run(self._core.get_call(plain), fallback=fallback)
+
+    def default(self, *, fallback: bool = True) -> Model:
+        """The default model."""
+        found = self._full_list(fallback=fallback).default
+        if found is None:
+            raise NotFound("The registry has no default model.", status=404)
+        return found
+
+    def pricing(self, ref: Ref, *, fallback: bool = True) -> Pricing | None:
+        """The price period in effect now, or None when the model is unpriced."""
+        return self.get(ref, fallback=fallback).pricing
+
+    def prices(self, ref: Ref) -> list[Pricing]:
+        """Every price period of a model, oldest first (no offline answer)."""
+        return self._run(self._core.prices_call(self._ref(ref)))
+
+    def history(self, ref: Ref, *, limit: int = 100, offset: int = 0) -> list[HistoryEntry]:
+        """The audit trail of a model, newest first (no offline answer)."""
+        return self._run(self._core.history_call(self._ref(ref), limit, offset))
+
+    def cost(
+        self,
+        ref: Ref,
+        usage: Any,
+        *,
+        at: datetime | str | None = None,
+        requests: int = 1,
+    ) -> CostResult:
+        """The exact cost of `usage` (an OpenAI usage object or a mapping) on a model."""
+        return self._run(self._core.cost_call(_plain(ref), usage, at, requests))
+
+    def simulate(self, **workload: Any) -> list[SimulationRow]:
+        """A workload (`POST /api/simulate` fields) priced on every priced model, cheapest first."""
+        return self._run(self._core.simulate_call(workload))
+
+    def changes(self, since: int, wait: float = 0, *, limit: int | None = None) -> ChangeBatch:
+        """Changes after revision `since`; waits up to `wait` seconds for one."""
+        return self._run(self._core.changes_call(since, wait, limit))
+
+    # --- writes (admin token) -------------------------------------------------------------------
+
+    def create(self, record: Mapping[str, Any] | Model) -> Model:
+        return self._run(self._core.create_call(record))
+
+    def update(
+        self, ref: Ref, patch: Mapping[str, Any], *, if_match: int | str | Model | None = None
+    ) -> Model:
+        """JSON merge patch (RFC 7396): `None` removes a key; `if_match` guards against races."""
+        return self._run(self._core.update_call(self._ref(ref), patch, if_match))
+
+    def replace(
+        self,
+        ref: Ref,
+        record: Mapping[str, Any] | Model,
+        *,
+        if_match: int | str | Model | None = None,
+    ) -> Model:
+        return self._run(self._core.replace_call(self._ref(ref), record, if_match))
+
+    def delete(self, ref: Ref, *, if_match: int | str | Model | None = None) -> None:
+        self._run(self._core.delete_call(self._ref(ref), if_match))
+
+    def clone(self, ref: Ref, name: str, *, display_name: str | None = None) -> Model:
+        return self._run(self._core.clone_call(self._ref(ref), name, display_name))
+
+    def make_default(self, ref: Ref) -> Model:
+        return self._run(self._core.default_call(self._ref(ref)))
+
+
+class AsyncRegistry(_Common):
+    """The same API as `Registry`, awaitable (httpx.AsyncClient)."""
+
+    def __init__(
+        self,
+        base_url: str,
+        token: str | None = None,
+        *,
+        cache_dir: str | Path | None = None,
+        timeout: float = 5.0,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
+        self._core = Core(base_url, token, cache_dir=cache_dir, timeout=timeout)
+        self._http = httpx.AsyncClient(
+            base_url=self._core.base_url,
+            headers=self._core.headers,
+            timeout=timeout,
+            transport=transport,
+        )
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+    async def __aenter__(self) -> AsyncRegistry:
+        return self
+
+    async def __aexit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    # --- plumbing -------------------------------------------------------------------------------
+
+    async def _send(
+        self, call: Call[Any], *, headers: Mapping[str, str] | None = None
+    ) -> httpx.Response:
+        request_headers = dict(call.headers) | dict(headers or {})
+        content = call.content()
+        if content is not None:
+            request_headers["Content-Type"] = call.content_type
+        return await self._http.request(
+            call.method,
+            call.path,
+            params=call.params,
+            content=content,
+            headers=request_headers,
+            timeout=call.timeout if call.timeout is not None else httpx.USE_CLIENT_DEFAULT,
+        )
+
+    async def _run(self, call: Call[T], *, fallback: bool = True) -> T:
+        try:
+            response = await self._send(call)
+        except httpx.TransportError as error:
+            return await self._offline(call, describe(error), fallback)
+        if self._core.is_outage(response) and call.offline is not None:
+            return await self._offline(call, f"HTTP {response.status_code}", fallback)
+        return self._core.read(call, response)
+
+    async def _offline(self, call: Call[T], reason: str, fallback: bool) -> T:
+        core = self._core
+        if fallback and call.offline is not None and core.needs_disk():
+            core.adopt_disk(await asyncio.to_thread(core.snapshot.load))
+        return core.answer_offline(call, reason, fallback=fallback)
+
+    async def _full_list(self, *, fallback: bool = True) -> ModelList:
+        core = self._core
+        if core.needs_disk():
+            core.adopt_disk(await asyncio.to_thread(core.snapshot.load))
+        call = core.list_call({})
+        try:
+            response = await self._send(call, headers=core.list_headers())
+        except httpx.TransportError as error:
+            return core.answer_offline(call, describe(error), fallback=fallback)
+        if core.is_outage(response):
+            return core.answer_offline(call, f"HTTP {response.status_code}", fallback=fallback)
+        models, body = core.read_list(response)
+        if body is not None:
+            await asyncio.to_thread(core.snapshot.save, response.headers.get("etag"), body)
+        return models
+
+    async def _ref(self, ref: Ref) -> str:
+        plain = _plain(ref)
+        if "/" not in plain:
+            return plain
+        found = (await self._full_list(fallback=False)).find(plain)
+        if found is None:
+            raise not_found(plain)
+        return found.id
+
+    # --- reads ----------------------------------------------------------------------------------
+
+    async def models(self, *, fallback: bool = True, **filters: Any) -> ModelList:
+        if not filters:
+            return await self._full_list(fallback=fallback)
+        return await self._run(self._core.list_call(filters), fallback=fallback)
+
+    async def get(self, ref: Ref, *, fallback: bool = True) -> Model:
+        plain = _plain(ref)
+        if "/" in plain:
+            models = await self._full_list(fallback=fallback)
+            found = self._core.listed(models, plain)
+            if models.source != "server":
+                return found
+            plain = found.id
+        return await self._run(self._core.get_call(plain), fallback=fallback)
+
+    async def default(self, *, fallback: bool = True) -> Model:
+        found = (await self._full_list(fallback=fallback)).default
+        if found is None:
+            raise NotFound("The registry has no default model.", status=404)
+        return found
+
+    async def pricing(self, ref: Ref, *, fallback: bool = True) -> Pricing | None:
+        return (await self.get(ref, fallback=fallback)).pricing
+
+    async def prices(self, ref: Ref) -> list[Pricing]:
+        return await self._run(self._core.prices_call(await self._ref(ref)))
+
+    async def history(self, ref: Ref, *, limit: int = 100, offset: int = 0) -> list[HistoryEntry]:
+        return await self._run(self._core.history_call(await self._ref(ref), limit, offset))
+
+    async def cost(
+        self,
+        ref: Ref,
+        usage: Any,
+        *,
+        at: datetime | str | None = None,
+        requests: int = 1,
+    ) -> CostResult:
+        return await self._run(self._core.cost_call(_plain(ref), usage, at, requests))
+
+    async def simulate(self, **workload: Any) -> list[SimulationRow]:
+        return await self._run(self._core.simulate_call(workload))
+
+    async def changes(
+        self, since: int, wait: float = 0, *, limit: int | None = None
+    ) -> ChangeBatch:
+        return await self._run(self._core.changes_call(since, wait, limit))
+
+    # --- writes (admin token) -------------------------------------------------------------------
+
+    async def create(self, record: Mapping[str, Any] | Model) -> Model:
+        return await self._run(self._core.create_call(record))
+
+    async def update(
+        self, ref: Ref, patch: Mapping[str, Any], *, if_match: int | str | Model | None = None
+    ) -> Model:
+        return await self._run(self._core.update_call(await self._ref(ref), patch, if_match))
+
+    async def replace(
+        self,
+        ref: Ref,
+        record: Mapping[str, Any] | Model,
+        *,
+        if_match: int | str | Model | None = None,
+    ) -> Model:
+        return await self._run(self._core.replace_call(await self._ref(ref), record, if_match))
+
+    async def delete(self, ref: Ref, *, if_match: int | str | Model | None = None) -> None:
+        await self._run(self._core.delete_call(await self._ref(ref), if_match))
+
+    async def clone(self, ref: Ref, name: str, *, display_name: str | None = None) -> Model:
+        return await self._run(self._core.clone_call(await self._ref(ref), name, display_name))
+
+    async def make_default(self, ref: Ref) -> Model:
+        return await self._run(self._core.default_call(await self._ref(ref)))
+
+
+__all__ = ["MAX_LIST", "AsyncRegistry", "Registry"]

@@ -1,0 +1,493 @@
+"""How each registry method maps to HTTP and back, shared by `Registry` and `AsyncRegistry`.
+
+A method is described by a `Call` (request and how to read its answer, plus how to answer it
+offline); the two classes only differ in how they send it.
+"""
+
+from __future__ import annotations
+
+import sys
+import warnings
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Generic, TypeVar
+from urllib.parse import quote
+
+import httpx
+
+from modeldeck import serialization
+from modeldeck.client.errors import (
+    ModelDeckError,
+    NotFound,
+    RegistryFallbackWarning,
+    RegistryUnavailable,
+    ValidationFailed,
+)
+from modeldeck.client.schemas import (
+    ChangeBatch,
+    CostResult,
+    HistoryEntry,
+    Model,
+    ModelList,
+    Pricing,
+    SimulationRow,
+    Source,
+)
+from modeldeck.client.snapshot import SavedList, SnapshotFile, catalog_records, default_cache_dir
+from modeldeck.pricing.engine import CostError, Usage, cost
+
+T = TypeVar("T")
+
+# The server's largest page (`modeldeck.models.query.MAX_LIMIT`), not imported: that module
+# brings the web framework, which a client should not need to load.
+MAX_LIST = 10_000
+_PACKAGE_DIR = str(Path(__file__).resolve().parent)
+_USER_AGENT = "modeldeck-python"
+
+
+@dataclass(frozen=True)
+class Offline:
+    """What a read may be answered from while the server is unreachable."""
+
+    records: list[dict[str, Any]]
+    source: Source
+    revision: int
+    saved_at: datetime | None
+    reason: str
+
+    def models(self) -> ModelList:
+        return ModelList(
+            (Model.model_validate(record) for record in self.records),
+            revision=self.revision,
+            source=self.source,
+            stale=True,
+            saved_at=self.saved_at,
+        )
+
+    def find(self, ref: str) -> dict[str, Any]:
+        key = ref.lower()
+        for record in self.records:
+            if record["id"] == ref or record["name"].lower() == key:
+                return record
+        where = "the saved snapshot" if self.source == "snapshot" else "the built-in catalog"
+        raise RegistryUnavailable(
+            f"Model Deck is unreachable ({self.reason}) and {ref!r} is not in {where}."
+        )
+
+
+@dataclass(frozen=True)
+class Call(Generic[T]):
+    """One request, how to read its answer, and (for reads) how to answer it offline."""
+
+    method: str
+    path: str
+    read: Callable[[Any], T]
+    params: Mapping[str, str] | None = None
+    body: Any = None
+    content_type: str = "application/json"
+    headers: Mapping[str, str] = field(default_factory=dict)
+    timeout: float | None = None
+    offline: Callable[[Offline], T] | None = None
+
+    def content(self) -> bytes | None:
+        return None if self.body is None else serialization.dumps_bytes(self.body)
+
+
+def describe(error: httpx.TransportError) -> str:
+    """A transport error in a few words ("connection refused", "timed out")."""
+    if isinstance(error, httpx.TimeoutException):
+        return "timed out"
+    text = str(error) or type(error).__name__
+    lowered = text.lower()
+    if "refused" in lowered:
+        return "connection refused"
+    return text
+
+
+def decode(response: httpx.Response) -> Any:
+    if not response.content:
+        return None
+    return serialization.loads(response.content)
+
+
+def fallback_warning(message: str) -> None:
+    """Warn, pointing at the first caller outside this package."""
+    level = 2  # 1 would be this function; 2 its caller
+    frame = sys._getframe(1)
+    while frame is not None and frame.f_code.co_filename.startswith(_PACKAGE_DIR):
+        frame = frame.f_back  # type: ignore[assignment]
+        level += 1
+    warnings.warn(message, RegistryFallbackWarning, stacklevel=level)
+
+
+def path_ref(ref: str) -> str:
+    return quote(ref, safe="")
+
+
+def flag(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def as_record(record: Mapping[str, Any] | Model) -> dict[str, Any]:
+    return record.writable() if isinstance(record, Model) else dict(record)
+
+
+def usage_body(usage: Any) -> Any:
+    """An OpenAI `usage` object (pydantic) or a mapping, as JSON-ready data."""
+    dump = getattr(usage, "model_dump", None)
+    if callable(dump):
+        return dump(exclude_none=True)
+    if isinstance(usage, Mapping):
+        return dict(usage)
+    return Usage.parse(usage).as_dict()
+
+
+def moment(at: datetime | str | None) -> str | None:
+    if at is None or isinstance(at, str):
+        return at
+    return serialization.isoformat_z(at)
+
+
+def if_match_header(if_match: int | str | Model | None) -> dict[str, str]:
+    if if_match is None:
+        return {}
+    version = if_match.version if isinstance(if_match, Model) else if_match
+    text = str(version)
+    return {"If-Match": text if text.startswith(('"', "W/")) else f'"{text}"'}
+
+
+class Core:
+    """Everything both registries share: base URL, headers, the saved list, answers offline."""
+
+    def __init__(
+        self,
+        base_url: str,
+        token: str | None,
+        *,
+        cache_dir: str | Path | None,
+        timeout: float,
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.token = token
+        self.timeout = timeout
+        self.cache_dir = Path(cache_dir) if cache_dir is not None else default_cache_dir()
+        self.snapshot = SnapshotFile(self.cache_dir, self.base_url)
+        self.headers = {"Accept": "application/json", "User-Agent": _USER_AGENT}
+        if token:
+            self.headers["Authorization"] = f"Bearer {token}"
+        # The last full list this process saw, parsed once and reused while its ETag holds.
+        self.saved: SavedList | None = None
+        self.saved_models: ModelList | None = None
+        self.disk_checked = False
+
+    # --- the full list and its snapshot --------------------------------------------------------
+
+    def needs_disk(self) -> bool:
+        return self.saved is None and not self.disk_checked
+
+    def adopt_disk(self, saved: SavedList | None) -> None:
+        self.disk_checked = True
+        if saved is not None and self.saved is None:
+            self.saved = saved
+
+    def list_headers(self) -> dict[str, str]:
+        if self.saved is not None and self.saved.etag:
+            return {"If-None-Match": self.saved.etag}
+        return {}
+
+    def read_list(self, response: httpx.Response) -> tuple[ModelList, bytes | None]:
+        """The list from a 200 (and the body to save) or a 304 (the saved one, nothing to save)."""
+        if response.status_code == 304 and self.saved is not None:
+            return self._current_models(), None
+        self.raise_for_status(response)
+        document = decode(response)
+        if not isinstance(document, dict):
+            raise ModelDeckError("The server's model list is not a JSON object.")
+        self.saved = SavedList(response.headers.get("etag"), datetime.now(UTC), document)
+        self.saved_models = None
+        return self._current_models(), response.content
+
+    def _current_models(self) -> ModelList:
+        assert self.saved is not None
+        if self.saved_models is None:
+            self.saved_models = ModelList(
+                (Model.model_validate(record) for record in self.saved.records),
+                revision=self.saved.revision,
+                total=self.saved.document.get("count"),
+                source="server",
+                saved_at=self.saved.saved_at,
+            )
+        models = self.saved_models
+        return ModelList(models, revision=models.revision, total=models.total, source="server")
+
+    def listed(self, models: ModelList, ref: str) -> Model:
+        """`ref` in a full list; offline, a model missing from it may still exist."""
+        found = models.find(ref)
+        if found is not None:
+            return found
+        if models.source == "server":
+            raise not_found(ref)
+        raise RegistryUnavailable(
+            f"Model Deck at {self.base_url} is unreachable and {ref!r} is not in the "
+            f"{'saved snapshot' if models.source == 'snapshot' else 'built-in catalog'}."
+        )
+
+    def offline(self, reason: str) -> Offline:
+        """The saved list if there is one, else the built-in catalog."""
+        if self.saved is not None:
+            return Offline(
+                self.saved.records, "snapshot", self.saved.revision, self.saved.saved_at, reason
+            )
+        records = sorted(catalog_records(), key=lambda record: record["name"].lower())
+        return Offline(records, "catalog", 0, None, reason)
+
+    # --- sending and reading --------------------------------------------------------------------
+
+    def raise_for_status(self, response: httpx.Response) -> None:
+        status = response.status_code
+        if status < 400:
+            return
+        try:
+            problem = decode(response)
+        except ValueError:
+            problem = None
+        if not isinstance(problem, dict):
+            problem = {"detail": response.text[:500] or f"HTTP {status}"}
+        if status >= 500:
+            raise RegistryUnavailable(
+                f"Model Deck at {self.base_url} failed (HTTP {status}): "
+                f"{problem.get('detail') or problem.get('title') or 'no detail'}",
+                status=status,
+                title=problem.get("title"),
+            )
+        raise ModelDeckError.from_problem(status, problem)
+
+    def read(self, call: Call[T], response: httpx.Response) -> T:
+        self.raise_for_status(response)
+        return call.read(decode(response))
+
+    def unreachable(self, reason: str) -> RegistryUnavailable:
+        return RegistryUnavailable(f"Model Deck at {self.base_url} is unreachable: {reason}.")
+
+    def answer_offline(self, call: Call[T], reason: str, *, fallback: bool) -> T:
+        """The offline answer of a read, with a warning; writes and the feed raise."""
+        if call.offline is None or not fallback:
+            raise self.unreachable(reason)
+        offline = self.offline(reason)
+        answer = call.offline(offline)
+        if offline.source == "snapshot":
+            when = serialization.isoformat_z(offline.saved_at) if offline.saved_at else "earlier"
+            where = f"the snapshot saved at {when} (revision {offline.revision})"
+        else:
+            where = "the built-in catalog (no snapshot saved yet)"
+        fallback_warning(
+            f"Model Deck at {self.base_url} is unreachable ({reason}); answering from {where}."
+        )
+        return answer
+
+    @staticmethod
+    def is_outage(response: httpx.Response) -> bool:
+        return response.status_code >= 500
+
+    # --- the calls ------------------------------------------------------------------------------
+
+    def list_call(self, filters: Mapping[str, Any]) -> Call[ModelList]:
+        params = {key: flag(value) for key, value in filters.items() if value is not None}
+        params.setdefault("limit", str(MAX_LIST))
+
+        def read(document: Any) -> ModelList:
+            return ModelList(
+                (Model.model_validate(record) for record in document["data"]),
+                revision=int(document.get("revision") or 0),
+                total=document.get("count"),
+            )
+
+        def offline(source: Offline) -> ModelList:
+            # The server's own filters, on the saved records (imported only when offline).
+            from modeldeck.errors import Problem
+            from modeldeck.models import query as model_query
+
+            try:
+                query = model_query.ModelQuery.parse(params)
+            except Problem as problem:
+                raise ValidationFailed(
+                    problem.detail,
+                    status=problem.status,
+                    title=problem.title,
+                    errors=problem.errors,
+                ) from None
+            page, count = model_query.run(source.records, query)
+            models = Offline(page, source.source, source.revision, source.saved_at, source.reason)
+            result = models.models()
+            result.total = count
+            return result
+
+        return Call("GET", "/api/models", read, params=params, offline=offline)
+
+    def get_call(self, ref: str) -> Call[Model]:
+        return Call(
+            "GET",
+            f"/api/models/{path_ref(ref)}",
+            Model.model_validate,
+            offline=lambda source: Model.model_validate(source.find(ref)),
+        )
+
+    def prices_call(self, ref: str) -> Call[list[Pricing]]:
+        return Call(
+            "GET",
+            f"/api/models/{path_ref(ref)}/prices",
+            lambda document: [Pricing.model_validate(item) for item in document["data"]],
+        )
+
+    def history_call(self, ref: str, limit: int, offset: int) -> Call[list[HistoryEntry]]:
+        return Call(
+            "GET",
+            f"/api/models/{path_ref(ref)}/history",
+            lambda document: [HistoryEntry.model_validate(item) for item in document["data"]],
+            params={"limit": str(limit), "offset": str(offset)},
+        )
+
+    def create_call(self, record: Mapping[str, Any] | Model) -> Call[Model]:
+        return Call("POST", "/api/models", Model.model_validate, body=as_record(record))
+
+    def update_call(
+        self, ref: str, patch: Mapping[str, Any], if_match: int | str | Model | None
+    ) -> Call[Model]:
+        return Call(
+            "PATCH",
+            f"/api/models/{path_ref(ref)}",
+            Model.model_validate,
+            body=dict(patch),
+            content_type="application/merge-patch+json",
+            headers=if_match_header(if_match),
+        )
+
+    def replace_call(
+        self, ref: str, record: Mapping[str, Any] | Model, if_match: int | str | Model | None
+    ) -> Call[Model]:
+        return Call(
+            "PUT",
+            f"/api/models/{path_ref(ref)}",
+            Model.model_validate,
+            body=as_record(record),
+            headers=if_match_header(if_match),
+        )
+
+    def delete_call(self, ref: str, if_match: int | str | Model | None) -> Call[None]:
+        return Call(
+            "DELETE",
+            f"/api/models/{path_ref(ref)}",
+            lambda _: None,
+            headers=if_match_header(if_match),
+        )
+
+    def clone_call(self, ref: str, name: str, display_name: str | None) -> Call[Model]:
+        body: dict[str, Any] = {"name": name}
+        if display_name is not None:
+            body["display_name"] = display_name
+        return Call("POST", f"/api/models/{path_ref(ref)}/clone", Model.model_validate, body=body)
+
+    def default_call(self, ref: str) -> Call[Model]:
+        return Call("POST", f"/api/models/{path_ref(ref)}/default", Model.model_validate, body={})
+
+    def cost_call(
+        self, ref: str, usage: Any, at: datetime | str | None, requests: int
+    ) -> Call[CostResult]:
+        body: dict[str, Any] = {"model": ref, "usage": usage_body(usage), "requests": requests}
+        if at is not None:
+            body["at"] = moment(at)
+
+        def read(document: Any) -> CostResult:
+            return CostResult.model_validate(
+                document | {"model": document["model"]["name"], "model_id": document["model"]["id"]}
+            )
+
+        def offline(source: Offline) -> CostResult:
+            if at is not None:
+                raise RegistryUnavailable(
+                    f"Model Deck is unreachable ({source.reason}); a cost at a past date needs "
+                    "the price history, which only the server has."
+                )
+            return offline_cost(source.find(ref), body["usage"], requests, source.source)
+
+        return Call("POST", "/api/cost", read, body=body, offline=offline)
+
+    def simulate_call(self, workload: Mapping[str, Any]) -> Call[list[SimulationRow]]:
+        body = {key: value for key, value in workload.items() if value is not None}
+        if isinstance(body.get("at"), datetime):
+            body["at"] = moment(body["at"])
+        return Call(
+            "POST",
+            "/api/simulate",
+            lambda document: [SimulationRow.model_validate(row) for row in document["data"]],
+            body=body,
+        )
+
+    def changes_call(self, since: int, wait: float, limit: int | None) -> Call[ChangeBatch]:
+        params = {"since": str(since), "wait": f"{wait:g}"}
+        if limit is not None:
+            params["limit"] = str(limit)
+        return Call(
+            "GET",
+            "/api/changes",
+            ChangeBatch.model_validate,
+            params=params,
+            timeout=self.timeout + wait,
+        )
+
+
+def offline_cost(
+    record: Mapping[str, Any], usage: Any, requests: int, source: Source
+) -> CostResult:
+    """The cost engine on a saved record's current prices: the same numbers the server gives."""
+    if record.get("pricing") is None:
+        raise ValidationFailed(
+            f"Model {record['name']!r} has no price.",
+            status=422,
+            errors=[{"field": "model", "message": "has no price"}],
+        )
+    try:
+        parsed = Usage.parse(usage)
+        breakdown = cost(record["pricing"], parsed, requests=requests)
+    except CostError as error:
+        raise ValidationFailed(
+            str(error), status=422, errors=[{"field": error.field, "message": error.message}]
+        ) from None
+    result = breakdown.as_dict()
+    pricing = record["pricing"]
+    return CostResult.model_validate(
+        {
+            "model": record["name"],
+            "model_id": record["id"],
+            "usage": parsed.as_dict(),
+            "total": result["total"],
+            "currency": result["currency"],
+            "requests": result["requests"],
+            "lines": result["lines"],
+            "tier": result["tier"],
+            "price_period": {
+                "effective_from": pricing.get("effective_from"),
+                "source": pricing.get("source"),
+                "rates": {
+                    key: pricing.get(key)
+                    for key in (
+                        "input",
+                        "cached_input",
+                        "cache_write",
+                        "output",
+                        "reasoning",
+                        "per_request",
+                    )
+                },
+            },
+            "source": source,
+        }
+    )
+
+
+def not_found(ref: str) -> NotFound:
+    return NotFound(f"Model {ref!r} was not found", status=404, title="Not found")
