@@ -6,15 +6,16 @@ import asyncio
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from modeldeck import serialization
 from modeldeck.cli.models import Json
 from modeldeck.cli.output import err, out, table
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncSession
 
 app = typer.Typer(help="The built-in catalog.", no_args_is_help=True)
 
@@ -101,6 +102,8 @@ def _show_plan(plan: Any, verbose: bool) -> None:
 async def _apply(
     session: AsyncSession, plan: Any, apply: Callable[..., Any], show_progress: bool
 ) -> Any:
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
     from modeldeck.changes.revision import commit_if_changed
 
     ctx = _context()

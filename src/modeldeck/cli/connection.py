@@ -11,12 +11,14 @@ import os
 import tempfile
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
-import httpx
 import typer
 
-from modeldeck.client.registry import AsyncRegistry
+if TYPE_CHECKING:
+    import httpx
+
+    from modeldeck.client.registry import AsyncRegistry
 
 Url = Annotated[
     str | None,
@@ -56,6 +58,8 @@ async def registry(
     url: str | None, token: str | None, database_url: str | None
 ) -> AsyncIterator[AsyncRegistry]:
     """An `AsyncRegistry` on the server at `url`, or on the API run here over the database."""
+    from modeldeck.client.registry import AsyncRegistry
+
     with tempfile.TemporaryDirectory(prefix="modeldeck-cli-") as cache:
         if url and not database_url:
             async with AsyncRegistry(url, token, cache_dir=cache, timeout=30) as remote:
@@ -72,6 +76,8 @@ async def registry(
 
 @asynccontextmanager
 async def _local(database_url: str | None) -> AsyncIterator[httpx.AsyncBaseTransport]:
+    import httpx
+
     from modeldeck import migrate
     from modeldeck.app import create_app
     from modeldeck.auth.dependencies import Caller

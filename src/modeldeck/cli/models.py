@@ -5,14 +5,16 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from modeldeck.cli.connection import DatabaseUrl, Token, Url, registry
 from modeldeck.cli.output import money, out, plain, print_json, run, table
-from modeldeck.client.schemas import Model
 from modeldeck.models.merge_patch import merge_patch
+
+if TYPE_CHECKING:
+    from modeldeck.client.schemas import Model
 
 app = typer.Typer(help="List and change the models of the registry.", no_args_is_help=True)
 

@@ -50,12 +50,13 @@ def table(title: str | None, columns: Sequence[str], rows: Iterable[Sequence[Any
 
 def run(command: str) -> Callable[[Callable[P, Coroutine[Any, Any, R]]], Callable[P, R]]:
     """Run an async command; a known failure is one line on stderr and exit code 1."""
-    from modeldeck.cli.connection import NotReady
-    from modeldeck.client.errors import ModelDeckError
 
     def wrap(function: Callable[P, Coroutine[Any, Any, R]]) -> Callable[P, R]:
         @functools.wraps(function)
         def runner(*args: P.args, **kwargs: P.kwargs) -> R:
+            from modeldeck.cli.connection import NotReady
+            from modeldeck.client.errors import ModelDeckError
+
             try:
                 return asyncio.run(function(*args, **kwargs))
             except (ModelDeckError, NotReady) as error:
