@@ -69,7 +69,7 @@ def csrf_matches(session_token: str, sent: str | None) -> bool:
 
 
 async def caller_for_token(request: Request, token: str) -> Caller | None:
-    """Who `token` belongs to (None when it is not a valid token), from the cache or the database."""
+    """Who `token` belongs to (None when it is not valid), from the cache or the database."""
     token_hash = hash_token(token)
     cache: TokenCache = request.app.state.token_cache
     known, caller = cache.get(token_hash)

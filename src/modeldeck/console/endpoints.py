@@ -1,7 +1,315 @@
-"""Console pages."""
+"""Console pages (DESIGN §9): server-rendered over the snapshot and the same services as the API.
+
+Reads are rendered here; every change goes through the JSON API (`static/console.js`), so the
+rules and their errors have one code path.
+"""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from datetime import date
+from typing import Any
+
+from fastapi import APIRouter, Request
+from starlette.responses import Response
+
+from modeldeck.audit import repository as audit_repository
+from modeldeck.audit.diff import diff
+from modeldeck.audit.tables import AuditEntryRow
+from modeldeck.auth.dependencies import caller_for_token
+from modeldeck.console import charts, session, simulation
+from modeldeck.console.model_rows import CAPABILITIES, RENDERED_ROWS, row_view
+from modeldeck.console.render import SECURITY_HEADERS, STATIC_FILES, cost, page
+from modeldeck.db import utcnow
+from modeldeck.errors import Problem
+from modeldeck.models import query as model_query
+from modeldeck.models.schemas import PROVIDERS, SYSTEM_WRITABLE
+from modeldeck.models.snapshot import RegistryCache, Snapshot
 
 router = APIRouter(include_in_schema=False)
+
+LIST_PARAMETERS = ("q", "provider", "priced", "enabled", "system", "sort", "limit", "offset")
+PAGE_SIZES = (25, 50, 100, 250, 1000)
+AUDIT_PAGE = 50
+# (sort key, header): every column that has an order; capabilities and badges have none.
+COLUMNS = (
+    ("name", "Name"),
+    ("provider", "Provider"),
+    ("parameters_b", "Parameters"),
+    ("context_window", "Context window"),
+    ("max_output_tokens", "Max output"),
+    ("complexity_factor", "Complexity"),
+    ("input_price", "Price / 1M tokens"),
+)
+
+
+async def _snapshot(request: Request) -> Snapshot:
+    cache: RegistryCache = request.app.state.registry_cache
+    return await cache.current()
+
+
+async def _reader(request: Request) -> tuple[session.Session, Response | None]:
+    """The visitor's session, or the redirect to sign in when reads need a token."""
+    visitor = await session.current_session(request)
+    if not visitor.signed_in and request.app.state.settings.read_token_required:
+        return visitor, session.sign_in_redirect(request)
+    return visitor, None
+
+
+def _common(request: Request, visitor: session.Session, section: str) -> dict[str, Any]:
+    here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    return {"visitor": visitor, "section": section, "here": here}
+
+
+@router.get("/static/{name}")
+async def static_file(request: Request, name: str) -> Response:
+    found = STATIC_FILES.get(name)
+    if found is None:
+        return Response("not found", status_code=404, media_type="text/plain")
+    versioned = request.query_params.get("v") == found.version
+    headers = {
+        "Cache-Control": "public, max-age=31536000, immutable" if versioned else "no-cache",
+        "ETag": f'"{found.version}"',
+        "X-Content-Type-Options": "nosniff",
+    }
+    if request.headers.get("if-none-match") == headers["ETag"]:
+        return Response(status_code=304, headers=headers)
+    return Response(found.body, media_type=found.media_type, headers=headers)
+
+
+@router.get("/")
+async def models_page(request: Request) -> Response:
+    visitor, redirect = await _reader(request)
+    if redirect:
+        return redirect
+    params = {key: value for key, value in request.query_params.items() if key in LIST_PARAMETERS}
+    problem: Problem | None = None
+    try:
+        query = model_query.ModelQuery.parse(params)
+    except Problem as error:
+        problem, query, params = error, model_query.ModelQuery(), {}
+    snapshot = await _snapshot(request)
+    models, count = model_query.run(snapshot.models, query)
+    return page(
+        "models.html",
+        status=200 if problem is None else 422,
+        **_common(request, visitor, "models"),
+        rows=RENDERED_ROWS.rows(snapshot, models, visitor.can_write),
+        count=count,
+        query=query,
+        params=params,
+        problem=problem,
+        providers=PROVIDERS,
+        page_sizes=PAGE_SIZES,
+        columns=COLUMNS,
+        capabilities=CAPABILITIES,
+        system_writable=sorted(SYSTEM_WRITABLE),
+    )
+
+
+def _entry_view(entry: AuditEntryRow) -> dict[str, Any]:
+    return {
+        "revision": entry.revision,
+        "action": entry.action,
+        "actor": entry.actor,
+        "at": entry.at,
+        "model_id": entry.model_id,
+        "model_name": entry.model_name,
+        "changes": diff(entry.before or {}, entry.after or {}),
+        # A creation or deletion lists every field; an update only what changed.
+        "kind": "created"
+        if entry.before is None
+        else "deleted"
+        if entry.after is None
+        else "changed",
+    }
+
+
+@router.get("/models/{ref:path}")
+async def model_page(request: Request, ref: str) -> Response:
+    visitor, redirect = await _reader(request)
+    if redirect:
+        return redirect
+    snapshot = await _snapshot(request)
+    model = snapshot.find(ref)
+    async with request.app.state.database.read() as db:
+        entries, total = await audit_repository.entries_for_model(
+            db, model["id"] if model else ref, limit=200, offset=0
+        )
+    if model is None and total == 0:
+        return page("not_found.html", status=404, **_common(request, visitor, "models"), what=ref)
+    history = snapshot.price_history.get(model["id"], []) if model else []
+    return page(
+        "model.html",
+        **_common(request, visitor, "models"),
+        model=model,
+        row=row_view(model) if model else None,
+        name=model["name"] if model else entries[0].model_name,
+        history=list(reversed(history)),
+        chart=charts.price_steps(history, utcnow()),
+        entries=[_entry_view(entry) for entry in entries],
+        total=total,
+        providers=PROVIDERS,
+        capabilities=CAPABILITIES,
+        system_writable=sorted(SYSTEM_WRITABLE),
+    )
+
+
+@router.get("/audit")
+async def audit_page(request: Request) -> Response:
+    visitor, redirect = await _reader(request)
+    if redirect:
+        return redirect
+    try:
+        offset = max(0, int(request.query_params.get("offset", "0")))
+    except ValueError:
+        offset = 0
+    async with request.app.state.database.read() as db:
+        entries, total = await audit_repository.recent_entries(db, limit=AUDIT_PAGE, offset=offset)
+    return page(
+        "audit.html",
+        **_common(request, visitor, "audit"),
+        entries=[_entry_view(entry) for entry in entries],
+        total=total,
+        offset=offset,
+        limit=AUDIT_PAGE,
+    )
+
+
+def _simulation_page(
+    request: Request,
+    visitor: session.Session,
+    form: simulation.SimulationForm,
+    outcome: simulation.Outcome | None,
+) -> Response:
+    return page(
+        "simulate.html",
+        status=422 if outcome is not None and outcome.failed else 200,
+        **_common(request, visitor, "simulate"),
+        form=form,
+        outcome=outcome,
+        chart=charts.cost_bars(outcome.rows, cost) if outcome and outcome.rows else None,
+        today=date.today().isoformat(),
+    )
+
+
+@router.get("/simulate")
+async def simulate_page(request: Request) -> Response:
+    visitor, redirect = await _reader(request)
+    if redirect:
+        return redirect
+    return _simulation_page(request, visitor, simulation.SimulationForm(), None)
+
+
+async def _simulation(
+    request: Request,
+) -> tuple[session.Session, simulation.SimulationForm, simulation.Outcome | None, Response | None]:
+    visitor, redirect = await _reader(request)
+    submitted = await request.form()
+    if not session.same_origin(request) or not session.form_csrf_ok(
+        request, visitor, _text(submitted.get("csrf_token"))
+    ):
+        return visitor, simulation.SimulationForm(), None, _forbidden(request, visitor)
+    if redirect:
+        return visitor, simulation.SimulationForm(), None, redirect
+    form = simulation.SimulationForm.parse(
+        {key: _text(value) for key, value in submitted.items()},
+        {key: [_text(value) for value in submitted.getlist(key)] for key in submitted},
+    )
+    outcome = simulation.run(form, await _snapshot(request))
+    return visitor, form, outcome, None
+
+
+def _text(value: Any) -> str:
+    return value if isinstance(value, str) else ""
+
+
+@router.post("/simulate")
+async def run_simulation(request: Request) -> Response:
+    visitor, form, outcome, refused = await _simulation(request)
+    if refused:
+        return refused
+    return _simulation_page(request, visitor, form, outcome)
+
+
+@router.post("/simulate.csv")
+async def simulation_csv(request: Request) -> Response:
+    visitor, form, outcome, refused = await _simulation(request)
+    if refused:
+        return refused
+    assert outcome is not None
+    if outcome.failed:
+        return _simulation_page(request, visitor, form, outcome)
+    filename = f"modeldeck-simulation-{date.today():%Y%m%d}.csv"
+    return Response(
+        simulation.to_csv(outcome.rows),
+        media_type="text/csv; charset=utf-8",
+        headers={
+            **SECURITY_HEADERS,
+            "Content-Disposition": f'attachment; filename="{filename}"',
+        },
+    )
+
+
+def _forbidden(request: Request, visitor: session.Session) -> Response:
+    return page(
+        "forbidden.html",
+        status=403,
+        **_common(request, visitor, ""),
+        reason="The form was not sent from this console session (missing or wrong CSRF token). "
+        "Reload the page and try again.",
+    )
+
+
+def _login_page(
+    request: Request, target: str, error: str | None = None, status: int = 200
+) -> Response:
+    return page(
+        "login.html",
+        status=status,
+        **_common(request, session.Session(), "login"),
+        target=session.local_path(target),
+        error=error,
+    )
+
+
+SIGN_IN_REFUSED = (
+    "That token is not valid. Use a token printed by `modeldeck serve` or made with "
+    "`modeldeck token create`."
+)
+
+
+@router.get("/login")
+async def login_page(request: Request) -> Response:
+    target = request.query_params.get("next", "/")
+    token = request.query_params.get("token")
+    if token is None:
+        return _login_page(request, target)
+    # The login link `modeldeck serve` prints: sign in, then drop the token from the URL.
+    if token.strip() and await caller_for_token(request, token.strip()) is not None:
+        return session.signed_in(request, token.strip(), target)
+    response = _login_page(request, target, SIGN_IN_REFUSED, status=401)
+    response.headers["Referrer-Policy"] = "no-referrer"
+    return response
+
+
+@router.post("/login")
+async def sign_in(request: Request) -> Response:
+    submitted = await request.form()
+    target = _text(submitted.get("next")) or "/"
+    if not session.same_origin(request):
+        return _forbidden(request, session.Session())
+    token = _text(submitted.get("token")).strip()
+    if not token or await caller_for_token(request, token) is None:
+        return _login_page(request, target, SIGN_IN_REFUSED, status=401)
+    return session.signed_in(request, token, target)
+
+
+@router.post("/logout")
+async def sign_out(request: Request) -> Response:
+    submitted = await request.form()
+    visitor = await session.current_session(request)
+    if not session.same_origin(request) or not session.form_csrf_ok(
+        request, visitor, _text(submitted.get("csrf_token"))
+    ):
+        return _forbidden(request, visitor)
+    return session.signed_out(request)

@@ -1,0 +1,524 @@
+"""The web console in a real browser (issue 4): Debian's Chromium driven by Playwright against a
+`modeldeck serve` started once for the session on a temporary SQLite file.
+
+A browser test that cannot run fails; it never skips (DESIGN §11).
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+import secrets
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from playwright.sync_api import Browser, Page, expect, sync_playwright
+
+from conftest import SECRET_KEY
+
+ROOT = Path(__file__).resolve().parents[1]
+ARTIFACTS = ROOT / "test-artifacts" / "console"
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+IMG_NAME = "<img src=x onerror=alert(1)>"
+SCRIPT_NAME = '"><script>alert(1)</script>'
+STALE = "Someone changed this model meanwhile — reload to see their change"
+
+
+@dataclass
+class Server:
+    url: str
+    token: str
+    api: httpx.Client
+
+    def create(self, **fields: Any) -> dict[str, Any]:
+        body = {
+            "name": unique("browser"),
+            "provider": "openai",
+            "context_window": 128000,
+            "max_output_tokens": 4096,
+            "pricing": {"input": "1", "output": "2"},
+            **fields,
+        }
+        response = self.api.post("/api/models", json=body)
+        assert response.status_code == 201, response.text
+        created: dict[str, Any] = response.json()
+        return created
+
+    def model(self, ref: str) -> httpx.Response:
+        return self.api.get(f"/api/models/{ref}")
+
+
+def unique(prefix: str) -> str:
+    return f"{prefix}-{uuid.uuid4().hex[:8]}"
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """One real `modeldeck serve` for the whole session, on a fresh SQLite file."""
+    folder = tmp_path_factory.mktemp("console-server")
+    port = _free_port()
+    token = "mdk_browser_" + secrets.token_urlsafe(24)
+    env = {
+        **os.environ,
+        "MODELDECK_DATABASE_URL": f"sqlite:///{folder / 'console.db'}",
+        "MODELDECK_ADMIN_TOKEN": token,
+        "MODELDECK_SECRET_KEY": SECRET_KEY,
+        "MODELDECK_HOST": "127.0.0.1",
+        "MODELDECK_PORT": str(port),
+        "MODELDECK_READ_TOKEN_REQUIRED": "false",
+        "MODELDECK_LOG_LEVEL": "warning",
+    }
+    log = (folder / "serve.log").open("wb")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "modeldeck", "serve"],
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        cwd=folder,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            if process.poll() is not None:
+                pytest.fail(
+                    "`modeldeck serve` exited:\n" + (folder / "serve.log").read_text(),
+                    pytrace=False,
+                )
+            try:
+                if httpx.get(f"{url}/readyz", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if time.monotonic() > deadline:
+                pytest.fail("`modeldeck serve` did not become ready in 60 s", pytrace=False)
+            time.sleep(0.05)
+        with httpx.Client(base_url=url, headers={"Authorization": f"Bearer {token}"}) as api:
+            yield Server(url, token, api)
+    finally:
+        process.terminate()
+        try:
+            process.wait(10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+        log.close()
+
+
+# Module scope: one browser for all these tests, closed before other modules run, because
+# Playwright's sync API keeps its event loop marked running on this thread while it is open.
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    if not CHROMIUM.exists():
+        pytest.fail(
+            f"{CHROMIUM} is missing: run scripts/ensure-chromium (apt-get install chromium)",
+            pytrace=False,
+        )
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
+        )
+        try:
+            yield launched
+        finally:
+            launched.close()
+
+
+@dataclass
+class Watched:
+    """A page, and anything it did that it never should: JS dialogs and script errors."""
+
+    page: Page
+    dialogs: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+
+    def clean(self) -> None:
+        assert self.dialogs == [], f"a JavaScript dialog fired: {self.dialogs}"
+        assert self.errors == [], f"JavaScript errors: {self.errors}"
+
+
+def _watched(browser: Browser, server: Server, **options: Any) -> Iterator[Watched]:
+    options = {"viewport": {"width": 1280, "height": 900}, **options}
+    context = browser.new_context(base_url=server.url, **options)
+    context.set_default_timeout(10_000)
+    watched = Watched(context.new_page())
+
+    def on_dialog(dialog: Any) -> None:
+        watched.dialogs.append(dialog.message)
+        dialog.dismiss()
+
+    watched.page.on("dialog", on_dialog)
+    watched.page.on("pageerror", lambda error: watched.errors.append(str(error)))
+    try:
+        yield watched
+    finally:
+        context.close()
+    watched.clean()
+
+
+@pytest.fixture
+def watched(browser: Browser, server: Server) -> Iterator[Watched]:
+    yield from _watched(browser, server)
+
+
+@pytest.fixture
+def page(watched: Watched) -> Page:
+    return watched.page
+
+
+def sign_in(page: Page, server: Server) -> None:
+    """The login link `modeldeck serve` prints: the token leaves the address at once."""
+    page.goto(f"/login?token={server.token}")
+    expect(page).to_have_url(f"{server.url}/")
+
+
+def shot(page: Page, name: str, *, full_page: bool = True) -> None:
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=full_page)
+
+
+def row_of(page: Page, name: str) -> Any:
+    return page.locator(f'tr[data-model-name="{name}"]')
+
+
+# ---- signing in ----------------------------------------------------------------------------
+
+
+def test_signing_in_with_a_token_lands_on_the_models_page(page: Page, server: Server) -> None:
+    page.goto("/")
+    page.get_by_role("link", name="Sign in", exact=True).click()
+    expect(page).to_have_url(f"{server.url}/login?next=%2F")
+    page.get_by_label("API token").fill(server.token)
+    shot(page, "login")
+    page.get_by_label("API token").press("Enter")
+    expect(page).to_have_url(f"{server.url}/")
+    expect(page.locator("header.top")).to_contain_text("Signed in: MODELDECK_ADMIN_TOKEN (admin)")
+    cookie = next(c for c in page.context.cookies() if c["name"] == "modeldeck_session")
+    assert cookie["httpOnly"] is True
+    assert cookie["sameSite"] == "Strict"
+    assert page.evaluate("document.cookie") == ""  # out of reach of scripts
+    expect(page.locator("#models tbody tr")).not_to_have_count(0)
+    shot(page, "models")
+    page.get_by_role("button", name="Sign out").click()
+    expect(page.locator("header.top")).to_contain_text("Sign in")
+
+
+# ---- adding and editing --------------------------------------------------------------------
+
+
+def test_adding_a_model_with_pricing_shows_the_complexity_factor_as_parameters_are_typed(
+    page: Page, server: Server
+) -> None:
+    sign_in(page, server)
+    page.get_by_role("button", name="Add model").click()
+    dialog = page.locator("#model-dialog")
+    expect(dialog).to_be_visible()
+    name = unique("added")
+    dialog.get_by_label("Name", exact=True).fill(name)
+    parameters = dialog.get_by_label("Parameters (billions)")
+    factor = dialog.locator("#complexity-factor")
+    expect(factor).to_have_text("—")
+    parameters.press_sequentially("35")
+    expect(factor).to_have_text("0.2")
+    parameters.press_sequentially("0")
+    expect(factor).to_have_text("2")
+    dialog.get_by_label("Context window (tokens)").fill("200000")
+    dialog.get_by_label("Max output tokens", exact=True).fill("8192")
+    expect(dialog.get_by_label("Input weight", exact=True)).to_have_value("1")
+    dialog.get_by_label("Input price", exact=True).fill("3")
+    dialog.get_by_label("Cached input price").fill("0.3")
+    dialog.get_by_label("Output price", exact=True).fill("15")
+    dialog.locator("#pricing-more summary").click()
+    dialog.get_by_label("Fee per request").fill("0.001")
+    shot(page, "model-dialog")
+    dialog.get_by_role("button", name="Add model").click()
+    expect(page).to_have_url(f"{server.url}/models/{name}")
+    expect(page.locator("h1")).to_have_text(name)
+    created = server.model(name).json()
+    assert created["complexity_factor"] == 2.0
+    assert created["pricing"]["input"] == 3
+    assert created["pricing"]["cached_input"] == 0.3
+    assert created["pricing"]["per_request"] == 0.001
+    assert created["token_weights"] == {
+        "input": 1.0,
+        "cached_input": 1.0,
+        "output": 1.0,
+        "reasoning": 1.0,
+    }
+    expect(page.locator("#price-chart path")).not_to_have_count(0)
+    shot(page, "model")
+
+
+def test_field_errors_from_the_server_appear_next_to_their_fields(
+    page: Page, server: Server
+) -> None:
+    sign_in(page, server)
+    page.get_by_role("button", name="Add model").click()
+    dialog = page.locator("#model-dialog")
+    name = unique("errors")
+    dialog.get_by_label("Name", exact=True).fill(name)
+    dialog.get_by_label("Context window (tokens)").fill("1000")
+    dialog.get_by_label("Max output tokens", exact=True).fill("4000")
+    dialog.get_by_label("Input price", exact=True).fill("-1")
+    dialog.get_by_label("Output price", exact=True).fill("2")
+    dialog.get_by_role("button", name="Add model").click()
+    expect(dialog.locator("#f-max_output_tokens-error")).to_have_text(
+        "must not exceed context_window"
+    )
+    expect(dialog.locator("#f-pricing-input-error")).to_have_text("must not be negative")
+    expect(dialog.get_by_label("Max output tokens", exact=True)).to_have_attribute(
+        "aria-invalid", "true"
+    )
+    expect(dialog.locator("#model-form-summary")).to_contain_text("correct the fields")
+    # Nothing typed is lost.
+    expect(dialog.get_by_label("Name", exact=True)).to_have_value(name)
+    expect(dialog.get_by_label("Input price", exact=True)).to_have_value("-1")
+    shot(page, "model-dialog-errors")
+    dialog.get_by_label("Max output tokens", exact=True).fill("500")
+    dialog.get_by_label("Input price", exact=True).fill("1")
+    dialog.get_by_role("button", name="Add model").click()
+    expect(page).to_have_url(f"{server.url}/models/{name}")
+
+
+def test_editing_a_model_saves_the_change(page: Page, server: Server) -> None:
+    model = server.create(display_name="Before")
+    sign_in(page, server)
+    page.goto(f"/?q={model['name']}")
+    row_of(page, model["name"]).get_by_role("button", name="Edit").click()
+    dialog = page.locator("#model-dialog")
+    expect(dialog.get_by_label("Name", exact=True)).to_have_value(model["name"])
+    expect(dialog.get_by_label("Output price", exact=True)).to_have_value("2")
+    dialog.get_by_label("Display name", exact=True).fill("After")
+    dialog.get_by_label("Output price", exact=True).fill("2.5")
+    dialog.get_by_label("Tags").fill("team:search, beta")
+    dialog.get_by_role("button", name="Save changes").click()
+    expect(row_of(page, model["name"]).locator(".sub")).to_have_text("After")
+    saved = server.model(model["id"]).json()
+    assert saved["version"] == 2
+    assert saved["pricing"]["output"] == 2.5
+    assert saved["tags"] == ["team:search", "beta"]
+
+
+def test_a_stale_edit_says_so_instead_of_overwriting(page: Page, server: Server) -> None:
+    model = server.create(display_name="Original")
+    sign_in(page, server)
+    page.goto(f"/models/{model['name']}")
+    page.get_by_role("button", name="Edit").click()
+    dialog = page.locator("#model-dialog")
+    dialog.get_by_label("Display name", exact=True).fill("Mine")
+    changed = server.api.patch(f"/api/models/{model['id']}", json={"display_name": "Theirs"})
+    assert changed.status_code == 200
+    dialog.get_by_role("button", name="Save changes").click()
+    expect(dialog.locator("#model-form-summary")).to_contain_text(STALE)
+    expect(dialog).to_be_visible()
+    expect(dialog.get_by_label("Display name", exact=True)).to_have_value("Mine")
+    assert server.model(model["id"]).json()["display_name"] == "Theirs"
+
+
+def test_a_system_model_is_read_only_and_can_be_cloned_to_customise(
+    page: Page, server: Server
+) -> None:
+    sign_in(page, server)
+    page.goto("/?system=true&q=gpt-4o-mini")
+    system = page.locator("tr[data-model-name='gpt-4o-mini']")
+    system.get_by_role("button", name="Edit").click()
+    dialog = page.locator("#model-dialog")
+    expect(dialog.locator("#system-notice")).to_be_visible()
+    expect(dialog.get_by_label("Name", exact=True)).to_have_attribute("readonly", "")
+    expect(dialog.get_by_label("Input price", exact=True)).to_have_attribute("readonly", "")
+    expect(dialog.get_by_label("Provider")).to_be_disabled()
+    expect(dialog.get_by_label("Endpoint URL")).to_be_editable()
+    expect(dialog.get_by_label("Tags")).to_be_editable()
+    dialog.get_by_role("button", name="Clone to customise").click()
+    clone = page.locator("#clone-dialog")
+    expect(clone).to_be_visible()
+    expect(clone.get_by_label("Name of the copy")).to_have_value("gpt-4o-mini-custom")
+    name = unique("gpt-4o-mini-ours")
+    clone.get_by_label("Name of the copy").fill(name)
+    clone.get_by_role("button", name="Clone").click()
+    expect(page).to_have_url(f"{server.url}/models/{name}")
+    expect(page.locator(".model-head .badges")).not_to_contain_text("system")
+    copied = server.model(name).json()
+    assert copied["is_system"] is False
+    assert copied["pricing"] == server.model("gpt-4o-mini").json()["pricing"]
+
+
+def test_make_default_then_its_delete_button_is_disabled_with_the_reason(
+    page: Page, server: Server
+) -> None:
+    previous = next(
+        model
+        for model in server.api.get("/api/models?limit=1000").json()["data"]
+        if model["is_default"]
+    )
+    model = server.create()
+    sign_in(page, server)
+    try:
+        page.goto(f"/?q={model['name']}")
+        row = row_of(page, model["name"])
+        row.get_by_role("button", name="Make default").click()
+        expect(row.locator(".badge.default")).to_have_text("default")
+        delete = row.get_by_role("button", name="Delete")
+        expect(delete).to_be_disabled()
+        expect(row.locator(".reason")).to_have_text(
+            "Default model: make another model default first"
+        )
+        assert server.model(model["id"]).json()["is_default"] is True
+    finally:
+        server.api.post(f"/api/models/{previous['id']}/default")
+
+
+def test_deleting_asks_for_confirmation_naming_the_model(page: Page, server: Server) -> None:
+    model = server.create()
+    sign_in(page, server)
+    page.goto(f"/?q={model['name']}")
+    row_of(page, model["name"]).get_by_role("button", name="Delete").click()
+    confirm = page.locator("#delete-dialog")
+    expect(confirm).to_be_visible()
+    expect(confirm.locator("h2")).to_have_text(f"Delete {model['name']}?")
+    confirm.get_by_role("button", name="Cancel").click()
+    expect(confirm).to_be_hidden()
+    assert server.model(model["id"]).status_code == 200
+    row_of(page, model["name"]).get_by_role("button", name="Delete").click()
+    confirm.get_by_role("button", name="Delete").click()
+    expect(row_of(page, model["name"])).to_have_count(0)
+    assert server.model(model["id"]).status_code == 404
+
+
+# ---- the simulator -------------------------------------------------------------------------
+
+
+def test_a_simulation_ranks_the_models_and_downloads_as_csv(
+    page: Page, server: Server, tmp_path: Path
+) -> None:
+    page.goto("/simulate")
+    page.get_by_label("Input tokens per request").fill("3000")
+    page.get_by_label("Output tokens per request").fill("600")
+    page.get_by_label("Requests", exact=True).fill("10000")
+    page.get_by_label("Cached share of input").fill("0.25")
+    cheap = '=cheap,"self-hosted"'
+    page.locator("input[name=custom_name]").first.fill(cheap)
+    page.locator("input[name=custom_input]").first.fill("0.0001")
+    page.locator("input[name=custom_output]").first.fill("0.0001")
+    page.get_by_role("button", name="Add a custom price").click()
+    page.locator("input[name=custom_name]").nth(1).fill("tiny-window")
+    page.locator("input[name=custom_input]").nth(1).fill("50")
+    page.locator("input[name=custom_output]").nth(1).fill("50")
+    page.locator("input[name=custom_context_window]").nth(1).fill("1000")
+    page.get_by_role("button", name="Simulate").click()
+    ranking = page.locator("#ranking tbody tr")
+    expect(ranking.first.locator("th")).to_contain_text(cheap)
+    expect(ranking.last.locator("th")).to_contain_text("tiny-window")
+    expect(ranking.last).to_contain_text("does not fit")
+    count = ranking.count()
+    expect(page.locator("#cost-chart g.bar")).to_have_count(count)
+    shot(page, "simulate")
+
+    with page.expect_download() as pending:
+        page.get_by_role("button", name="Download CSV").click()
+    saved = tmp_path / pending.value.suggested_filename
+    pending.value.save_as(saved)
+    with saved.open(newline="") as handle:
+        table = list(csv.DictReader(handle))
+    assert len(table) == count
+    assert table[0]["model"] == "'" + cheap
+    assert table[-1]["model"] == "tiny-window"
+    assert table[-1]["fits"] == "false"
+    shown = [page.locator("#ranking tbody tr th").nth(index).inner_text() for index in (1, 2)]
+    assert [row["model"] for row in table[1:3]] == [name.strip() for name in shown]
+
+
+# ---- safety and keyboard -------------------------------------------------------------------
+
+
+def test_markup_in_names_is_shown_as_text_and_runs_nothing(
+    watched: Watched, server: Server
+) -> None:
+    page = watched.page
+    model = server.create(display_name=IMG_NAME, description=SCRIPT_NAME)
+    sign_in(page, server)
+    page.goto(f"/?q={model['name']}")
+    expect(row_of(page, model["name"]).locator(".sub")).to_have_text(IMG_NAME)
+    assert page.locator("main img, main script").count() == 0
+    row_of(page, model["name"]).get_by_role("button", name="Edit").click()
+    expect(page.get_by_label("Display name", exact=True)).to_have_value(IMG_NAME)
+    expect(page.get_by_label("Description")).to_have_value(SCRIPT_NAME)
+    page.keyboard.press("Escape")
+    page.goto(f"/models/{model['name']}")
+    expect(page.locator("#model-display-name")).to_have_text(IMG_NAME)
+    expect(page.locator(".description")).to_have_text(SCRIPT_NAME)
+    page.goto("/simulate")
+    page.locator("input[name=custom_name]").first.fill(SCRIPT_NAME)
+    page.locator("input[name=custom_input]").first.fill("1")
+    page.locator("input[name=custom_output]").first.fill("1")
+    page.get_by_role("button", name="Simulate").click()
+    expect(page.locator("#cost-chart text.label", has_text="script")).to_have_text(SCRIPT_NAME)
+    expect(page.locator("#ranking th.name", has_text="script")).to_contain_text(SCRIPT_NAME)
+    page.goto("/audit")
+    assert page.locator("main img, main script").count() == 0
+    shot(page, "audit")
+    watched.clean()
+
+
+def test_the_add_dialog_opens_from_the_keyboard_and_closes_with_escape(
+    page: Page, server: Server
+) -> None:
+    sign_in(page, server)
+    for _ in range(40):
+        page.keyboard.press("Tab")
+        if page.evaluate("document.activeElement.id") == "add-model":
+            break
+    else:
+        pytest.fail("Tab never reached the Add model button")
+    page.keyboard.press("Enter")
+    dialog = page.locator("#model-dialog")
+    expect(dialog).to_be_visible()
+    assert page.evaluate("document.activeElement.name") == "name"
+    for _ in range(60):  # the modal dialog keeps focus inside it
+        page.keyboard.press("Tab")
+        assert page.evaluate(
+            "document.getElementById('model-dialog').contains(document.activeElement)"
+            " || document.activeElement === document.body"
+        )
+    page.keyboard.press("Escape")
+    expect(dialog).to_be_hidden()
+    assert page.evaluate("document.activeElement.id") == "add-model"
+
+
+def test_the_console_is_usable_on_a_phone_in_dark_mode(browser: Browser, server: Server) -> None:
+    for watched in _watched(
+        browser, server, color_scheme="dark", is_mobile=True, viewport={"width": 390, "height": 844}
+    ):
+        page = watched.page
+        sign_in(page, server)
+        # The page never scrolls sideways; only the wide table scrolls inside its frame.
+        assert page.evaluate("document.documentElement.scrollWidth") <= 390
+        background = page.evaluate("getComputedStyle(document.body).backgroundColor")
+        assert background == "rgb(15, 18, 22)"
+        shot(page, "models-phone-dark", full_page=False)
+        page.get_by_role("button", name="Add model").click()
+        expect(page.locator("#model-dialog")).to_be_visible()
+        assert page.evaluate("document.getElementById('model-dialog').scrollWidth") <= 390
+        shot(page, "model-dialog-phone-dark", full_page=False)

@@ -1,0 +1,730 @@
+"""The web console's pages (DESIGN §5, §9), rendered through the app and read as parsed HTML."""
+
+from __future__ import annotations
+
+import csv
+import io
+from http.cookies import SimpleCookie
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import httpx
+import pytest
+from bs4 import BeautifulSoup, Tag
+from pydantic import BaseModel
+
+from conftest import Api, settings_for
+from modeldeck.app import create_app
+from modeldeck.auth.dependencies import SESSION_COOKIE, csrf_token_for
+from modeldeck.console.simulation import csv_cell
+from modeldeck.models.schemas import ModelWrite
+
+pytestmark = pytest.mark.anyio
+
+IMG_NAME = "<img src=x onerror=alert(1)>"
+SCRIPT_NAME = '"><script>alert(1)</script>'
+
+
+def parse(response: httpx.Response) -> BeautifulSoup:
+    assert response.headers["content-type"].startswith("text/html"), response.text[:300]
+    return BeautifulSoup(response.text, "html.parser")
+
+
+def tag(found: Any) -> Tag:
+    assert isinstance(found, Tag), found
+    return found
+
+
+def text(element: Any) -> str:
+    return " ".join(tag(element).get_text(" ").split())
+
+
+def sign_in(api: Api, token: str | None = None) -> str:
+    """Give the client a console session; returns its CSRF token."""
+    token = token or api.backend.admin_token
+    api.client.cookies.set(SESSION_COOKIE, token)
+    return csrf_token_for(token)
+
+
+def model_rows(page: BeautifulSoup) -> dict[str, Tag]:
+    table = tag(page.find("table", id="models"))
+    return {
+        str(row["data-model-name"]): row
+        for row in tag(table.tbody).find_all("tr")
+        if row.has_attr("data-model-name")
+    }
+
+
+def cells(row: Tag) -> list[str]:
+    return [text(cell) for cell in row.find_all(["th", "td"], recursive=False)]
+
+
+def badges(row: Tag) -> set[str]:
+    return {text(badge) for badge in row.select(".badge")}
+
+
+def only_our_scripts(page: BeautifulSoup) -> None:
+    """No element came from data: every script is ours, no image, no inline handler."""
+    for script in page.find_all("script"):
+        assert str(script.get("src", "")).startswith("/static/console.js"), script
+    assert page.find("img") is None
+    for element in page.find_all(True):
+        assert not any(name.lower().startswith("on") for name in element.attrs), element
+
+
+async def get_page(api: Api, path: str, status: int = 200) -> BeautifulSoup:
+    response = await api.client.get(path)
+    assert response.status_code == status, response.text[:500]
+    return parse(response)
+
+
+# ---- the Models page ---------------------------------------------------------------------
+
+
+async def test_the_models_table_shows_each_model_with_its_badges(api: Api) -> None:
+    ordinary = await api.create(
+        name="console-ordinary",
+        parameters_b=350,
+        capabilities={"streaming": True, "tools": True, "vision": False},
+    )
+    await api.create(name="console-off", enabled=False, pricing=None, parameters_b=None)
+    rows = model_rows(await get_page(api, "/?limit=1000"))
+
+    row = rows[ordinary["name"]]
+    assert cells(row)[:7] == [
+        "console-ordinary Test model",
+        "openai",
+        "350 B",
+        "128,000",
+        "16,384",
+        "2",
+        "in 2.5 · out 10",
+    ]
+    assert text(row.find("td", class_="caps")) == "streaming · temperature · tools"
+    assert badges(row) == set()
+    assert tag(row.find("a"))["href"] == "/models/console-ordinary"
+    assert badges(rows["console-off"]) == {"disabled"}
+    assert cells(rows["console-off"])[2] == "—"
+    assert "unpriced" in cells(rows["console-off"])[6]
+    system = [row for row in rows.values() if "system" in badges(row)]
+    assert len(system) >= 40
+    assert sum("default" in badges(row) for row in rows.values()) == 1
+
+
+async def test_filters_live_in_the_address_and_choose_the_rows(api: Api) -> None:
+    await api.create(name="filter-mistral", provider="mistral")
+    page = await get_page(api, "/?provider=mistral&priced=true&system=false&q=filter")
+    assert list(model_rows(page)) == ["filter-mistral"]
+    form = tag(page.find("form", role="search"))
+    assert tag(form.find("select", attrs={"name": "provider"})).find("option", selected=True)
+    selected = {
+        str(select["name"]): str(tag(select.find("option", selected=True))["value"])
+        for select in form.find_all("select")
+        if select.find("option", selected=True)
+    }
+    assert selected["provider"] == "mistral"
+    assert selected["priced"] == "true"
+    assert selected["system"] == "false"
+    assert tag(form.find("input", attrs={"name": "q"}))["value"] == "filter"
+    # Sorting keeps the filters, so the view stays shareable.
+    header = tag(page.find("th", attrs={"aria-sort": "ascending"}))
+    query = parse_qs(urlsplit(str(tag(header.a)["href"])).query)
+    assert query == {
+        "provider": ["mistral"],
+        "priced": ["true"],
+        "system": ["false"],
+        "q": ["filter"],
+        "sort": ["-name"],
+    }
+
+
+async def test_columns_sort_both_ways_and_say_so(api: Api) -> None:
+    page = await get_page(api, "/?sort=-context_window&limit=1000")
+    windows = [int(cells(row)[3].replace(",", "")) for row in model_rows(page).values()]
+    assert windows == sorted(windows, reverse=True)
+    sorted_header = tag(page.find("th", attrs={"aria-sort": "descending"}))
+    assert text(sorted_header).startswith("Context window")
+    assert parse_qs(urlsplit(str(tag(sorted_header.a)["href"])).query)["sort"] == ["context_window"]
+
+
+async def test_pages_of_the_table_link_to_each_other(api: Api) -> None:
+    page = await get_page(api, "/?limit=25&system=true")
+    assert len(model_rows(page)) == 25
+    following = tag(page.find("a", rel="next"))
+    query = parse_qs(urlsplit(str(following["href"])).query)
+    assert query == {"limit": ["25"], "system": ["true"], "offset": ["25"]}
+    second = await get_page(api, str(following["href"]))
+    assert not set(model_rows(second)) & set(model_rows(page))
+    assert tag(second.find("a", rel="prev"))
+
+
+async def test_a_broken_address_shows_the_problem_and_every_model(api: Api) -> None:
+    page = await get_page(api, "/?limit=abc", status=422)
+    assert "limit: must be a whole number" in text(page.find(role="alert"))
+    assert len(model_rows(page)) >= 40
+
+
+async def test_delete_is_disabled_with_its_reason_for_system_and_default_models(
+    api: Api,
+) -> None:
+    sign_in(api)
+    ordinary = await api.create(name="deletable")
+    rows = model_rows(await get_page(api, "/?limit=1000"))
+    default = next(row for row in rows.values() if "default" in badges(row))
+    system = next(row for row in rows.values() if badges(row) == {"system"})
+
+    def delete_button(row: Tag) -> Tag:
+        return tag(row.find("button", attrs={"data-action": "delete"}))
+
+    assert not delete_button(rows[ordinary["name"]]).has_attr("disabled")
+    for row, reason in ((default, "make another model default first"), (system, "System model")):
+        button = delete_button(row)
+        assert button.has_attr("disabled")
+        explanation = tag(row.find(id=str(button["aria-describedby"])))
+        assert reason in text(explanation)
+    assert default.find("button", attrs={"data-action": "default"}) is None
+
+
+# ---- the dialog ----------------------------------------------------------------------------
+
+
+def labelled(form: Tag, control: Tag) -> bool:
+    if control.find_parent("label"):
+        return True
+    return bool(control.get("id")) and form.find("label", attrs={"for": control["id"]}) is not None
+
+
+def leaf_fields(schema: type[BaseModel], prefix: str = "") -> set[str]:
+    """Every field path of a write schema: `deployment.endpoint`, `pricing.input`, …"""
+    found = set()
+    for name, info in schema.model_fields.items():
+        path = f"{prefix}{name}"
+        nested = [
+            kind
+            for kind in getattr(info.annotation, "__args__", (info.annotation,))
+            if isinstance(kind, type) and issubclass(kind, BaseModel)
+        ]
+        if nested:
+            found |= leaf_fields(nested[0], f"{path}.")
+        else:
+            found.add(path)
+    return found
+
+
+async def test_the_dialog_has_a_labelled_input_for_every_field_of_the_record(api: Api) -> None:
+    sign_in(api)
+    page = await get_page(api, "/")
+    dialog = tag(page.find("dialog", id="model-dialog"))
+    form = tag(dialog.form)
+    controls = [
+        control
+        for control in form.find_all(["input", "select", "textarea"])
+        if control.get("type") != "hidden"
+    ]
+    assert controls
+    for control in controls:
+        assert labelled(form, control), control
+    names = {str(control["name"]) for control in controls if control.get("name")}
+    # Tiers are rows added on demand (a template with labelled inputs); unit has one value.
+    fields = leaf_fields(ModelWrite) - {"pricing.unit"}
+    tier_fields = {field for field in fields if field.startswith("pricing.tiers.")}
+    assert fields - tier_fields <= names, fields - tier_fields - names
+    template = tag(page.find("template", id="tier-template"))
+    tier_inputs = template.find_all("input")
+    assert {f"pricing.tiers.{item['data-tier-field']}" for item in tier_inputs} == tier_fields
+    assert all(item.find_parent("label") for item in tier_inputs)
+    weights = {
+        str(control["name"]): str(control["value"])
+        for control in controls
+        if str(control.get("name", "")).startswith("token_weights.")
+    }
+    assert weights == {
+        f"token_weights.{name}": "1" for name in ("input", "cached_input", "output", "reasoning")
+    }
+    assert tag(form.find("input", attrs={"name": "csrf_token"}))["value"] == csrf_token_for(
+        api.backend.admin_token
+    )
+    # Pricing beyond input, cached input and output sits behind "more".
+    more = tag(form.find("details", id="pricing-more"))
+    assert more.find("input", attrs={"name": "pricing.cache_write"})
+    assert not more.find("input", attrs={"name": "pricing.input"})
+    assert tag(form.find("output", id="complexity-factor"))
+
+
+async def test_signed_out_visitors_are_offered_sign_in_instead_of_changes(api: Api) -> None:
+    page = await get_page(api, "/")
+    assert page.find("dialog") is None
+    assert not page.find_all("button", attrs={"data-action": True})
+    link = tag(page.find("a", id="add-model"))
+    assert urlsplit(str(link["href"])).path == "/login"
+    model = await get_page(api, "/models/gpt-4o")
+    sign_in_link = tag(model.find("a", string="Sign in to change it"))
+    assert parse_qs(urlsplit(str(sign_in_link["href"])).query) == {"next": ["/models/gpt-4o"]}
+
+
+async def test_a_reader_sees_the_registry_but_no_changes(api: Api) -> None:
+    sign_in(api, api.backend.reader_token)
+    page = await get_page(api, "/")
+    assert page.find("dialog") is None
+    assert "may read but not change" in text(page.find("main"))
+    assert "test-reader (reader)" in text(page.find("header"))
+
+
+async def test_reads_can_require_signing_in(api: Api) -> None:
+    app = create_app(settings_for(api.backend.url, read_token_required=True), database=api.database)
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+        for path in ("/", "/models/gpt-4o", "/simulate", "/audit?offset=0"):
+            response = await client.get(path)
+            assert response.status_code == 303, path
+            location = urlsplit(response.headers["location"])
+            assert location.path == "/login"
+            if path != "/":
+                assert parse_qs(location.query) == {"next": [path]}
+        client.cookies.set(SESSION_COOKIE, api.backend.reader_token)
+        assert (await client.get("/")).status_code == 200
+
+
+# ---- escaping ------------------------------------------------------------------------------
+
+
+async def test_markup_in_names_and_descriptions_is_shown_as_text_everywhere(api: Api) -> None:
+    sign_in(api)
+    hostile = await api.create(
+        name="hostile-model", display_name=IMG_NAME, description=SCRIPT_NAME, tags=["x"]
+    )
+    await api.client.patch(
+        f"/api/models/{hostile['id']}",
+        json={"display_name": SCRIPT_NAME},
+        headers=api.admin,
+    )
+    listing = await get_page(api, "/?q=hostile")
+    only_our_scripts(listing)
+    row = model_rows(listing)["hostile-model"]
+    assert text(row.find(class_="sub")) == SCRIPT_NAME
+
+    page = await get_page(api, "/models/hostile-model")
+    only_our_scripts(page)
+    assert text(page.find(id="model-display-name")) == SCRIPT_NAME
+    assert text(page.find(class_="description")) == SCRIPT_NAME
+    changes = [
+        (text(change.find("td", class_="before")), text(change.find("td", class_="after")))
+        for change in page.select("table.changes tr")
+        if change.find("code") and text(change.find("code")) == "display_name"
+    ]
+    assert (IMG_NAME, SCRIPT_NAME) in changes
+
+    audit = await get_page(api, "/audit")
+    only_our_scripts(audit)
+    assert SCRIPT_NAME in {text(cell) for cell in audit.select("td.after")}
+
+
+async def test_markup_in_custom_price_names_is_text_in_the_table_and_the_chart(api: Api) -> None:
+    response = await api.client.post(
+        "/simulate",
+        data={
+            "workload": "tokens",
+            "input_tokens": "1000",
+            "output_tokens": "100",
+            "requests": "1",
+            "custom_name": [IMG_NAME, SCRIPT_NAME],
+            "custom_input": ["0.001", "0.002"],
+            "custom_output": ["0.001", "0.002"],
+        },
+    )
+    assert response.status_code == 200, response.text[:500]
+    page = parse(response)
+    only_our_scripts(page)
+    names = {text(cell).removesuffix(" custom") for cell in page.select("#ranking th.name")}
+    assert {IMG_NAME, SCRIPT_NAME} <= names
+    labels = {text(label) for label in page.select("#cost-chart text.label")}
+    assert {IMG_NAME, SCRIPT_NAME} <= labels
+    inputs = {
+        str(item.get("value")) for item in page.find_all("input", attrs={"name": "custom_name"})
+    }
+    assert {IMG_NAME, SCRIPT_NAME} <= inputs
+
+
+async def test_pages_forbid_inline_scripts_and_styles(api: Api) -> None:
+    response = await api.client.get("/")
+    policy = response.headers["content-security-policy"]
+    assert "script-src 'self'" in policy and "style-src 'self'" in policy
+    assert response.headers["x-frame-options"] == "DENY"
+    page = parse(response)
+    assert all(script.get("src") for script in page.find_all("script"))
+    assert page.find("style") is None
+    assert not page.find_all(style=True)
+
+
+# ---- signing in and CSRF -------------------------------------------------------------------
+
+
+def session_cookie(response: httpx.Response) -> Any:
+    jar: SimpleCookie = SimpleCookie()
+    for header in response.headers.get_list("set-cookie"):
+        jar.load(header)
+    return jar[SESSION_COOKIE]
+
+
+async def test_signing_in_sets_an_http_only_same_site_strict_cookie(api: Api) -> None:
+    form = await get_page(api, "/login?next=/audit")
+    assert tag(form.find("input", attrs={"name": "next"}))["value"] == "/audit"
+    assert tag(form.find("input", attrs={"name": "token"}))["type"] == "password"
+    response = await api.client.post(
+        "/login", data={"token": api.backend.admin_token, "next": "/audit"}
+    )
+    assert response.status_code == 303
+    assert response.headers["location"] == "/audit"
+    cookie = session_cookie(response)
+    assert cookie.value == api.backend.admin_token
+    assert cookie["httponly"] is True
+    assert cookie["samesite"].lower() == "strict"
+    assert cookie["path"] == "/"
+    assert not cookie["secure"]  # plain http here; https requests get Secure
+    page = await get_page(api, "/")
+    assert "Signed in: test-admin (admin)" in text(page.find("header"))
+
+
+async def test_the_cookie_is_secure_over_https(api: Api) -> None:
+    response = await api.client.post(
+        "https://testserver/login", data={"token": api.backend.admin_token}
+    )
+    assert session_cookie(response)["secure"] is True
+
+
+async def test_a_wrong_token_is_refused_without_a_cookie(api: Api) -> None:
+    response = await api.client.post("/login", data={"token": "mdk_not-a-token"})
+    assert response.status_code == 401
+    assert "set-cookie" not in response.headers
+    page = parse(response)
+    assert "not valid" in text(page.find(role="alert"))
+    assert tag(page.find("input", attrs={"name": "token"})).get("value") in (None, "")
+
+
+async def test_the_login_link_signs_in_and_takes_the_token_out_of_the_address(api: Api) -> None:
+    response = await api.client.get("/login", params={"token": api.backend.admin_token})
+    assert response.status_code == 303
+    assert response.headers["location"] == "/"
+    assert response.headers["referrer-policy"] == "no-referrer"
+    assert session_cookie(response).value == api.backend.admin_token
+    wrong = await api.client.get("/login", params={"token": "mdk_wrong"})
+    assert wrong.status_code == 401
+    assert "set-cookie" not in wrong.headers
+
+
+async def test_signing_in_only_returns_to_pages_of_this_site(api: Api) -> None:
+    for target in ("//evil.example/", "https://evil.example/", "/\\evil.example"):
+        response = await api.client.post(
+            "/login", data={"token": api.backend.admin_token, "next": target}
+        )
+        assert response.headers["location"] == "/", target
+
+
+async def test_a_form_posted_from_another_site_cannot_sign_in(api: Api) -> None:
+    response = await api.client.post(
+        "/login",
+        data={"token": api.backend.admin_token},
+        headers={"Origin": "https://evil.example"},
+    )
+    assert response.status_code == 403
+    assert "set-cookie" not in response.headers
+
+
+async def test_signing_out_clears_the_cookie_and_needs_the_csrf_token(api: Api) -> None:
+    await api.client.post("/login", data={"token": api.backend.admin_token})
+    csrf = csrf_token_for(api.backend.admin_token)
+    refused = await api.client.post("/logout", data={"csrf_token": "wrong"})
+    assert refused.status_code == 403
+    response = await api.client.post("/logout", data={"csrf_token": csrf})
+    assert response.status_code == 303
+    cookie = session_cookie(response)
+    assert cookie.value == ""
+    assert cookie["max-age"] == "0"
+    page = parse(await api.client.get("/"))
+    assert tag(page.find("header").find("a", string="Sign in"))  # type: ignore[union-attr]
+
+
+async def test_changes_with_the_session_cookie_need_the_csrf_header(api: Api) -> None:
+    csrf = sign_in(api)
+    body = {
+        "name": "csrf-model",
+        "provider": "openai",
+        "context_window": 10,
+        "max_output_tokens": 5,
+    }
+    for headers in ({}, {"X-CSRF-Token": "0" * 64}, {"X-CSRF-Token": csrf_token_for("other")}):
+        refused = await api.client.post("/api/models", json=body, headers=headers)
+        assert refused.status_code == 403
+        assert refused.headers["content-type"] == "application/problem+json"
+        assert refused.json()["detail"] == "missing or wrong CSRF token"
+    created = await api.client.post("/api/models", json=body, headers={"X-CSRF-Token": csrf})
+    assert created.status_code == 201, created.text
+    deleted = await api.client.delete(f"/api/models/{created.json()['id']}")
+    assert deleted.status_code == 403
+    deleted = await api.client.delete(
+        f"/api/models/{created.json()['id']}", headers={"X-CSRF-Token": csrf}
+    )
+    assert deleted.status_code == 204
+    # Reads need no CSRF token, and bearer tokens are unaffected by the cookie rules.
+    assert (await api.client.get("/api/models/gpt-4o")).status_code == 200
+    api.client.cookies.clear()
+    bearer = await api.client.post("/api/models", json=body, headers=api.admin)
+    assert bearer.status_code == 201
+
+
+async def test_a_reader_session_may_not_change_models(api: Api) -> None:
+    csrf = sign_in(api, api.backend.reader_token)
+    response = await api.client.post("/api/models/gpt-4o/default", headers={"X-CSRF-Token": csrf})
+    assert response.status_code == 403
+    assert "may read but not change" in response.json()["detail"]
+
+
+async def test_a_session_whose_token_is_gone_is_signed_out(api: Api) -> None:
+    api.client.cookies.set(SESSION_COOKIE, "mdk_revoked")
+    page = await get_page(api, "/")
+    assert tag(page.find("a", id="add-model"))["href"] == "/login?next=%2F"
+    response = await api.client.post(
+        "/api/models/gpt-4o/default", headers={"X-CSRF-Token": csrf_token_for("mdk_revoked")}
+    )
+    assert response.status_code == 401
+    # A stale session has no say over forms either: the simulator still answers.
+    assert (await api.client.post("/simulate", data=workload())).status_code == 200
+
+
+# ---- the model page and the audit page ----------------------------------------------------
+
+
+async def test_the_model_page_shows_the_record_price_history_and_audit_trail(api: Api) -> None:
+    created = await api.create(
+        name="page-model", pricing={"input": "1", "output": "2"}, parameters_b=17.5
+    )
+    patched = await api.client.patch(
+        f"/api/models/{created['id']}",
+        json={"pricing": {"input": "3", "output": "4"}},
+        headers=api.admin,
+    )
+    assert patched.status_code == 200, patched.text
+    page = await get_page(api, "/models/page-model")
+    assert text(page.find("h1")) == "page-model"
+    facts = {text(term): text(term.find_next_sibling("dd")) for term in page.select("dl.card dt")}
+    assert facts["Complexity factor"] == "0.1"
+    assert facts["Context window"] == "128,000 tokens"
+    assert facts["Input"] == "3"
+    assert facts["Version"] == "2"
+    assert facts["Stored API key"] == "no"
+
+    history = tag(page.find("table", id="price-history"))
+    periods = [cells(row) for row in tag(history.tbody).find_all("tr")]
+    assert [(period[2], period[5]) for period in periods] == [("3", "4"), ("1", "2")]
+    assert "current" in periods[0][0]
+    chart = tag(page.find("svg", id="price-chart"))
+    assert {str(path["class"][1]) for path in chart.find_all("path")} == {
+        "series-input",
+        "series-output",
+    }
+    assert "input 1" in text(chart.find("desc"))
+
+    entries = page.select("ol.audit > li")
+    assert [text(entry.find(class_="badge")) for entry in entries] == ["update", "create"]
+    changed = {
+        text(row.find("code")): (
+            text(row.find("td", class_="before")),
+            text(row.find("td", class_="after")),
+        )
+        for row in entries[0].select("table.changes tbody tr")
+    }
+    assert changed["pricing.input"] == ("1", "3")
+    assert changed["version"] == ("1", "2")
+
+
+async def test_a_model_name_with_a_slash_has_its_page(api: Api) -> None:
+    await api.create(name="team/slashed-model")
+    page = await get_page(api, "/models/team/slashed-model")
+    assert text(page.find("h1")) == "team/slashed-model"
+
+
+async def test_an_unknown_model_page_is_a_404_page(api: Api) -> None:
+    page = await get_page(api, "/models/no-such-model", status=404)
+    assert "no-such-model" in text(page.find("main"))
+
+
+async def test_a_deleted_model_keeps_its_audit_trail_page(api: Api) -> None:
+    created = await api.create(name="gone-model")
+    await api.client.delete(f"/api/models/{created['id']}", headers=api.admin)
+    page = await get_page(api, "/models/gone-model")
+    assert "deleted" in text(page.find(class_="notice"))
+    assert [text(badge) for badge in page.select("ol.audit .badge")] == ["delete", "create"]
+
+
+async def test_the_audit_page_lists_recent_changes_newest_first(api: Api) -> None:
+    first = await api.create(name="audit-first")
+    await api.create(name="audit-second")
+    await api.client.post(
+        "/api/models/audit-first/clone", json={"name": "audit-third"}, headers=api.admin
+    )
+    page = await get_page(api, "/audit")
+    entries = page.select("ol.audit > li")
+    heads = [(text(entry.find("a")), text(entry.find(class_="badge"))) for entry in entries[:3]]
+    assert heads == [
+        ("audit-third", "clone"),
+        ("audit-second", "create"),
+        ("audit-first", "create"),
+    ]
+    assert tag(entries[2].find("a"))["href"] == "/models/audit-first"
+    revisions = [int(text(entry.find(class_="muted")).rsplit(" ", 1)[1]) for entry in entries]
+    assert revisions == sorted(revisions, reverse=True)
+    assert first["name"] == "audit-first"
+    assert tag(page.find("a", rel="next"))["href"] == "/audit?offset=50"
+
+
+# ---- the simulator -------------------------------------------------------------------------
+
+
+def workload(**fields: Any) -> dict[str, Any]:
+    form: dict[str, Any] = {
+        "workload": "tokens",
+        "input_tokens": "2000",
+        "output_tokens": "500",
+        "reasoning_tokens": "0",
+        "requests": "1000",
+        "cached_share": "0.5",
+        "at": "",
+    }
+    form.update(fields)
+    return form
+
+
+async def test_the_simulator_page_asks_for_a_workload(api: Api) -> None:
+    page = await get_page(api, "/simulate")
+    form = tag(page.find("form", id="simulate-form"))
+    for control in form.find_all(["input", "textarea"]):
+        if control.get("type") not in ("hidden", "radio"):
+            assert labelled(form, control), control
+    assert tag(form.find("button", id="download-csv"))["formaction"] == "/simulate.csv"
+    assert page.find(id="ranking") is None
+
+
+async def test_the_simulator_ranks_every_priced_model_cheapest_first(api: Api) -> None:
+    response = await api.client.post(
+        "/simulate",
+        data=workload(
+            custom_name=["tiny-context", "free-ish"],
+            custom_input=["0.0001", "0"],
+            custom_output=["0.0001", "0"],
+            custom_context_window=["100", ""],
+        ),
+    )
+    assert response.status_code == 200, response.text[:500]
+    page = parse(response)
+    rows = tag(tag(page.find("table", id="ranking")).tbody).find_all("tr")
+    priced = (await api.client.get("/api/models?priced=true&limit=1000")).json()["count"]
+    assert len(rows) == priced + 2
+    names = [text(row.find("th")).removesuffix(" custom") for row in rows]
+    assert names[0] == "free-ish"
+    totals = [float(cells(row)[4].split()[1].replace(",", "")) for row in rows]
+    assert totals == sorted(totals)
+    misfit = rows[names.index("tiny-context")]
+    assert "does not fit" in text(misfit)
+    assert "exceeds the context window" in text(misfit)
+    bars = page.select("#cost-chart g.bar")
+    assert len(bars) == len(rows)
+    assert "misfit" in bars[names.index("tiny-context")]["class"]
+
+
+async def test_simulator_errors_sit_next_to_their_fields_and_keep_what_was_typed(
+    api: Api,
+) -> None:
+    response = await api.client.post(
+        "/simulate",
+        data=workload(
+            cached_share="2",
+            output_tokens="lots",
+            custom_name=["mine"],
+            custom_input=["-1"],
+            custom_output=["1"],
+        ),
+    )
+    assert response.status_code == 422
+    page = parse(response)
+    assert tag(page.find("input", id="sim-cached_share"))["aria-invalid"] == "true"
+    assert "less than or equal to 1" in text(page.find(id="sim-cached_share-error"))
+    assert text(page.find(id="sim-output_tokens-error"))
+    assert tag(page.find("input", id="sim-output_tokens"))["value"] == "lots"
+    assert "must not be negative" in text(page.find(id="custom-input-0-error"))
+    assert tag(page.find("input", id="custom-input-0"))["value"] == "-1"
+    assert tag(page.find("input", id="custom-name-0"))["value"] == "mine"
+    assert page.find(id="ranking") is None
+
+
+async def test_the_simulator_counts_the_tokens_of_a_sample_text(api: Api) -> None:
+    response = await api.client.post(
+        "/simulate", data=workload(workload="text", input_tokens="", text="Hello there! " * 50)
+    )
+    assert response.status_code == 200, response.text[:500]
+    rows = tag(tag(parse(response).find("table", id="ranking")).tbody).find_all("tr")
+    gpt = next(row for row in rows if text(row.find("th")) == "gpt-4o")
+    assert "o200k_base" in cells(gpt)[5]
+    empty = await api.client.post("/simulate", data=workload(workload="text", text=" "))
+    assert "paste a sample text" in text(parse(empty).find(id="sim-text-error"))
+
+
+async def test_the_simulator_form_needs_the_csrf_token_when_signed_in(api: Api) -> None:
+    csrf = sign_in(api)
+    assert (await api.client.post("/simulate", data=workload())).status_code == 403
+    assert (await api.client.post("/simulate.csv", data=workload())).status_code == 403
+    page = await api.client.post("/simulate", data=workload(csrf_token=csrf))
+    assert page.status_code == 200
+
+
+async def test_the_csv_download_has_every_row_and_is_safe_for_spreadsheets(api: Api) -> None:
+    names = ['=HYPERLINK("http://x")', "+1", "@SUM(A1)", "-2", 'comma, "quoted"', IMG_NAME]
+    response = await api.client.post(
+        "/simulate.csv",
+        data=workload(
+            custom_name=names,
+            custom_input=["0.5"] * len(names),
+            custom_output=["1"] * len(names),
+        ),
+    )
+    assert response.status_code == 200, response.text[:500]
+    assert response.headers["content-type"].startswith("text/csv")
+    assert response.headers["content-disposition"].startswith("attachment; filename=")
+    table = list(csv.DictReader(io.StringIO(response.text)))
+    priced = (await api.client.get("/api/models?priced=true&limit=1000")).json()["count"]
+    assert len(table) == priced + len(names)
+    assert [row["rank"] for row in table] == [str(rank) for rank in range(1, len(table) + 1)]
+    custom = {row["model"] for row in table if row["custom"] == "true"}
+    assert custom == {
+        '\'=HYPERLINK("http://x")',
+        "'+1",
+        "'@SUM(A1)",
+        "'-2",
+        'comma, "quoted"',
+        IMG_NAME,
+    }
+    totals = [float(row["total_cost"]) for row in table]
+    assert totals == sorted(totals)
+
+
+def test_csv_cells_never_start_a_formula() -> None:
+    for dangerous in ("=1+1", "+1", "-1", "@A1", "\t=1", "\r=1"):
+        assert csv_cell(dangerous).startswith("'")
+    assert csv_cell("gpt-4o") == "gpt-4o"
+    assert csv_cell(None) == ""
+    assert csv_cell(True) == "true"
+
+
+# ---- static files --------------------------------------------------------------------------
+
+
+async def test_static_files_are_versioned_and_cached(api: Api) -> None:
+    page = await get_page(api, "/")
+    stylesheet = str(tag(page.find("link", rel="stylesheet"))["href"])
+    response = await api.client.get(stylesheet)
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/css")
+    assert "immutable" in response.headers["cache-control"]
+    script = await api.client.get(str(tag(page.find("script"))["src"]))
+    assert script.headers["content-type"].startswith("text/javascript")
+    assert (await api.client.get("/static/../app.py")).status_code == 404
+    assert (await api.client.get("/static/nothing.css")).status_code == 404
