@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from modeldeck import serialization
+from modeldeck.cli.connection import NotReady, actor_name, ready_database
 from modeldeck.cli.models import Json
 from modeldeck.cli.output import err, out, table
 
@@ -35,33 +36,15 @@ DatabaseUrl = Annotated[
 @asynccontextmanager
 async def _session(database_url: str | None) -> AsyncIterator[AsyncSession]:
     """A write session on a migrated database; the caller commits with commit_if_changed."""
-    from modeldeck import migrate
-    from modeldeck.cli import settings_for
-    from modeldeck.cli.connection import NotReady
-    from modeldeck.db import Database
-
-    settings = settings_for(database_url)
-    database = Database(settings.database_url)
-    try:
-        async with database.engine.connect() as connection:
-            at = await migrate.current(connection)
-        if at != migrate.head():
-            raise NotReady(
-                f"the database at {settings.database_url} is not ready; "
-                "run `modeldeck db upgrade` or `modeldeck serve` first"
-            )
-        async with database.writer() as session:
-            yield session
-    finally:
-        await database.dispose()
+    async with ready_database(database_url) as (_, database), database.writer() as session:
+        yield session
 
 
 def _context() -> Any:
-    from modeldeck.cli.connection import _user
     from modeldeck.crypto import KeyVault
     from modeldeck.models.service import WriteContext
 
-    return WriteContext(actor=f"cli:{_user()}", vault=KeyVault(None))
+    return WriteContext(actor=f"cli:{actor_name()}", vault=KeyVault(None))
 
 
 def _fail(command: str, message: str, code: int = 1) -> typer.Exit:
@@ -97,6 +80,30 @@ def _show_plan(plan: Any, verbose: bool) -> None:
     )
     if hidden and not verbose:
         out.print(f"… {hidden} more lines; --verbose shows all, --json gives every line")
+
+
+async def _plan_then_apply(
+    session: AsyncSession,
+    plan: Any,
+    apply: Callable[..., Any],
+    *,
+    dry_run: bool,
+    verbose: bool,
+    json_output: bool,
+    nothing_to_do: str,
+) -> Any | None:
+    """Show the plan; apply it unless it is a dry run or empty. The result, or None."""
+    if json_output:
+        typer.echo(serialization.dumps(plan.as_json()))
+    else:
+        _show_plan(plan, verbose)
+    if dry_run or not plan.has_changes:
+        await session.rollback()
+        if not json_output:
+            out.print("dry run: nothing changed" if dry_run else nothing_to_do)
+        return None
+    result = await _apply(session, plan, apply, not json_output)
+    return None if json_output else result
 
 
 async def _apply(
@@ -148,7 +155,6 @@ def import_command(
     """Import a public catalog or our own export: shows the diff, then applies it at once."""
     from modeldeck.catalog.importers import ImportFormatError, read_catalog
     from modeldeck.catalog.plan import apply_plan, plan_import
-    from modeldeck.cli.connection import NotReady
     from modeldeck.errors import Problem
 
     if format not in FORMATS:
@@ -158,17 +164,16 @@ def import_command(
         records = read_catalog(file, format, provider=provider, match=match)
         async with _session(database_url) as session:
             plan = await plan_import(session, records, as_system=as_system)
-            if json_output:
-                typer.echo(serialization.dumps(plan.as_json()))
-            else:
-                _show_plan(plan, verbose)
-            if dry_run or not plan.has_changes:
-                await session.rollback()
-                if not json_output:
-                    out.print("dry run: nothing changed" if dry_run else "nothing to change")
-                return
-            result = await _apply(session, plan, apply_plan, not json_output)
-            if not json_output:
+            result = await _plan_then_apply(
+                session,
+                plan,
+                apply_plan,
+                dry_run=dry_run,
+                verbose=verbose,
+                json_output=json_output,
+                nothing_to_do="nothing to change",
+            )
+            if result is not None:
                 out.print(
                     f"imported: {result.added} added, {result.changed} changed, "
                     f"{result.skipped} skipped (revision {result.revision})"
@@ -197,7 +202,6 @@ def export_command(
         export_modeldeck,
         exportable_models,
     )
-    from modeldeck.cli.connection import NotReady
 
     if format not in EXPORT_FORMATS:
         raise _fail("export", f"--format must be one of {', '.join(EXPORT_FORMATS)}", 2)
@@ -236,23 +240,21 @@ def sync_command(
     models are added, and models the catalog dropped are marked retired, never deleted.
     """
     from modeldeck.catalog.sync import apply_sync, plan_sync
-    from modeldeck.cli.connection import NotReady
     from modeldeck.errors import Problem
 
     async def run() -> None:
         async with _session(database_url) as session:
             plan = await plan_sync(session)
-            if json_output:
-                typer.echo(serialization.dumps(plan.as_json()))
-            else:
-                _show_plan(plan, verbose)
-            if dry_run or not plan.has_changes:
-                await session.rollback()
-                if not json_output:
-                    out.print("dry run: nothing changed" if dry_run else "the catalog is in sync")
-                return
-            result = await _apply(session, plan, apply_sync, not json_output)
-            if not json_output:
+            result = await _plan_then_apply(
+                session,
+                plan,
+                apply_sync,
+                dry_run=dry_run,
+                verbose=verbose,
+                json_output=json_output,
+                nothing_to_do="the catalog is in sync",
+            )
+            if result is not None:
                 out.print(
                     f"synced: {result.added} added, {result.changed} changed, "
                     f"{result.retired} retired (revision {result.revision})"

@@ -19,6 +19,8 @@ if TYPE_CHECKING:
     import httpx
 
     from modeldeck.client.registry import AsyncRegistry
+    from modeldeck.db import Database
+    from modeldeck.settings import Settings
 
 Url = Annotated[
     str | None,
@@ -75,12 +77,9 @@ async def registry(
 
 
 @asynccontextmanager
-async def _local(database_url: str | None) -> AsyncIterator[httpx.AsyncBaseTransport]:
-    import httpx
-
+async def ready_database(database_url: str | None) -> AsyncIterator[tuple[Settings, Database]]:
+    """The database a command works on, refused with a clear line unless it is migrated."""
     from modeldeck import migrate
-    from modeldeck.app import create_app
-    from modeldeck.auth.dependencies import Caller
     from modeldeck.cli import settings_for
     from modeldeck.db import Database
 
@@ -94,15 +93,26 @@ async def _local(database_url: str | None) -> AsyncIterator[httpx.AsyncBaseTrans
                 f"the database at {settings.database_url} is not ready (revision {at or 'none'}); "
                 "run `modeldeck db upgrade` or `modeldeck serve` first"
             )
-        user = os.environ.get("USER") or _user()
-        app = create_app(settings, database=database, local_caller=Caller(f"cli:{user}", "admin"))
-        yield httpx.ASGITransport(app=app)
+        yield settings, database
     finally:
         await database.dispose()
 
 
-def _user() -> str:
+@asynccontextmanager
+async def _local(database_url: str | None) -> AsyncIterator[httpx.AsyncBaseTransport]:
+    import httpx
+
+    from modeldeck.app import create_app
+    from modeldeck.auth.dependencies import Caller
+
+    async with ready_database(database_url) as (settings, database):
+        caller = Caller(f"cli:{actor_name()}", "admin")
+        yield httpx.ASGITransport(app=create_app(settings, database=database, local_caller=caller))
+
+
+def actor_name() -> str:
+    """Who runs the command, for the audit trail."""
     try:
-        return getpass.getuser()
+        return os.environ.get("USER") or getpass.getuser()
     except Exception:  # no user name in some containers
         return "local"
