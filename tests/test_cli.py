@@ -86,8 +86,9 @@ def test_serve_seeds_prints_an_admin_token_once_and_that_token_writes(tmp_path: 
         assert listing["count"] >= 40
     finally:
         output = _stop(first)
-    tokens = re.findall(r"mdk_[\w-]{43}", output)
+    tokens = sorted(set(re.findall(r"mdk_[\w-]{43}", output)))
     assert len(tokens) == 1, output
+    assert f"/login?token={tokens[0]}" in output  # the console's login link
     assert (tmp_path / "modeldeck.db").exists()  # the default: a SQLite file here
 
     second = _serve(tmp_path, port)
