@@ -28,6 +28,11 @@ POSTGRES_SERVER = os.environ.get(
     "MODELDECK_TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
 )
 BACKENDS = os.environ.get("MODELDECK_TEST_BACKENDS", "sqlite,postgresql").split(",")
+if os.environ.get("CI") and "postgresql" not in BACKENDS:
+    raise pytest.UsageError(
+        "CI runs every database test on PostgreSQL too: unset MODELDECK_TEST_BACKENDS"
+    )
+
 SECRET_KEY = "kqgqDHXo5q3f3b3Hq4Yc1xN3oKq3-5bS0lA3w1mZcFQ="
 
 

@@ -63,7 +63,7 @@ def models(catalog: dict[str, Any]) -> list[dict[str, Any]]:
 @pytest.fixture(scope="module")
 def shared_catalogs() -> Path:
     if not (SHARED_CATALOGS / "litellm-model-prices.json").exists():
-        pytest.skip(f"public catalogs not found at {SHARED_CATALOGS}")
+        pytest.fail(f"public catalogs not found at {SHARED_CATALOGS} (shared/ beside the checkout)")
     return SHARED_CATALOGS
 
 

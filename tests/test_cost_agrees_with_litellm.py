@@ -35,7 +35,9 @@ TIERED_KEYS = {
 @functools.cache
 def litellm_entries() -> dict[str, Any]:
     if not LITELLM_PRICES.exists():
-        pytest.skip(f"public catalogs not found at {LITELLM_PRICES.parent}")
+        pytest.fail(
+            f"public catalogs not found at {LITELLM_PRICES.parent} (shared/ beside the checkout)"
+        )
     entries: dict[str, Any] = json.loads(LITELLM_PRICES.read_text())
     return entries
 
