@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from cryptography.fernet import Fernet, InvalidToken, MultiFernet
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from cryptography.fernet import MultiFernet
 
 
 class KeyVaultError(Exception):
@@ -14,8 +17,13 @@ class KeyVault:
 
     def __init__(self, secret_keys: str | None) -> None:
         keys = [key.strip() for key in (secret_keys or "").split(",") if key.strip()]
+        self._fernet: MultiFernet | None = None
+        if not keys:
+            return
+        from cryptography.fernet import Fernet, MultiFernet  # only when keys are configured
+
         try:
-            self._fernet = MultiFernet([Fernet(key) for key in keys]) if keys else None
+            self._fernet = MultiFernet([Fernet(key) for key in keys])
         except ValueError:
             raise KeyVaultError(
                 "MODELDECK_SECRET_KEY must hold Fernet keys (32 url-safe base64 bytes), "
@@ -34,6 +42,8 @@ class KeyVault:
     def decrypt(self, ciphertext: str) -> str:
         if self._fernet is None:
             raise KeyVaultError("reading a stored API key needs MODELDECK_SECRET_KEY")
+        from cryptography.fernet import InvalidToken
+
         try:
             return self._fernet.decrypt(ciphertext.encode()).decode()
         except InvalidToken:
@@ -43,6 +53,8 @@ class KeyVault:
         """Re-encrypt with the first (newest) key."""
         if self._fernet is None:
             raise KeyVaultError("rotating needs MODELDECK_SECRET_KEY")
+        from cryptography.fernet import InvalidToken
+
         try:
             return self._fernet.rotate(ciphertext.encode()).decode()
         except InvalidToken:
@@ -50,4 +62,6 @@ class KeyVault:
 
     @staticmethod
     def generate_key() -> str:
+        from cryptography.fernet import Fernet
+
         return Fernet.generate_key().decode()

@@ -13,8 +13,6 @@ from contextlib import asynccontextmanager
 from types import FrameType
 from typing import Any
 
-import asyncpg
-
 from modeldeck.changes.revision import CHANNEL, STATE_ROW, RevisionWatcher, current_revision
 from modeldeck.changes.tables import RegistryStateRow
 from modeldeck.db import Database
@@ -44,6 +42,8 @@ async def follow_revisions(database: Database, revisions: RevisionWatcher, inter
 
 def connect_args(database: Database) -> dict[str, Any]:
     """asyncpg's arguments for the engine's URL (host, database, user, ssl, …)."""
+    import asyncpg  # only instances on PostgreSQL need it
+
     _, arguments = database.engine.dialect.create_connect_args(database.engine.url)
     accepted = inspect.signature(asyncpg.connect).parameters
     return {name: value for name, value in arguments.items() if name in accepted}
@@ -55,6 +55,8 @@ async def listen(database: Database, revisions: RevisionWatcher) -> None:
     When the connection drops it reconnects with backoff and then reads the current revision,
     so a change committed while it was away is noticed too. Cancel the task to stop it.
     """
+    import asyncpg  # only instances on PostgreSQL listen
+
     arguments = {"timeout": 5.0} | connect_args(database)
 
     def announced(_connection: Any, _pid: int, _channel: str, payload: str) -> None:

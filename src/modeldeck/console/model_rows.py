@@ -9,7 +9,7 @@ from typing import Any
 
 from markupsafe import Markup
 
-from modeldeck.console.render import ENVIRONMENT, integer, model_url, money, number
+from modeldeck.console.render import environment, integer, model_url, money, number
 from modeldeck.models.snapshot import Snapshot
 
 CAPABILITIES = ("streaming", "temperature", "tools", "vision", "json_mode", "reasoning")
@@ -123,7 +123,7 @@ class RenderedRows:
     def _render(self, view: ModelRowView, can_write: bool) -> Markup:
         row = self._by_content.get((view, can_write))
         if row is None:
-            macro = ENVIRONMENT.get_template("_model_row.html").module.model_row  # type: ignore[attr-defined]
+            macro = environment().get_template("_model_row.html").module.model_row  # type: ignore[attr-defined]
             # The macro's output is already escaped markup: autoescape is on.
             row = self._by_content[view, can_write] = macro(view, can_write)
         return row

@@ -7,14 +7,17 @@ import math
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
+from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlencode
 
-import jinja2
 from starlette.responses import HTMLResponse, Response
 
 from modeldeck import serialization
+
+if TYPE_CHECKING:
+    import jinja2
 
 HERE = Path(__file__).parent
 TEMPLATES = HERE / "templates"
@@ -139,7 +142,11 @@ def query_url(path: str, params: dict[str, Any], **changes: Any) -> str:
     return path + ("?" + urlencode(kept) if kept else "")
 
 
-def _environment() -> jinja2.Environment:
+@cache
+def environment() -> jinja2.Environment:
+    """The template environment, built on the first page (the API never needs Jinja)."""
+    import jinja2
+
     environment = jinja2.Environment(
         loader=jinja2.FileSystemLoader(TEMPLATES),
         autoescape=True,
@@ -161,10 +168,7 @@ def _environment() -> jinja2.Environment:
     return environment
 
 
-ENVIRONMENT = _environment()
-
-
 def page(template: str, status: int = 200, **context: Any) -> Response:
     """A rendered page with the console's security headers."""
-    html = ENVIRONMENT.get_template(template).render(**context)
+    html = environment().get_template(template).render(**context)
     return HTMLResponse(html, status_code=status, headers=SECURITY_HEADERS)
