@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import httpx
 from typer.testing import CliRunner
@@ -104,3 +105,50 @@ def test_serve_seeds_prints_an_admin_token_once_and_that_token_writes(tmp_path: 
         output = _stop(second)
     assert "mdk_" not in output  # shown once only
     assert "Seeded" not in output
+
+
+def _one_line(result: Any) -> str:
+    assert result.stderr.strip() and result.stderr.strip().count("\n") == 0, result.stderr
+    assert "Traceback" not in result.output
+    return str(result.stderr)
+
+
+def test_every_failure_is_one_line_with_exit_code_1_or_2_for_usage(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'cli.db'}"
+    assert runner.invoke(app, ["db", "upgrade", "--database-url", url]).exit_code == 0
+    missing = str(tmp_path / "missing.json")
+    usage = [
+        ["models", "add", "--file", missing],
+        ["models", "edit", "gpt-4o", "--file", missing],
+        ["cost", "gpt-4o", "--usage", missing],
+        ["simulate", "--text-file", missing],
+    ]
+    for args in usage:
+        result = runner.invoke(app, [*args, "--database-url", url])
+        assert result.exit_code == 2, (args, result.output)
+        assert "missing.json" in _one_line(result)
+
+    unmigrated = f"sqlite:///{tmp_path / 'empty.db'}"
+    nowhere = f"sqlite:///{tmp_path / 'no' / 'such' / 'folder.db'}"
+    failures = [
+        ["models", "ls", "--database-url", nowhere],
+        ["token", "create", "--database-url", unmigrated],
+        ["db", "downgrade", "no-such-revision", "--database-url", url],
+        ["db", "upgrade", "--database-url", "nodriver://x"],
+        ["export", "--output", str(tmp_path / "no" / "export.json"), "--database-url", url],
+        # Long messages too: wrapped at the terminal's width they would be several lines.
+        ["models", "ls", "--sort", "no-such-column", "--database-url", url],
+    ]
+    for args in failures:
+        result = runner.invoke(app, args)
+        assert result.exit_code == 1, (args, result.output)
+        _one_line(result)
+
+
+def test_a_database_password_never_appears_in_an_error(tmp_path: Path) -> None:
+    url = "postgresql://modeldeck:hunter2-secret@127.0.0.1:1/nothing"
+    for args in (["db", "current"], ["models", "ls"], ["token", "create"]):
+        result = runner.invoke(app, [*args, "--database-url", url])
+        assert result.exit_code == 1, (args, result.output)
+        assert "hunter2" not in _one_line(result)
+        assert "***" in result.stderr

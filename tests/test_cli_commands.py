@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -60,6 +61,7 @@ def test_models_ls_lists_the_catalog_as_a_table_and_as_json(database_url: str) -
     code, table, _ = invoke(database_url, "models", "ls", "--system", "--limit", "5")
     assert code == 0
     assert "gpt-4o-mini" in table or "models (revision" in table
+    assert re.search(r"\b\d+ models \(revision \d+\)", table), table  # the title counts them
     code, text, _ = invoke(database_url, "models", "ls", "--json", "--provider", "anthropic")
     assert code == 0
     models = json.loads(text)
@@ -140,6 +142,54 @@ def test_errors_are_one_line_naming_the_field_with_exit_code_1(database_url: str
     code, _, err = invoke(database_url, "models", "edit", "gpt-4o", "--set", "nonsense")
     assert code == 2
     assert "field=value" in err
+
+
+def test_edit_merges_the_file_and_the_set_fields_field_by_field(
+    database_url: str, tmp_path: Path
+) -> None:
+    name = f"cli-merge-{os.getpid()}-{time.monotonic_ns()}"
+    code, _, err = invoke(
+        database_url,
+        "models",
+        "add",
+        "--name",
+        name,
+        "--provider",
+        "openai",
+        "--context-window",
+        "8000",
+        "--max-output-tokens",
+        "1000",
+        "--input-price",
+        "1",
+        "--output-price",
+        "2",
+        "--set",
+        "pricing.cached_input=0.5",
+    )
+    assert code == 0, err
+    patch = tmp_path / "patch.json"
+    patch.write_text(json.dumps({"pricing": {"input": "5"}, "display_name": "From file"}))
+    code, text, err = invoke(
+        database_url,
+        "models",
+        "edit",
+        name,
+        "--file",
+        str(patch),
+        "--set",
+        "pricing.output=7",
+        "--set",
+        "pricing.cached_input=null",
+        "--json",
+    )
+    assert code == 0, err
+    edited = json.loads(text)
+    assert edited["display_name"] == "From file"
+    assert edited["pricing"]["input"] == 5  # from the file, not dropped by --set pricing.…
+    assert edited["pricing"]["output"] == 7
+    assert edited["pricing"]["cached_input"] is None
+    assert invoke(database_url, "models", "rm", name, "--yes")[0] == 0
 
 
 def test_usage_errors_exit_with_2(database_url: str) -> None:

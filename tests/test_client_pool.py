@@ -240,6 +240,49 @@ def test_chat_params_drop_what_the_model_does_not_support() -> None:
     assert pool.chat_params("full", messages=[], timeout=3)["timeout"] == 3
 
 
+def test_chat_params_fit_reasoning_models_by_provider() -> None:
+    o_series = record(name="o3", capabilities={"temperature": False, "reasoning": True})
+    deepseek = record(
+        name="deepseek-reasoner",
+        provider="openai_compatible",
+        deployment={"endpoint": "http://127.0.0.1:9/v1", "api_key_env": "POOL_TEST_KEY"},
+        capabilities={"temperature": True, "reasoning": True},
+    )
+    plain = record(name="gpt-4o")
+    pool = ClientPool.from_models([o_series, deepseek, plain], environ=ENV)
+    asked = {
+        "messages": [],
+        "max_tokens": 100,
+        "reasoning_effort": "low",
+        "presence_penalty": 0.5,
+        "frequency_penalty": 0.5,
+        "logit_bias": {"1": 5},
+        "logprobs": True,
+        "top_logprobs": 2,
+    }
+
+    # OpenAI's reasoning models refuse max_tokens and every sampling knob (a 400 otherwise).
+    fitted = pool.chat_params("o3", **asked)
+    assert fitted["max_completion_tokens"] == 100 and "max_tokens" not in fitted
+    assert fitted["reasoning_effort"] == "low"
+    for refused in ("presence_penalty", "frequency_penalty", "logit_bias", "logprobs"):
+        assert refused not in fitted
+    assert "top_logprobs" not in fitted
+
+    # Other providers' reasoning models take max_tokens (max_completion_tokens is ignored).
+    fitted = pool.chat_params("deepseek-reasoner", **asked)
+    assert fitted["max_tokens"] == 100 and "max_completion_tokens" not in fitted
+    assert fitted["presence_penalty"] == 0.5
+    assert "logprobs" not in fitted and "top_logprobs" not in fitted
+
+    # A model that does not reason refuses reasoning_effort and keeps the rest.
+    fitted = pool.chat_params("gpt-4o", **asked)
+    assert "reasoning_effort" not in fitted
+    assert {key: fitted[key] for key in asked if key != "reasoning_effort"} == {
+        key: value for key, value in asked.items() if key != "reasoning_effort"
+    }
+
+
 def test_timeout_for_is_base_plus_per_token_capped_at_max() -> None:
     limits = {
         "base_timeout_s": 10,
@@ -427,6 +470,33 @@ async def test_the_pool_keeps_its_clients_through_an_outage_and_catches_up(
                 assert len(second_fake.requests) == 1
     finally:
         live.stop()
+
+
+async def test_a_registry_answering_404_after_an_offline_start_is_retried_not_hammered(
+    tmp_path: Path,
+) -> None:
+    answers = {"mode": "down", "requests": 0}
+
+    async def handler(request: httpx.Request) -> httpx.Response:
+        await asyncio.sleep(0)
+        answers["requests"] += 1
+        if answers["mode"] == "down":
+            raise httpx.ConnectError("connection refused")
+        return httpx.Response(404, json={"title": "Not found", "detail": "no such page"})
+
+    registry = AsyncRegistry(
+        "http://modeldeck.invalid", cache_dir=tmp_path, transport=httpx.MockTransport(handler)
+    )
+    with pytest.warns(RegistryFallbackWarning):
+        pool = await ClientPool(registry, environ={"OPENAI_API_KEY": KEY}).start()
+    try:
+        answers["mode"], answers["requests"] = "404", 0
+        await asyncio.sleep(0.6)
+        assert answers["requests"] <= 3  # backs off like an outage; never a busy loop
+        assert pool.default_name == "gpt-4o-mini"  # the catalog clients stay
+    finally:
+        await pool.close()
+        await registry.aclose()
 
 
 # --- bootstrap from the environment (seed 004) ------------------------------------------------

@@ -396,6 +396,40 @@ def test_a_5xx_counts_as_unreachable_for_reads_and_fails_writes(tmp_path: Path) 
         assert caught.value.status == 503
 
 
+def _snapshot_file(document: Any) -> bytes:
+    stored = {"format": 1, "etag": '"7"', "saved_at": "2025-01-01T00:00:00Z", "list": document}
+    return json.dumps(stored).encode()
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        pytest.param(b'{"format": 1, "etag": "x", "list": {"data": [{"id"', id="truncated"),
+        pytest.param(_snapshot_file({"data": [{"id": "a", "name": "x"}]}), id="record-fields"),
+        pytest.param(_snapshot_file({"data": [1, 2]}), id="record-not-an-object"),
+        pytest.param(_snapshot_file({"data": [], "revision": "abc"}), id="revision"),
+        pytest.param(_snapshot_file({"data": None, "revision": 3}), id="data-missing"),
+    ],
+)
+def test_a_corrupt_snapshot_falls_back_to_the_catalog_instead_of_crashing(
+    tmp_path: Path, content: bytes
+) -> None:
+    def down(request: httpx.Request) -> httpx.Response:
+        raise httpx.ConnectError("connection refused")
+
+    transport = httpx.MockTransport(down)
+    with Registry("http://modeldeck.invalid", cache_dir=tmp_path, transport=transport) as registry:
+        registry.snapshot_path.parent.mkdir(parents=True, exist_ok=True)
+        registry.snapshot_path.write_bytes(content)
+        with pytest.warns(RegistryFallbackWarning, match="built-in catalog"):
+            models = registry.models()
+        assert models.source == "catalog" and len(models) >= 40
+        with pytest.warns(RegistryFallbackWarning):
+            assert registry.get("gpt-4o").name == "gpt-4o"
+        with pytest.warns(RegistryFallbackWarning):
+            assert registry.default().is_default
+
+
 # --- async ------------------------------------------------------------------------------------
 
 

@@ -321,6 +321,33 @@ def test_editing_a_model_saves_the_change(page: Page, server: Server) -> None:
     assert saved["tags"] == ["team:search", "beta"]
 
 
+def test_an_unpriced_model_can_be_added_and_models_save_unchanged(
+    page: Page, server: Server
+) -> None:
+    sign_in(page, server)
+    page.get_by_role("button", name="Add model").click()
+    dialog = page.locator("#model-dialog")
+    name = unique("unpriced")
+    dialog.get_by_label("Name", exact=True).fill(name)
+    dialog.get_by_label("Context window (tokens)").fill("32000")
+    dialog.get_by_label("Max output tokens", exact=True).fill("4000")
+    dialog.get_by_role("button", name="Add model").click()
+    expect(page).to_have_url(f"{server.url}/models/{name}")
+    assert server.model(name).json()["pricing"] is None
+
+    # Opening a model and saving it untouched changes nothing: no new version, no audit entry.
+    priced = server.create()  # its price has no source
+    for model in (server.model(name).json(), priced):
+        page.goto(f"/models/{model['name']}")
+        page.locator(".model-head").get_by_role("button", name="Edit").click()
+        expect(dialog).to_be_visible()
+        dialog.get_by_role("button", name="Save changes").click()
+        expect(dialog).to_be_hidden()
+        saved = server.model(model["id"]).json()
+        assert saved["version"] == model["version"], saved
+        assert saved["pricing"] == model["pricing"]
+
+
 def test_a_stale_edit_says_so_instead_of_overwriting(page: Page, server: Server) -> None:
     model = server.create(display_name="Original")
     sign_in(page, server)

@@ -25,7 +25,7 @@ app.add_typer(db_app, name="db")
 app.add_typer(token_app, name="token")
 app.add_typer(secrets_app, name="secrets")
 
-err = Console(stderr=True)
+err = Console(stderr=True, soft_wrap=True)
 out = Console()
 
 DatabaseUrl = Annotated[
@@ -76,7 +76,9 @@ def serve(
     try:
         prepared = asyncio.run(prepared_once())
     except Exception as error:  # the one line a user needs, not a traceback
-        err.print(f"[red]modeldeck serve:[/] cannot prepare the database: {error}")
+        from modeldeck.cli.connection import database_error
+
+        err.print(f"[red]modeldeck serve:[/] cannot prepare the database: {database_error(error)}")
         raise typer.Exit(1) from None
     if prepared.seeded:
         err.print(f"Seeded {len(prepared.seeded)} models from the built-in catalog.")
@@ -99,15 +101,26 @@ def serve(
     )
 
 
+def _migrate(command: str, database_url: str | None, action: str, revision: str) -> str | None:
+    """Run a migration step; any failure is one line on stderr and exit code 1."""
+    from modeldeck import migrate
+    from modeldeck.cli.connection import database_error, shown_url
+
+    url = settings_for(database_url).database_url
+    try:
+        return migrate.run(url, action, revision)
+    except Exception as error:  # an unreachable database, an unknown revision
+        err.print(f"modeldeck {command}: {shown_url(url)}: {database_error(error)}", markup=False)
+        raise typer.Exit(1) from None
+
+
 @db_app.command("upgrade")
 def db_upgrade(
     revision: Annotated[str, typer.Argument(help="Target revision.")] = "head",
     database_url: DatabaseUrl = None,
 ) -> None:
     """Migrate the database up to REVISION (default: the newest)."""
-    from modeldeck import migrate
-
-    at = migrate.run(settings_for(database_url).database_url, "upgrade", revision)
+    at = _migrate("db upgrade", database_url, "upgrade", revision)
     out.print(f"database at revision {at}")
 
 
@@ -117,9 +130,7 @@ def db_downgrade(
     database_url: DatabaseUrl = None,
 ) -> None:
     """Migrate the database down to REVISION."""
-    from modeldeck import migrate
-
-    at = migrate.run(settings_for(database_url).database_url, "downgrade", revision)
+    at = _migrate("db downgrade", database_url, "downgrade", revision)
     out.print(f"database at revision {at or 'base'}")
 
 
@@ -128,7 +139,7 @@ def db_current(database_url: DatabaseUrl = None) -> None:
     """Show the revision the database is at, and the newest one."""
     from modeldeck import migrate
 
-    at = migrate.run(settings_for(database_url).database_url, "current")
+    at = _migrate("db current", database_url, "current", "head")
     out.print(f"database at revision {at or 'base (empty)'}; newest is {migrate.head()}")
 
 
@@ -140,21 +151,21 @@ def token_create(
 ) -> None:
     """Make an API token and print it once."""
     from modeldeck.auth.tokens import ROLES, create_token
-    from modeldeck.db import Database
+    from modeldeck.cli.connection import NotReady, ready_database
 
     if role not in ROLES:
         err.print(f"modeldeck token create: --role must be one of {', '.join(ROLES)}")
         raise typer.Exit(2)
 
     async def make() -> str:
-        database = Database(settings_for(database_url).database_url)
-        try:
-            async with database.write() as session:
-                return await create_token(session, name=name, role=role)
-        finally:
-            await database.dispose()
+        async with ready_database(database_url) as (_, database), database.write() as session:
+            return await create_token(session, name=name, role=role)
 
-    token = asyncio.run(make())
+    try:
+        token = asyncio.run(make())
+    except NotReady as error:
+        err.print(f"modeldeck token create: {error}", markup=False)
+        raise typer.Exit(1) from None
     out.print(token)
 
 
@@ -165,8 +176,8 @@ def secrets_rotate(database_url: DatabaseUrl = None) -> None:
     Put the new key first and keep the old ones after it (comma-separated) while rotating;
     afterwards the old keys can be dropped.
     """
+    from modeldeck.cli.connection import NotReady, ready_database
     from modeldeck.crypto import KeyVault, KeyVaultError
-    from modeldeck.db import Database
     from modeldeck.errors import Problem
     from modeldeck.models.service import rotate_api_keys
 
@@ -181,17 +192,16 @@ def secrets_rotate(database_url: DatabaseUrl = None) -> None:
         raise typer.Exit(1)
 
     async def rotate() -> int:
-        database = Database(settings.database_url)
-        try:
-            async with database.write() as session:
-                return await rotate_api_keys(session, vault)
-        finally:
-            await database.dispose()
+        async with ready_database(database_url) as (_, database), database.write() as session:
+            return await rotate_api_keys(session, vault)
 
     try:
         count = asyncio.run(rotate())
+    except NotReady as error:
+        err.print(f"modeldeck secrets rotate: {error}", markup=False)
+        raise typer.Exit(1) from None
     except Problem as problem:
-        err.print(f"modeldeck secrets rotate: {problem.detail}")
+        err.print(f"modeldeck secrets rotate: {problem.detail}", markup=False)
         raise typer.Exit(1) from None
     out.print(f"re-encrypted {count} stored API key{'s' if count != 1 else ''}")
 

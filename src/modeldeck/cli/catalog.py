@@ -219,8 +219,11 @@ def export_command(
     if output is None:
         typer.echo(text, nl=not text.endswith("\n"))
     else:
-        output.write_text(text)
-        err.print(f"wrote {output}")
+        try:
+            output.write_text(text)
+        except OSError as error:
+            raise _fail("export", f"cannot write {output}: {error.strerror or error}") from None
+        err.print(f"wrote {output}", markup=False)
 
 
 @app.command("sync")

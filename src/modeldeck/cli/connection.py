@@ -84,18 +84,49 @@ async def ready_database(database_url: str | None) -> AsyncIterator[tuple[Settin
     from modeldeck.db import Database
 
     settings = settings_for(database_url)
-    database = Database(settings.database_url)
+
+    def cannot_open(error: Exception) -> NotReady:
+        return NotReady(
+            f"cannot open the database at {shown_url(settings.database_url)}: "
+            f"{database_error(error)}"
+        )
+
     try:
-        async with database.engine.connect() as connection:
-            at = await migrate.current(connection)
+        database = Database(settings.database_url)
+    except Exception as error:  # an unknown driver or a malformed URL
+        raise cannot_open(error) from None
+    try:
+        try:
+            async with database.engine.connect() as connection:
+                at = await migrate.current(connection)
+        except Exception as error:  # a missing folder, a refused connection
+            raise cannot_open(error) from None
         if at != migrate.head():
             raise NotReady(
-                f"the database at {settings.database_url} is not ready (revision {at or 'none'}); "
+                f"the database at {shown_url(settings.database_url)} is not ready "
+                f"(revision {at or 'none'}); "
                 "run `modeldeck db upgrade` or `modeldeck serve` first"
             )
         yield settings, database
     finally:
         await database.dispose()
+
+
+def shown_url(database_url: str) -> str:
+    """The database URL to print: its password masked."""
+    from sqlalchemy.engine import make_url
+
+    try:
+        return make_url(database_url).render_as_string(hide_password=True)
+    except Exception:  # not a URL SQLAlchemy can read: nothing to mask in it
+        return database_url
+
+
+def database_error(error: BaseException) -> str:
+    """A database driver's error in one line, without SQLAlchemy's background link."""
+    cause = getattr(error, "orig", None) or error
+    lines = str(cause).strip().splitlines()
+    return lines[0] if lines else type(cause).__name__
 
 
 @asynccontextmanager

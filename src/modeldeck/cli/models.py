@@ -61,7 +61,7 @@ async def list_models(
         print_json(list(listing))
         return
     table(
-        f"{listing.count} models (revision {listing.revision})",
+        f"{listing.total} models (revision {listing.revision})",
         ["name", "provider", "params (B)", "context", "max out", "in $/M", "out $/M", ""],
         (
             [
@@ -110,8 +110,19 @@ def _fields(record: dict[str, Any], prefix: str = "") -> list[list[Any]]:
     return rows
 
 
+def read_text(path: str | Path) -> str:
+    """A file named on the command line (- for standard input); a missing one is a usage error."""
+    if str(path) == "-":
+        return sys.stdin.read()
+    try:
+        return Path(path).read_text()
+    except (OSError, UnicodeDecodeError) as error:
+        reason = getattr(error, "strerror", None) or error
+        raise ValueError(f"cannot read {path}: {reason}") from None
+
+
 def _read_json(path: str) -> dict[str, Any]:
-    text = sys.stdin.read() if path == "-" else Path(path).read_text()
+    text = read_text(path)
     try:
         value = json.loads(text)
     except json.JSONDecodeError as error:
@@ -148,6 +159,17 @@ def _assignments(pairs: list[str]) -> dict[str, Any]:
                 target = target.setdefault(part, {})
             target[parts[-1]] = None
     return patch
+
+
+def _combined(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
+    """`extra` laid over `base` key by key, nested objects too; nulls stay (they remove fields)."""
+    result = dict(base)
+    for key, value in extra.items():
+        if isinstance(value, dict) and isinstance(result.get(key), dict):
+            result[key] = _combined(result[key], value)
+        else:
+            result[key] = value
+    return result
 
 
 Set = Annotated[
@@ -224,7 +246,7 @@ async def edit_model(
     """Change part of a model (a JSON merge patch: --set field=value, or a --file)."""
     patch: dict[str, Any] = _read_json(file) if file else {}
     extra = _assignments(set_fields or [])
-    patch = {**patch, **extra} if patch else extra
+    patch = _combined(patch, extra)
     if not patch:
         raise ValueError("nothing to change: give --set field=value or --file")
     async with registry(url, token, database_url) as models:

@@ -16,7 +16,8 @@ from rich.table import Table
 from modeldeck import serialization
 
 out = Console(highlight=False)
-err = Console(stderr=True, highlight=False)
+# Errors stay on one line whatever the width, so scripts and logs can read them.
+err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 P = ParamSpec("P")
 R = TypeVar("R")

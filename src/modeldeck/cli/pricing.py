@@ -8,7 +8,7 @@ from typing import Annotated, Any
 import typer
 
 from modeldeck.cli.connection import DatabaseUrl, Token, Url, registry
-from modeldeck.cli.models import Json, _read_json
+from modeldeck.cli.models import Json, _read_json, read_text
 from modeldeck.cli.output import money, out, print_json, run, table
 
 
@@ -95,7 +95,7 @@ async def simulate_command(
         "cached_share": cached_share,
     }
     if text_file is not None:
-        workload["text"] = text_file.read_text()
+        workload["text"] = read_text(text_file)
     if input_tokens is not None:
         workload["input_tokens"] = input_tokens
     if at:

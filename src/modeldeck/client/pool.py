@@ -382,7 +382,19 @@ class ClientPool:
                 delay = RETRY_MIN_S
             except asyncio.CancelledError:
                 raise
-            except NotFound:
+            except NotFound as error:
+                if not self._synced:
+                    # The list itself is missing (a wrong URL, a proxy's page): wait and retry.
+                    log.log(
+                        logging.DEBUG if outage else logging.WARNING,
+                        "change feed: %s; clients stay as they are, retrying in %.1f s",
+                        error,
+                        delay,
+                    )
+                    outage = True
+                    await asyncio.sleep(delay)
+                    delay = min(delay * 2, RETRY_MAX_S)
+                    continue
                 if self._feed_missing_until == 0.0:
                     log.warning("%s has no change feed; polling the model list", registry.base_url)
                 self._feed_missing_until = time.monotonic() + FEED_RECHECK_S

@@ -165,14 +165,20 @@ _NEEDS = {
     "streaming": ("stream", "stream_options"),
     "tools": ("tools", "tool_choice", "parallel_tool_calls", "functions", "function_call"),
     "json_mode": ("response_format",),
+    "reasoning": ("reasoning_effort",),
 }
+# Refused by every reasoning model (OpenAI's o-series and GPT-5, DeepSeek's reasoner).
+_REASONING_REFUSES = ("logprobs", "top_logprobs")
+# Refused as well by reasoning models whose sampling is fixed (OpenAI's: no temperature).
+_FIXED_SAMPLING_REFUSES = ("presence_penalty", "frequency_penalty", "logit_bias")
 
 
 def chat_params(model: Model, params: Mapping[str, Any]) -> dict[str, Any]:
     """`params` for `chat.completions.create`, with `model` and `timeout` set and the rest fitted.
 
-    Drops what the model does not support; on reasoning models `max_tokens` becomes
-    `max_completion_tokens` (the only one they accept).
+    Drops what the model does not support; on OpenAI and Azure reasoning models `max_tokens`
+    becomes `max_completion_tokens` (the only one they accept; other providers want
+    `max_tokens`).
     """
     fitted = dict(params)
     capabilities = model.capabilities
@@ -180,7 +186,17 @@ def chat_params(model: Model, params: Mapping[str, Any]) -> dict[str, Any]:
         if not getattr(capabilities, capability):
             for name in names:
                 fitted.pop(name, None)
-    if capabilities.reasoning and "max_tokens" in fitted:
+    if capabilities.reasoning:
+        refused: tuple[str, ...] = _REASONING_REFUSES
+        if not capabilities.temperature:
+            refused += _FIXED_SAMPLING_REFUSES
+        for name in refused:
+            fitted.pop(name, None)
+    if (
+        capabilities.reasoning
+        and model.provider in ("openai", "azure_openai")
+        and "max_tokens" in fitted
+    ):
         limit = fitted.pop("max_tokens")
         fitted.setdefault("max_completion_tokens", limit)
     fitted["model"] = model.deployment_name

@@ -15,6 +15,7 @@ from typing import Any
 
 from modeldeck import serialization
 from modeldeck.catalog.builtin import load_builtin
+from modeldeck.client.schemas import Model
 from modeldeck.models.schemas import complexity_factor
 
 # Catalog models get stable ids offline: the same name always maps to the same id.
@@ -62,13 +63,18 @@ class SnapshotFile:
             if not isinstance(stored, dict) or stored.get("format") != SNAPSHOT_FORMAT:
                 return None
             document = stored["list"]
-            if not isinstance(document, dict):
+            if not isinstance(document, dict) or not isinstance(document.get("data"), list):
                 return None
-            return SavedList(
+            saved = SavedList(
                 etag=stored.get("etag"),
                 saved_at=datetime.fromisoformat(str(stored["saved_at"]).replace("Z", "+00:00")),
                 document=document,
             )
+            # A file that parses but holds bad records must not crash a read later on.
+            _ = saved.revision
+            for record in saved.records:
+                Model.model_validate(record)
+            return saved
         except (OSError, ValueError, KeyError, TypeError):
             return None
 

@@ -321,7 +321,8 @@
         tiers.push(tier);
       }
       const pricing = body.pricing || {};
-      if (!PRICING_KEYS.some((key) => pricing[key] !== undefined) && !tiers.length) {
+      // Empty price fields (undefined or null) leave the model unpriced.
+      if (!PRICING_KEYS.some((key) => pricing[key] != null) && !tiers.length) {
         body.pricing = null;
       } else {
         pricing.tiers = tiers;
