@@ -426,6 +426,13 @@ async def test_a_reference_with_a_nul_character_is_404(api: Api, method: str, su
     assert_problem(response, 404)
 
 
+@pytest.mark.parametrize("offset", [2**63, 10**30])
+async def test_an_offset_past_any_history_is_an_empty_page_not_a_500(api: Api, offset: int) -> None:
+    response = await api.client.get("/api/models/gpt-4o/history", params={"offset": offset})
+    assert response.status_code == 200, response.text
+    assert response.json()["data"] == [] and response.json()["count"] >= 1
+
+
 # --- preconditions ---------------------------------------------------------------------------
 
 

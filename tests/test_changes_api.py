@@ -24,6 +24,7 @@ from conftest import Api, settings_for
 from modeldeck.app import create_app
 from modeldeck.changes.feed import ChangeFeed, events_from
 from modeldeck.changes.listener import connect_args
+from modeldeck.changes.revision import RevisionWatcher
 from modeldeck.changes.sse import Message, read_messages
 from modeldeck.db import Database
 
@@ -107,6 +108,17 @@ async def test_since_filters_and_limit_pages_with_more(api: Api) -> None:
         model["name"] for model in created
     ]
     assert (await feed(api, since=before + 5))["events"] == []
+
+
+@pytest.mark.parametrize("since", [2**31, 2**63, 10**30])
+async def test_a_cursor_beyond_any_revision_is_an_empty_page_not_a_500(
+    api: Api, since: int
+) -> None:
+    result = await feed(api, since=since)  # the app's first read: straight from the database
+    assert result["events"] == [] and result["revision"] >= 1
+    # The event stream reads the same way from a Last-Event-ID or `since` cursor.
+    page = await ChangeFeed(api.database, RevisionWatcher()).after(since)
+    assert page.events == [] and page.revision == result["revision"]
 
 
 async def test_since_defaults_to_the_beginning_of_the_trail(api: Api) -> None:

@@ -773,3 +773,50 @@ async def test_the_default_cannot_be_disabled_by_an_import(database: Database) -
     }
     plan = await plan_text(database, json.dumps(body), format="modeldeck")
     assert [p.code for p in plan.skipped] == ["default_model"]
+
+
+async def test_the_default_cannot_be_retired_by_an_import(database: Database) -> None:
+    await import_text(database, litellm_text(**{"acme/a": litellm_record()}))
+    async with database.write() as session:
+        await service.make_default(session, ctx(), "acme/a")
+    body = {
+        "format": "modeldeck",
+        "version": 1,
+        "models": [
+            {
+                "name": "acme/a",
+                "provider": "openai",
+                "context_window": 128000,
+                "max_output_tokens": 4096,
+                "status": "retired",
+            }
+        ],
+    }
+    plan = await plan_text(database, json.dumps(body), format="modeldeck")
+    assert [p.code for p in plan.skipped] == ["default_model"]
+
+
+async def test_an_import_never_moves_a_stored_api_key_to_another_endpoint(
+    database: Database,
+) -> None:
+    await import_text(database, litellm_text(**{"acme/keyed": litellm_record()}))
+    async with database.write() as session:
+        await service.update_model(
+            session,
+            ctx(),
+            "acme/keyed",
+            {"deployment": {"endpoint": "https://llm.example.com/v1", "api_key": "sk-stored"}},
+            merge=True,
+            if_match=None,
+        )
+    record = {
+        "name": "acme/keyed",
+        "provider": "openai",
+        "context_window": 128000,
+        "max_output_tokens": 4096,
+        "deployment": {"endpoint": "https://elsewhere.example.com/v1"},
+    }
+    body = {"format": "modeldeck", "version": 1, "models": [record]}
+    plan = await plan_text(database, json.dumps(body), format="modeldeck")
+    assert [p.code for p in plan.skipped] == ["stored_api_key"]
+    assert plan.counts["changed"] == 0

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 import simplejson
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from conftest import Api, model_body
 from modeldeck.models.tables import ModelRow
@@ -248,6 +248,38 @@ async def test_unsetting_or_disabling_the_default_is_refused(api: Api) -> None:
     for patch in ({"is_default": False}, {"enabled": False}):
         response = await api.client.patch(f"/api/models/{new['id']}", json=patch, headers=api.admin)
         assert response.status_code == 409, patch
+
+
+async def test_retiring_the_default_is_refused_naming_the_status(api: Api) -> None:
+    new = await api.create(is_default=True)
+    before = await listing(api)
+    patched = await api.client.patch(
+        f"/api/models/{new['id']}", json={"status": "retired"}, headers=api.admin
+    )
+    replaced = await api.client.put(
+        f"/api/models/{new['id']}",
+        json=model_body(name=new["name"], status="retired", is_default=True),
+        headers=api.admin,
+    )
+    for response in (patched, replaced):
+        assert response.status_code == 409, response.text
+        assert [error["field"] for error in response.json()["errors"]] == ["status"]
+    assert await listing(api) == before
+    deprecated = await api.client.patch(
+        f"/api/models/{new['id']}", json={"status": "deprecated"}, headers=api.admin
+    )
+    assert deprecated.status_code == 200, deprecated.text
+
+
+async def test_a_retired_model_made_while_there_is_no_default_does_not_become_it(
+    api: Api,
+) -> None:
+    async with api.database.write() as session:
+        await session.execute(update(ModelRow).values(is_default=False))
+    retired = await api.create(status="retired")
+    assert retired["is_default"] is False
+    active = await api.create()
+    assert active["is_default"] is True
 
 
 async def test_a_disabled_model_cannot_become_default(api: Api) -> None:

@@ -378,6 +378,29 @@ async def test_changing_pricing_through_patch_adds_a_period(api: Api) -> None:
     assert (history[-1]["input"], history[-1]["output"]) == (Decimal("0.9"), 4)
 
 
+@pytest.mark.parametrize("method", ["PATCH", "PUT"])
+@pytest.mark.parametrize("starts", ["2099-01-01T00:00:00Z", "2024-06-01T00:00:00Z"])
+async def test_a_scheduled_or_backdated_price_through_put_or_patch_adds_its_period(
+    api: Api, method: str, starts: str
+) -> None:
+    model = await dated_model(api)
+    current = (await api.client.get(f"/api/models/{model['id']}")).json()
+    start = await revision(api)
+    pricing = {"input": "7", "output": "8", "effective_from": starts}
+    body = {"pricing": pricing} if method == "PATCH" else current | {"pricing": pricing}
+    response = await api.client.request(
+        method, f"/api/models/{model['id']}", json=body, headers=api.admin
+    )
+    assert response.status_code == 200, response.text
+    result = response.json()
+    assert result["version"] == current["version"] + 1
+    assert result["pricing"] == current["pricing"]  # not the current period: pricing stays
+    assert starts in [period["effective_from"] for period in await periods(api, model["id"])]
+    assert await revision(api) == start + 1
+    [entry, *_] = ok(await api.client.get(f"/api/models/{model['id']}/history"))["data"]
+    assert entry["after"]["added_price_period"]["effective_from"] == starts
+
+
 # --- POST /api/cost -------------------------------------------------------------------------
 
 

@@ -12,6 +12,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from modeldeck.audit.tables import AuditEntryRow
 from modeldeck.models.repository import possible_ref
 
+# OFFSET beyond this is past any trail, and beyond what the drivers bind (64-bit integers).
+MAX_OFFSET = 2**62
+
 
 def add_entry(
     session: AsyncSession,
@@ -56,7 +59,7 @@ async def entries_for_model(
         .where(matching)
         .order_by(AuditEntryRow.revision.desc(), AuditEntryRow.id.desc())
         .limit(limit)
-        .offset(offset)
+        .offset(min(offset, MAX_OFFSET))
     )
     return (await session.execute(statement)).scalars().all(), int(total)
 
@@ -69,6 +72,6 @@ async def recent_entries(
         select(AuditEntryRow)
         .order_by(AuditEntryRow.revision.desc(), AuditEntryRow.id.desc())
         .limit(limit)
-        .offset(offset)
+        .offset(min(offset, MAX_OFFSET))
     )
     return (await session.execute(statement)).scalars().all(), int(total)

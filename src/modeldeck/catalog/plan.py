@@ -42,6 +42,7 @@ SKIP_DUPLICATE = "duplicate_name"
 SKIP_PRICE_HISTORY = "price_history_conflict"
 SKIP_FUTURE_PRICE = "future_price_period"
 SKIP_DEFAULT_MODEL = "default_model"
+SKIP_STORED_KEY = "stored_api_key"
 
 INSERT_CHUNK = 1000  # models per flush: few statements, and a progress step per chunk
 
@@ -346,13 +347,29 @@ def compare(row: ModelRow, record: ImportRecord, now: datetime) -> PlannedModel:
         if old != new:
             before[name], after[name] = old, new
             update.values[name] = new
-    if "enabled" in update.values and row.is_default and not update.values["enabled"]:
+    if row.is_default and (
+        update.values.get("enabled") is False
+        # A sync may retire a system default (and says so); an import never retires one.
+        or (update.values.get("status") == "retired" and not row.is_system)
+    ):
         return PlannedModel(
             "skip",
             row.name,
             record.position,
-            reason="it is the default model, which cannot be disabled",
+            reason="it is the default model, which cannot be disabled or retired",
             code=SKIP_DEFAULT_MODEL,
+            model_id=row.id,
+        )
+    moved_to = update.values.get("deployment", {}).get("endpoint", row.deployment.get("endpoint"))
+    if row.api_key_ciphertext is not None and moved_to != row.deployment.get("endpoint"):
+        # As over the API: a stored key is sent to its endpoint, so it never moves unseen.
+        return PlannedModel(
+            "skip",
+            row.name,
+            record.position,
+            reason="its stored API key goes to its endpoint; change deployment.endpoint "
+            "through the API or the console, sending the key again",
+            code=SKIP_STORED_KEY,
             model_id=row.id,
         )
     changes = diff(_plain(before), _plain(after))

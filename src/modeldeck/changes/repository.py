@@ -10,6 +10,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from modeldeck.audit.tables import AuditEntryRow
 
+# Revisions are 32-bit integer columns; a larger cursor (a client's typo) matches nothing above it.
+MAX_REVISION = 2**31 - 1
+
 ENTRY_COLUMNS = (
     AuditEntryRow.revision,
     AuditEntryRow.at,
@@ -24,7 +27,7 @@ async def revisions_after(session: AsyncSession, since: int, limit: int) -> Sequ
     """The first `limit` revisions after `since` that changed something, oldest first."""
     statement = (
         select(AuditEntryRow.revision)
-        .where(AuditEntryRow.revision > since)
+        .where(AuditEntryRow.revision > min(since, MAX_REVISION))
         .distinct()
         .order_by(AuditEntryRow.revision)
         .limit(limit)
@@ -38,7 +41,10 @@ async def entries_between(
     """The entries of revisions in (after, through], without their before/after documents."""
     statement = (
         select(*ENTRY_COLUMNS)
-        .where(AuditEntryRow.revision > after, AuditEntryRow.revision <= through)
+        .where(
+            AuditEntryRow.revision > min(after, MAX_REVISION),
+            AuditEntryRow.revision <= min(through, MAX_REVISION),
+        )
         .order_by(AuditEntryRow.revision, AuditEntryRow.id)
     )
     return (await session.execute(statement)).all()

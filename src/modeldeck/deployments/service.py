@@ -12,6 +12,17 @@ from modeldeck.models import repository
 
 # Seconds a test may take at most, whatever the model's own timeouts say.
 TIMEOUT_CAP_S = 20.0
+# The server's own settings (its secret key, admin token, database URL) are never a provider key.
+SERVER_SETTINGS_PREFIX = "MODELDECK_"
+
+
+def provider_environ(environ: Mapping[str, str]) -> dict[str, str]:
+    """The variables a record's `api_key_env` may name here: all but the server's settings."""
+    return {
+        name: value
+        for name, value in environ.items()
+        if not name.upper().startswith(SERVER_SETTINGS_PREFIX)
+    }
 
 
 async def stored_key(database: Database, vault: KeyVault, model_id: str) -> str | None:
@@ -50,7 +61,9 @@ async def check_deployment(
             kind="missing_key",
         )
         return failed.as_dict()
-    pool = ClientPool.from_models([model], key_resolver=lambda _: key, environ=environ)
+    pool = ClientPool.from_models(
+        [model], key_resolver=lambda _: key, environ=provider_environ(environ)
+    )
     try:
         return (await pool.ping(model.name, timeout_cap=timeout_cap)).as_dict()
     finally:

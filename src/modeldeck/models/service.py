@@ -22,7 +22,7 @@ from modeldeck.db import utcnow
 from modeldeck.errors import FieldError, Problem, conflict, field_errors, invalid, not_found
 from modeldeck.models import repository
 from modeldeck.models.merge_patch import merge_patch
-from modeldeck.models.public import current_period, model_public, writable
+from modeldeck.models.public import current_period, model_public, period_public, writable
 from modeldeck.models.schemas import SYSTEM_WRITABLE, ModelWrite, PricingWrite
 from modeldeck.models.tables import ModelRow
 from modeldeck.pricing.tables import PricePeriodRow
@@ -172,6 +172,11 @@ def _apply_fields(row: ModelRow, payload: ModelWrite) -> None:
     row.enabled = payload.enabled
 
 
+def _may_be_default(row: ModelRow) -> bool:
+    """Whether applications may be sent to this model when they name none."""
+    return row.enabled and row.status != "retired"
+
+
 async def _take_default(
     session: AsyncSession, ctx: WriteContext, revision: int, row: ModelRow
 ) -> None:
@@ -228,7 +233,7 @@ async def create_model(
             new_period(payload.pricing, payload.pricing.effective_from or ctx.now, ctx.now)
         )
     wants_default = payload.is_default
-    if not wants_default and row.enabled:
+    if not wants_default and _may_be_default(row):
         wants_default = await repository.current_default(session) is None
     if wants_default:
         await _take_default(session, ctx, revision, row)
@@ -301,6 +306,12 @@ async def update_model(
             "make another model the default first.",
             errors=[FieldError("enabled", "the default model cannot be disabled")],
         )
+    if row.is_default and payload.status == "retired" and row.status != "retired":
+        raise conflict(
+            f"Model {row.name!r} is the default and cannot be retired; "
+            "make another model the default first.",
+            errors=[FieldError("status", "the default model cannot be retired")],
+        )
 
     api_key = _api_key_change(body)
     if (
@@ -323,30 +334,36 @@ async def update_model(
         row.api_key_ciphertext = None
     elif isinstance(api_key, str):
         row.api_key_ciphertext = _encrypt_key(ctx, api_key)
-    _apply_pricing(row, payload.pricing, ctx.now)
+    added = _apply_pricing(row, payload.pricing, ctx.now)
     if payload.is_default and not row.is_default:
         await _take_default(session, ctx, revision, row)
 
     after = model_public(row, ctx.now)
-    if after == before and not isinstance(api_key, str):
+    if after == before and added is None and not isinstance(api_key, str):
         return before  # nothing changed: no version, no audit, no revision
     row.version += 1
     row.updated_at = ctx.now
     await session.flush()
     after = model_public(row, ctx.now)
-    audit(session, ctx, revision, row, "update", before, after)
+    recorded = after
+    if added is not None and added is not current_period(row.price_periods, ctx.now):
+        # A scheduled or backdated period is not in `pricing`: the trail names it.
+        recorded = after | {"added_price_period": period_public(added)}
+    audit(session, ctx, revision, row, "update", before, recorded)
     return after
 
 
-def _apply_pricing(row: ModelRow, pricing: PricingWrite | None, now: datetime) -> None:
-    """A change of prices adds a period; it never overwrites one (DESIGN §3)."""
+def _apply_pricing(
+    row: ModelRow, pricing: PricingWrite | None, now: datetime
+) -> PricePeriodRow | None:
+    """A change of prices adds a period (returned); it never overwrites one (DESIGN §3)."""
     period = current_period(row.price_periods, now)
     old_rates = _period_rates(period)
     new_rates = pricing.rates() if pricing is not None else None
     if old_rates == new_rates:
         if period is not None and pricing is not None and pricing.source != period.source:
             period.source = pricing.source  # where a price was read is not a price
-        return
+        return None
     starts = pricing.effective_from if pricing is not None else None
     if starts is None or (period is not None and starts == period.effective_from):
         starts = now
@@ -355,7 +372,9 @@ def _apply_pricing(row: ModelRow, pricing: PricingWrite | None, now: datetime) -
             "Another price period of this model starts at that moment.",
             errors=[FieldError("pricing.effective_from", "another price period starts then")],
         )
-    row.price_periods.append(new_period(pricing, starts, now))
+    added = new_period(pricing, starts, now)
+    row.price_periods.append(added)
+    return added
 
 
 async def delete_model(
