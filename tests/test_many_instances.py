@@ -161,7 +161,7 @@ async def create_update_delete_reach_b(
         assert changes_of(event) == [("update", model_id)]
         on_b = await b.get(f"/api/models/{model_id}")
         assert on_b.json()["description"] == "edited on A"
-        assert on_b.headers["etag"] == '"2"'
+        assert on_b.headers["etag"].startswith('"2-')
 
         assert (await a.delete(f"/api/models/{model_id}", headers=ADMIN)).status_code == 204
         event = await follower.next()

@@ -35,7 +35,7 @@ async def test_a_created_model_can_be_read_by_id_and_by_name_ignoring_case(api: 
     by_id = await api.client.get(f"/api/models/{created['id']}")
     by_name = await api.client.get("/api/models/my-MODEL")
     assert by_id.json() == by_name.json() == created
-    assert by_id.headers["etag"] == '"1"'
+    assert by_id.headers["etag"].startswith('"1-')
 
 
 async def test_create_answers_201_with_the_location_of_the_new_model(api: Api) -> None:
@@ -141,7 +141,7 @@ async def test_put_replaces_the_model_and_bumps_its_version(api: Api) -> None:
     assert replaced["description"] == "new"
     assert replaced["tags"] == []
     assert replaced["context_window"] == 64000
-    assert response.headers["etag"] == '"2"'
+    assert response.headers["etag"].startswith('"2-')
 
 
 async def test_a_get_body_can_be_put_back_unchanged(api: Api) -> None:
@@ -398,3 +398,33 @@ async def test_a_name_with_slashes_reaches_every_model_url(api: Api) -> None:
     clone = await api.client.post(f"{base}/clone", json={"name": "team/copy"}, headers=api.admin)
     assert clone.status_code == 201
     assert (await api.client.delete("/api/models/team/copy", headers=api.admin)).status_code == 204
+
+
+async def test_a_scheduled_price_starting_changes_the_models_etag(api: Api) -> None:
+    import asyncio
+    from datetime import UTC, datetime, timedelta
+
+    created = await api.create(pricing={"input": "1", "output": "2"})
+    starts = (datetime.now(UTC) + timedelta(seconds=1)).isoformat()
+    scheduled = await api.client.post(
+        f"/api/models/{created['id']}/prices",
+        json={"input": "3", "output": "4", "effective_from": starts},
+        headers=api.admin,
+    )
+    assert scheduled.status_code == 201, scheduled.text
+    before = await api.client.get(f"/api/models/{created['id']}")
+    await asyncio.sleep(1.2)
+    after = await api.client.get(
+        f"/api/models/{created['id']}", headers={"If-None-Match": before.headers["etag"]}
+    )
+    assert after.status_code == 200  # not a 304 of the old prices
+    assert after.json()["pricing"]["input"] == 3
+    assert after.headers["etag"] != before.headers["etag"]
+    assert after.json()["version"] == before.json()["version"]
+    # If-Match takes the full ETag as well as the bare version.
+    patched = await api.client.patch(
+        f"/api/models/{created['id']}",
+        json={"tags": ["t"]},
+        headers=api.admin | {"If-Match": after.headers["etag"]},
+    )
+    assert patched.status_code == 200

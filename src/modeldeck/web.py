@@ -99,7 +99,8 @@ def _encodable(value: Any) -> bool:
     return True
 
 
-_ETAG = re.compile(r'^\s*(?:W/)?"(\d{1,18})"\s*$')
+# The model's ETag, `"<version>-<hash>"`, or just its version: `"3"`.
+_ETAG = re.compile(r'^\s*(?:W/)?"(\d{1,18})(?:-[0-9a-f]{1,64})?"\s*$')
 
 
 def if_match_version(request: Request) -> int | None:

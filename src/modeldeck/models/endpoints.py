@@ -16,9 +16,8 @@ from modeldeck.errors import not_found
 from modeldeck.models import service
 from modeldeck.models.query import ModelQuery, openapi_parameters
 from modeldeck.models.schemas import CloneRequest
-from modeldeck.models.snapshot import CachedResponse, RegistryCache
+from modeldeck.models.snapshot import CachedResponse, RegistryCache, model_etag
 from modeldeck.web import (
-    ExactJSONResponse,
     body_schema,
     etag_matches,
     if_match_version,
@@ -67,10 +66,11 @@ def _cached(request: Request, cached: CachedResponse, status: int = 200) -> Resp
 
 
 def _written(request: Request, model: dict[str, Any], status: int = 200) -> Response:
-    headers = {"ETag": f'"{model["version"]}"'}
+    body = serialization.dumps_bytes(model)
+    headers = {"ETag": model_etag(model, body)}
     if status == 201:
         headers["Location"] = f"/api/models/{model['id']}"
-    return ExactJSONResponse(model, status_code=status, headers=headers)
+    return Response(body, status_code=status, media_type="application/json", headers=headers)
 
 
 def _context(request: Request, caller: Caller) -> service.WriteContext:
@@ -126,7 +126,9 @@ READ_OPERATIONS: dict[str, dict[str, Any]] = {
             "operationId": "get_model",
             "parameters": [_MODEL_REF],
             "responses": {
-                "200": {"description": "The model; its ETag is its version"},
+                "200": {
+                    "description": 'The model; ETag `"<version>-<hash>"` (If-Match: the version)'
+                },
                 "404": {"description": "No such model"},
             },
         }

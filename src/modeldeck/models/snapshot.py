@@ -30,6 +30,12 @@ def etag_of(body: bytes) -> str:
     return '"' + hashlib.blake2b(body, digest_size=12).hexdigest() + '"'
 
 
+def model_etag(model: dict[str, Any], body: bytes) -> str:
+    """`"<version>-<hash>"`: If-Match reads the version; the hash changes when a scheduled
+    price period starts, which changes the body but is not an edit."""
+    return f'"{model["version"]}-{hashlib.blake2b(body, digest_size=6).hexdigest()}"'
+
+
 @dataclass
 class Snapshot:
     """Every model's public record at `revision`, valid until a future price period starts."""
@@ -70,7 +76,7 @@ class Snapshot:
         cached = self._ones.get(model["id"])
         if cached is None:
             body = serialization.dumps_bytes(model)
-            cached = self._ones[model["id"]] = CachedResponse(body, f'"{model["version"]}"')
+            cached = self._ones[model["id"]] = CachedResponse(body, model_etag(model, body))
         return cached
 
 
