@@ -130,3 +130,21 @@ async def test_moving_the_endpoint_of_a_model_with_a_stored_key_needs_the_key_ag
     accepted = await api.client.patch(f"/api/models/{created['id']}", json=again, headers=api.admin)
     assert accepted.status_code == 200
     assert accepted.json()["deployment"]["has_api_key"] is True
+
+
+@pytest.mark.parametrize(
+    "endpoint",
+    [
+        "https://user:hunter2@contoso.openai.azure.com",
+        "https://llm.internal/v1?api-key=sk-123",
+        "https://llm.internal/v1?x=1&TOKEN=abc",
+    ],
+)
+async def test_an_endpoint_holding_a_credential_is_refused(api: Api, endpoint: str) -> None:
+    response = await api.client.post(
+        "/api/models", json=model_body(deployment={"endpoint": endpoint}), headers=api.admin
+    )
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["field"] == "deployment.endpoint"
+    assert "hunter2" not in response.text
+    assert "sk-123" not in response.text

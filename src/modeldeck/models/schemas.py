@@ -7,6 +7,7 @@ import re
 from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any, Literal
+from urllib.parse import parse_qsl, urlsplit
 
 from pydantic import (
     AfterValidator,
@@ -40,6 +41,22 @@ Status = Literal["active", "deprecated", "retired"]
 NAME_PATTERN = re.compile(r"^[A-Za-z0-9._\-:/@]{1,128}$")
 TAG_PATTERN = re.compile(r"^[A-Za-z0-9._\-:/@]{1,64}$")
 ENV_VAR_PATTERN = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,127}$")
+CREDENTIAL_PARAMETERS = frozenset(
+    {
+        "key",
+        "api-key",
+        "api_key",
+        "apikey",
+        "token",
+        "access_token",
+        "secret",
+        "password",
+        "sig",
+        "signature",
+        "code",
+        "auth",
+    }
+)
 CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 MAX_PRICE = Decimal(10_000)  # per million tokens; anything above is a typo, not a price
@@ -180,6 +197,13 @@ class DeploymentWrite(Strict):
             return None
         if not re.fullmatch(r"https?://[^\s/?#]+\S*", value):
             raise ValueError("must be an http:// or https:// URL without spaces")
+        # Endpoints are shown and exported; a secret in one would leak. Keys go in api_key(_env).
+        parts = urlsplit(value)
+        if parts.username is not None or parts.password is not None:
+            raise ValueError("must not hold credentials (user:password@); use api_key_env")
+        secretish = {name.lower() for name, _ in parse_qsl(parts.query, keep_blank_values=True)}
+        if secretish & CREDENTIAL_PARAMETERS:
+            raise ValueError("must not hold a key in its query string; use api_key_env")
         return value.rstrip("/")
 
     @field_validator("api_key_env")
