@@ -58,3 +58,27 @@ async def test_an_unreachable_database_is_a_503_not_a_500(api: Api) -> None:
     assert response.headers["content-type"] == "application/problem+json"
     assert response.headers["retry-after"] == "1"
     assert ready.status_code == 503
+
+
+async def test_metrics_count_requests_by_route_template_and_size_the_registry(api: Api) -> None:
+    await api.client.get("/api/models")
+    await api.client.get("/api/models")
+    await api.client.get("/api/models/gpt-4o")
+    await api.client.get("/api/models/no-such-model")
+    response = await api.client.get("/metrics")
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/plain")
+    samples: dict[str, float] = {}
+    for line in response.text.splitlines():
+        if line and not line.startswith("#"):
+            name, value = line.rsplit(" ", 1)
+            samples[name] = float(value)
+    listing = 'modeldeck_http_requests_total{method="GET",route="/api/models",status="200"}'
+    assert samples[listing] == 2
+    one = 'route="/api/models/{ref:path}"'
+    assert samples[f'modeldeck_http_requests_total{{method="GET",{one},status="200"}}'] == 1
+    assert samples[f'modeldeck_http_requests_total{{method="GET",{one},status="404"}}'] == 1
+    assert "gpt-4o" not in response.text  # raw paths never become labels
+    system = sum(value for name, value in samples.items() if 'kind="system"' in name)
+    assert system >= 40
+    assert samples["modeldeck_revision"] >= 1

@@ -20,7 +20,8 @@ from modeldeck.crypto import KeyVault
 from modeldeck.db import Database
 from modeldeck.deployments.endpoints import router as deployments_router
 from modeldeck.health.endpoints import router as health_router
-from modeldeck.models.endpoints import get_model
+from modeldeck.health.metrics import Metrics, MetricsMiddleware
+from modeldeck.models.endpoints import get_model, list_models
 from modeldeck.models.endpoints import router as models_router
 from modeldeck.models.snapshot import RegistryCache
 from modeldeck.pricing.endpoints import router as pricing_router
@@ -74,8 +75,11 @@ def create_app(
     app.state.change_feed = ChangeFeed(database, app.state.revisions)
     app.state.token_cache = TokenCache()
     app.state.local_caller = local_caller
+    app.state.metrics = Metrics()
+    app.add_middleware(MetricsMiddleware, metrics=app.state.metrics, routes=app.router.routes)
     errors.install(app)
     openapi.install(app)
+    app.add_route("/api/models", list_models, methods=["GET"], include_in_schema=False)
     app.include_router(models_router)
     app.include_router(deployments_router)
     app.include_router(pricing_router)

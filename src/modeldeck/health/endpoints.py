@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request
 from sqlalchemy import text
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, PlainTextResponse
+
+from modeldeck.health.metrics import exposition
 
 router = APIRouter(tags=["operations"])
 
@@ -25,3 +27,16 @@ async def readyz(request: Request) -> JSONResponse:
             status_code=503,
         )
     return JSONResponse({"status": "ok"})
+
+
+@router.get(
+    "/metrics", summary="Prometheus metrics of this instance", response_class=PlainTextResponse
+)
+async def metrics(request: Request) -> PlainTextResponse:
+    state = request.app.state
+    try:
+        models = (await state.registry_cache.current()).models
+    except Exception:  # the database being down must not hide the request counters
+        models = None
+    text = exposition(state.metrics, revision=state.revisions.known, models=models)
+    return PlainTextResponse(text, media_type="text/plain; version=0.0.4")

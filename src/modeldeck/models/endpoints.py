@@ -79,8 +79,8 @@ def _context(request: Request, caller: Caller) -> service.WriteContext:
 
 # The two hot reads are plain Starlette routes: FastAPI's parameter machinery would cost
 # more than the whole answer, which is bytes cached in the snapshot. OpenAPI: `READ_OPERATIONS`.
-# Names may hold "/", so refs are `{ref:path}`; `get_model` is added by app.py after every
-# other route, so `/api/models/x/history` and the like are matched first.
+# app.py adds both; names may hold "/", so refs are `{ref:path}` and `get_model` comes after
+# every other route, so `/api/models/x/history` and the like are matched first.
 async def list_models(request: Request) -> Response:
     """`{"data": [...], "count": N, "revision": R}` from the snapshot; ETag and 304."""
     await require_reader(request)
@@ -98,8 +98,6 @@ async def get_model(request: Request) -> Response:
         raise not_found(f"Model {ref!r}")
     return _cached(request, snapshot.model_response(model))
 
-
-router.add_route("/api/models", list_models, methods=["GET"], include_in_schema=False)
 
 _MODEL_REF = {
     "name": "ref",
