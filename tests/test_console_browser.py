@@ -549,3 +549,10 @@ def test_the_console_is_usable_on_a_phone_in_dark_mode(browser: Browser, server:
         expect(page.locator("#model-dialog")).to_be_visible()
         assert page.evaluate("document.getElementById('model-dialog').scrollWidth") <= 390
         shot(page, "model-dialog-phone-dark", full_page=False)
+
+
+def test_the_models_table_fits_a_1280_pixel_window_for_an_admin(page: Page, server: Server) -> None:
+    sign_in(page, server)
+    width = page.eval_on_selector(".table-wrap", "wrap => [wrap.scrollWidth, wrap.clientWidth]")
+    assert width[0] <= width[1], f"the table needs {width[0]} px in a {width[1]} px frame"
+    expect(page.get_by_role("button", name="Make default").first).to_be_in_viewport()
