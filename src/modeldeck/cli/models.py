@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from modeldeck.cli.connection import DatabaseUrl, Token, Url, registry
-from modeldeck.cli.output import money, out, plain, print_json, run, table
+from modeldeck.cli.output import answer, money, out, plain, print_json, run, table
 from modeldeck.models.merge_patch import merge_patch
 
 if TYPE_CHECKING:
@@ -223,10 +223,7 @@ async def add_model(
     record = merge_patch(record, _assignments(set_fields or []))
     async with registry(url, token, database_url) as models:
         model = await models.create(record)
-    if json_output:
-        print_json(model)
-    else:
-        out.print(f"created {model.name} ({model.id}), version {model.version}")
+    answer(model, json_output, f"created {model.name} ({model.id}), version {model.version}")
 
 
 @app.command("edit")
@@ -251,10 +248,7 @@ async def edit_model(
         raise ValueError("nothing to change: give --set field=value or --file")
     async with registry(url, token, database_url) as models:
         model = await models.update(ref, patch, if_match=if_match)
-    if json_output:
-        print_json(model)
-    else:
-        out.print(f"updated {model.name}, now version {model.version}")
+    answer(model, json_output, f"updated {model.name}, now version {model.version}")
 
 
 @app.command("rm")
@@ -287,10 +281,7 @@ async def clone_model(
     """Copy a model (a system model too) into a new ordinary model."""
     async with registry(url, token, database_url) as models:
         model = await models.clone(ref, name)
-    if json_output:
-        print_json(model)
-    else:
-        out.print(f"cloned {ref} as {model.name} ({model.id})")
+    answer(model, json_output, f"cloned {ref} as {model.name} ({model.id})")
 
 
 @app.command("default")

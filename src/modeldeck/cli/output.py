@@ -36,6 +36,14 @@ def print_json(value: Any) -> None:
     typer.echo(serialization.dumps(plain(value)))
 
 
+def answer(value: Any, json_output: bool, sentence: str) -> None:
+    """What a write command says: the record as JSON for scripts, a sentence for people."""
+    if json_output:
+        print_json(value)
+    else:
+        out.print(sentence, markup=False)
+
+
 def money(value: Decimal | None) -> str:
     return "—" if value is None else format(value, "f")
 
