@@ -27,7 +27,7 @@ from modeldeck.changes.revision import current_revision, mark_changed
 from modeldeck.db import utcnow
 from modeldeck.errors import conflict
 from modeldeck.models import repository
-from modeldeck.models.public import model_public, writable
+from modeldeck.models.public import model_public, period_public, writable
 from modeldeck.models.schemas import SYSTEM_WRITABLE, ModelWrite, PricingWrite
 from modeldeck.models.service import WriteContext, new_period
 from modeldeck.models.tables import ModelRow
@@ -294,18 +294,9 @@ def period_shape(period: PricePeriodRow | None) -> dict[str, Any] | None:
     """A stored period's prices and source (not its start), or None when unpriced."""
     if period is None or not period.is_priced:
         return None
-    return {
-        "currency": period.currency,
-        "unit": period.unit,
-        "input": period.input,
-        "output": period.output,
-        "cached_input": period.cached_input,
-        "cache_write": period.cache_write,
-        "reasoning": period.reasoning,
-        "per_request": period.per_request,
-        "tiers": list(period.tiers or []),
-        "source": period.source,
-    }
+    shape = period_public(period)
+    del shape["effective_from"]
+    return shape
 
 
 def pricing_shape(pricing: PricingWrite | None, source: str | None = None) -> dict[str, Any] | None:

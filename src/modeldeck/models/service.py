@@ -131,19 +131,7 @@ def new_period(
 def _period_rates(period: PricePeriodRow | None) -> dict[str, Any] | None:
     if period is None or not period.is_priced:
         return None
-    return PricingWrite.model_validate(
-        {
-            "currency": period.currency,
-            "unit": period.unit,
-            "input": period.input,
-            "output": period.output,
-            "cached_input": period.cached_input,
-            "cache_write": period.cache_write,
-            "reasoning": period.reasoning,
-            "per_request": period.per_request,
-            "tiers": period.tiers,
-        }
-    ).rates()
+    return PricingWrite.model_validate(period_public(period)).rates()
 
 
 def _encrypt_key(ctx: WriteContext, api_key: str) -> str:
