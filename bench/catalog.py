@@ -14,13 +14,13 @@ import time
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 
 from sqlalchemy import insert, text
 from sqlalchemy.ext.asyncio import create_async_engine
 
+from modeldeck import clock
 from modeldeck.bootstrap import prepare
 from modeldeck.catalog.importers import read_catalog
 from modeldeck.catalog.plan import apply_plan, plan_import
@@ -84,7 +84,7 @@ async def _import(database: Database) -> tuple[float, int]:
 
 async def _bare_insert(database: Database, count: int) -> float:
     """Seconds for an executemany of `count` model rows and `count` price periods."""
-    now = datetime.now(UTC)
+    now = clock.now()
     models = [
         {
             "id": str(uuid.uuid4()),

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +19,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
+from modeldeck import clock, serialization
 from modeldeck.app import create_app
 from modeldeck.auth.tokens import create_token
 from modeldeck.bootstrap import prepare
@@ -34,6 +36,44 @@ if os.environ.get("CI") and "postgresql" not in BACKENDS:
     )
 
 SECRET_KEY = "kqgqDHXo5q3f3b3Hq4Yc1xN3oKq3-5bS0lA3w1mZcFQ="
+
+# Tests marked `dated` run twice: on today's clock and with it this far ahead. A test that took
+# a literal date for "the future" then fails today, not on the day that date comes.
+YEARS_AHEAD = timedelta(days=round(365.2425 * 12) + 17)
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if metafunc.definition.get_closest_marker("dated"):
+        metafunc.parametrize(
+            "clock_offset",
+            [timedelta(0), YEARS_AHEAD],
+            ids=["clock-now", "clock-12y-ahead"],
+            indirect=True,
+        )
+
+
+@pytest.fixture
+def clock_offset(request: pytest.FixtureRequest) -> timedelta:
+    offset: timedelta = getattr(request, "param", timedelta(0))
+    return offset
+
+
+@pytest.fixture(autouse=True)
+def moved_clock(clock_offset: timedelta) -> Iterator[timedelta]:
+    """Model Deck's clock for this test: moved `clock_offset` ahead (for `dated` tests)."""
+    with clock.moved(clock_offset):
+        yield clock_offset
+
+
+def days_ahead(days: int) -> datetime:
+    """Midnight UTC `days` after the clock's today: "the future", derived, never a literal."""
+    today = clock.today()
+    return datetime(today.year, today.month, today.day, tzinfo=UTC) + timedelta(days=days)
+
+
+def days_ahead_z(days: int) -> str:
+    """`days_ahead` as the API writes a timestamp (`2031-05-04T00:00:00Z`)."""
+    return serialization.isoformat_z(days_ahead(days))
 
 
 @pytest.fixture(scope="session")

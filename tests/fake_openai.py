@@ -30,6 +30,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from modeldeck import clock
+
 BIN = Path(sys.executable).parent
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -57,7 +59,7 @@ class FakeOpenAI:
             {
                 "id": "chatcmpl-fake",
                 "object": "chat.completion",
-                "created": int(time.time()),
+                "created": int(clock.now().timestamp()),
                 "model": model,
                 "choices": [
                     {

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from datetime import UTC, datetime
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
 import pytest
 from sqlalchemy import select
 
-from conftest import SECRET_KEY
+from conftest import SECRET_KEY, days_ahead
 from modeldeck import serialization
 from modeldeck.audit.tables import AuditEntryRow
 from modeldeck.catalog.builtin import Catalog, load_builtin
@@ -22,17 +22,18 @@ from modeldeck.db import Database
 from modeldeck.models import service
 from modeldeck.models.schemas import ModelWrite
 
-pytestmark = pytest.mark.anyio
-
-NEW_PRICE_DAY = datetime(2026, 12, 1, tzinfo=UTC)
+pytestmark = [pytest.mark.anyio, pytest.mark.dated]
 
 
 def ctx() -> service.WriteContext:
     return service.WriteContext(actor="catalog", vault=KeyVault(SECRET_KEY))
 
 
-def newer_catalog() -> Catalog:
-    """The shipped catalog, one release later: prices, a limit, a new model, two removed."""
+def newer_catalog(new_price_day: datetime) -> Catalog:
+    """The shipped catalog, one release later: prices, a limit, a new model, two removed.
+
+    o3 gets a new price that starts on `new_price_day`.
+    """
     catalog = load_builtin()
     models = {model.name: model for model in catalog.models}
 
@@ -48,7 +49,7 @@ def newer_catalog() -> Catalog:
     models["o3"] = changed(
         "o3",
         context_window=300000,
-        pricing=o3.pricing.model_dump() | {"output": "6", "effective_from": NEW_PRICE_DAY},
+        pricing=o3.pricing.model_dump() | {"output": "6", "effective_from": new_price_day},
     )
     models["acme-new-model"] = changed(
         "gpt-4o-mini", name="acme-new-model", display_name="Acme new model"
@@ -107,9 +108,10 @@ async def test_a_newer_catalog_updates_system_models_and_never_ordinary_ones(
                 ),
             )
     before = await models_by_name(database)
+    new_price_day = days_ahead(30)  # a price the newer catalog announces for next month
 
     async with database.write() as session:
-        plan = await plan_sync(session, newer_catalog())
+        plan = await plan_sync(session, newer_catalog(new_price_day))
         assert plan.counts == {
             "added": 1,
             "changed": 2,
@@ -163,8 +165,8 @@ async def test_a_newer_catalog_updates_system_models_and_never_ordinary_ones(
 
     o3 = after["o3"]
     assert o3["context_window"] == 300000
-    assert [p["effective_from"] for p in o3["price_history"]][-1] == NEW_PRICE_DAY
-    assert o3["pricing"]["output"] == Decimal("8")  # the new price starts in December 2026
+    assert [p["effective_from"] for p in o3["price_history"]][-1] == new_price_day
+    assert o3["pricing"]["output"] == Decimal("8")  # the new price starts next month
 
     assert after["acme-new-model"]["is_system"] and not after["acme-new-model"]["is_default"]
     assert after["gpt-4.1-nano"]["status"] == "retired"
@@ -173,7 +175,7 @@ async def test_a_newer_catalog_updates_system_models_and_never_ordinary_ones(
         assert after[name] == before[name]
 
     async with database.write() as session:
-        again = await plan_sync(session, newer_catalog())
+        again = await plan_sync(session, newer_catalog(new_price_day))
     assert not again.has_changes
 
 

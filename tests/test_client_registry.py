@@ -43,6 +43,8 @@ from modeldeck.client import (
 from modeldeck.client.snapshot import CATALOG_NAMESPACE
 from modeldeck.db import Database
 
+pytestmark = pytest.mark.dated
+
 ADMIN_TOKEN = "registry-tests-admin-token"
 
 

@@ -19,7 +19,7 @@ from modeldeck.auth.dependencies import SESSION_COOKIE, csrf_token_for
 from modeldeck.console.simulation import csv_cell
 from modeldeck.models.schemas import ModelWrite
 
-pytestmark = pytest.mark.anyio
+pytestmark = [pytest.mark.anyio, pytest.mark.dated]
 
 IMG_NAME = "<img src=x onerror=alert(1)>"
 SCRIPT_NAME = '"><script>alert(1)</script>'

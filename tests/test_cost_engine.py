@@ -33,6 +33,8 @@ from modeldeck.pricing.engine import (
     period_at,
 )
 
+pytestmark = pytest.mark.dated
+
 RATE_FIELDS = ("input", "cached_input", "cache_write", "output", "reasoning")
 
 

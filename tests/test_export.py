@@ -27,7 +27,7 @@ from modeldeck.models.schemas import ModelWrite, PricingWrite
 from modeldeck.models.tables import ModelRow
 from modeldeck.pricing.periods import add_period
 
-pytestmark = pytest.mark.anyio
+pytestmark = [pytest.mark.anyio, pytest.mark.dated]
 
 API_KEY = "sk-test-EXPORT-must-never-leak-1234567890"
 TAG = "export:test"

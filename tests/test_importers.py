@@ -33,7 +33,7 @@ from modeldeck.models import service
 from modeldeck.models.schemas import ModelWrite
 from modeldeck.models.tables import ModelRow
 
-pytestmark = pytest.mark.anyio
+pytestmark = [pytest.mark.anyio, pytest.mark.dated]
 
 CATALOGS = Path(__file__).resolve().parents[2] / "shared" / "catalogs"
 LITELLM = CATALOGS / "litellm-model-prices.json"

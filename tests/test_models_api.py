@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -9,7 +10,8 @@ import pytest
 import simplejson
 from sqlalchemy import select, update
 
-from conftest import Api, model_body
+from conftest import Api, days_ahead_z, model_body
+from modeldeck import clock
 from modeldeck.models.tables import ModelRow
 
 pytestmark = pytest.mark.anyio
@@ -400,23 +402,20 @@ async def test_a_name_with_slashes_reaches_every_model_url(api: Api) -> None:
     assert (await api.client.delete("/api/models/team/copy", headers=api.admin)).status_code == 204
 
 
+@pytest.mark.dated
 async def test_a_scheduled_price_starting_changes_the_models_etag(api: Api) -> None:
-    import asyncio
-    from datetime import UTC, datetime, timedelta
-
     created = await api.create(pricing={"input": "1", "output": "2"})
-    starts = (datetime.now(UTC) + timedelta(seconds=1)).isoformat()
     scheduled = await api.client.post(
         f"/api/models/{created['id']}/prices",
-        json={"input": "3", "output": "4", "effective_from": starts},
+        json={"input": "3", "output": "4", "effective_from": days_ahead_z(1)},
         headers=api.admin,
     )
     assert scheduled.status_code == 201, scheduled.text
     before = await api.client.get(f"/api/models/{created['id']}")
-    await asyncio.sleep(1.2)
-    after = await api.client.get(
-        f"/api/models/{created['id']}", headers={"If-None-Match": before.headers["etag"]}
-    )
+    with clock.moved(timedelta(days=1)):  # the next midnight has passed: the price started
+        after = await api.client.get(
+            f"/api/models/{created['id']}", headers={"If-None-Match": before.headers["etag"]}
+        )
     assert after.status_code == 200  # not a 304 of the old prices
     assert after.json()["pricing"]["input"] == 3
     assert after.headers["etag"] != before.headers["etag"]

@@ -8,20 +8,20 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from decimal import Decimal
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
-import anyio
 import httpx
 import pytest
 import simplejson
 
-from conftest import Api
+from conftest import Api, days_ahead, days_ahead_z
+from modeldeck import clock
 
-pytestmark = pytest.mark.anyio
+pytestmark = [pytest.mark.anyio, pytest.mark.dated]
 
 # A usage object exactly as OpenAI's Chat Completions API returns it.
 OPENAI_USAGE = {
@@ -148,23 +148,24 @@ async def test_price_history_lists_every_period_oldest_first_with_derived_effect
     api: Api,
 ) -> None:
     model = await dated_model(api)
+    next_year = days_ahead_z(365)
     await added(
         api,
         model["id"],
         input="0.5",
         output="2",
-        effective_from="2099-01-01T00:00:00Z",
+        effective_from=next_year,
         source="https://example.com/prices",
     )
     history = await periods(api, model["name"])
     assert [period["effective_from"] for period in history] == [
         "2024-01-01T00:00:00Z",
         "2025-01-01T00:00:00Z",
-        "2099-01-01T00:00:00Z",
+        next_year,
     ]
     assert [period["effective_until"] for period in history] == [
         "2025-01-01T00:00:00Z",
-        "2099-01-01T00:00:00Z",
+        next_year,
         None,
     ]
     assert [period["current"] for period in history] == [False, True, False]
@@ -193,11 +194,12 @@ async def test_price_history_of_an_unknown_model_is_404(api: Api) -> None:
 
 async def test_adding_a_period_answers_201_with_the_model_and_the_period(api: Api) -> None:
     model = await dated_model(api)
+    starts = days_ahead(365) + timedelta(hours=12)
     response = await add_period(
-        api, model["name"], input="3", output="9", effective_from="2030-06-01T12:00:00Z"
+        api, model["name"], input="3", output="9", effective_from=starts.isoformat()
     )
     result = ok(response, 201)
-    assert result["period"]["effective_from"] == "2030-06-01T12:00:00Z"
+    assert result["period"]["effective_from"] == starts.isoformat().replace("+00:00", "Z")
     assert result["period"]["effective_until"] is None
     assert result["period"]["current"] is False
     assert result["model"]["id"] == model["id"]
@@ -208,7 +210,7 @@ async def test_a_future_dated_period_does_not_change_the_current_pricing(api: Ap
     model = await dated_model(api)
     before = (await api.client.get(f"/api/models/{model['id']}")).json()["pricing"]
     result = await added(
-        api, model["id"], input="100", output="200", effective_from="2099-01-01T00:00:00Z"
+        api, model["id"], input="100", output="200", effective_from=days_ahead_z(1)
     )
     assert result["model"]["pricing"] == before
     after = ok(await api.client.get(f"/api/models/{model['id']}"))["pricing"]
@@ -260,7 +262,7 @@ async def test_the_prices_of_a_system_model_are_refused_with_409_telling_to_clon
 ) -> None:
     before = await state(api, "gpt-4o")
     response = await add_period(
-        api, "gpt-4o", input="1", output="2", effective_from="2030-01-01T00:00:00Z"
+        api, "gpt-4o", input="1", output="2", effective_from=days_ahead_z(365)
     )
     problem = refused(response, 409)
     assert "clone" in problem["detail"].lower()
@@ -326,7 +328,7 @@ async def test_a_stale_if_match_refuses_the_new_period_with_412(api: Api) -> Non
     before = await state(api, model["id"])
     response = await api.client.post(
         f"/api/models/{model['id']}/prices",
-        json={"input": 1, "output": 2, "effective_from": "2030-01-01T00:00:00Z"},
+        json={"input": 1, "output": 2, "effective_from": days_ahead_z(365)},
         headers=api.admin | {"If-Match": '"1"'},
     )
     refused(response, 412)
@@ -339,9 +341,8 @@ async def test_adding_a_period_bumps_the_version_and_records_a_price_history_ent
     model = await dated_model(api)
     start = await revision(api)
     version = (await api.client.get(f"/api/models/{model['id']}")).json()["version"]
-    result = await added(
-        api, model["id"], input="3", output="9", effective_from="2030-01-01T00:00:00Z"
-    )
+    starts = days_ahead_z(365)
+    result = await added(api, model["id"], input="3", output="9", effective_from=starts)
     assert result["model"]["version"] == version + 1
     assert (await api.client.get(f"/api/models/{model['id']}")).json()["version"] == version + 1
     assert await revision(api) == start + 1
@@ -350,7 +351,7 @@ async def test_adding_a_period_bumps_the_version_and_records_a_price_history_ent
     assert latest["action"] == "price"
     assert latest["actor"] == "token:test-admin"
     changed = {change["field"]: change for change in latest["changes"]}
-    assert changed["added_price_period"]["after"]["effective_from"] == "2030-01-01T00:00:00Z"
+    assert changed["added_price_period"]["after"]["effective_from"] == starts
     assert changed["added_price_period"]["after"]["input"] == 3
     assert changed["version"] == {"field": "version", "before": version, "after": version + 1}
 
@@ -379,10 +380,11 @@ async def test_changing_pricing_through_patch_adds_a_period(api: Api) -> None:
 
 
 @pytest.mark.parametrize("method", ["PATCH", "PUT"])
-@pytest.mark.parametrize("starts", ["2099-01-01T00:00:00Z", "2024-06-01T00:00:00Z"])
+@pytest.mark.parametrize("when", ["scheduled", "backdated"])
 async def test_a_scheduled_or_backdated_price_through_put_or_patch_adds_its_period(
-    api: Api, method: str, starts: str
+    api: Api, method: str, when: str
 ) -> None:
+    starts = days_ahead_z(365) if when == "scheduled" else "2024-06-01T00:00:00Z"
     model = await dated_model(api)
     current = (await api.client.get(f"/api/models/{model['id']}")).json()
     start = await revision(api)
@@ -540,10 +542,10 @@ async def test_at_finds_a_backdated_period_added_later(api: Api) -> None:
 
 async def test_at_a_future_date_uses_a_future_dated_period(api: Api) -> None:
     model = await dated_model(api)
-    await added(api, model["id"], input="0.5", output="2", effective_from="2099-01-01T00:00:00Z")
+    await added(api, model["id"], input="0.5", output="2", effective_from=days_ahead_z(365))
     usage = {"input_tokens": 1_000_000}
     assert ok(await price(api, model=model["id"], usage=usage))["total"] == 1
-    later = ok(await price(api, model=model["id"], usage=usage, at="2100-01-01T00:00:00Z"))
+    later = ok(await price(api, model=model["id"], usage=usage, at=days_ahead_z(730)))
     assert later["total"] == Decimal("0.5")
 
 
@@ -1137,19 +1139,15 @@ async def test_a_model_named_twice_in_the_filter_gets_one_row(api: Api) -> None:
 
 async def test_a_future_dated_period_becomes_the_pricing_once_it_starts(api: Api) -> None:
     model = await dated_model(api)
-    starts = datetime.now(UTC) + timedelta(seconds=1)
-    await added(api, model["id"], input="0.5", output="2", effective_from=starts.isoformat())
+    await added(api, model["id"], input="0.5", output="2", effective_from=days_ahead_z(1))
     assert ok(await api.client.get(f"/api/models/{model['id']}"))["pricing"]["input"] == 1
     usage = {"input_tokens": 1_000_000}
     assert ok(await price(api, model=model["id"], usage=usage))["total"] == 1
-    await anyio.sleep(max(0.0, (starts - datetime.now(UTC)).total_seconds()) + 0.05)
-    pricing = ok(await api.client.get(f"/api/models/{model['id']}"))["pricing"]
-    assert pricing["input"] == Decimal("0.5")
-    assert ok(await price(api, model=model["id"], usage=usage))["total"] == Decimal("0.5")
-    (row,) = ok(await simulate(api, models=[model["id"]], **usage))["data"]
-    assert row["total_cost"] == Decimal("0.5")
-    assert [period["current"] for period in await periods(api, model["id"])] == [
-        False,
-        False,
-        True,
-    ]
+    with clock.moved(timedelta(days=1)):  # past the next midnight, when the period starts
+        pricing = ok(await api.client.get(f"/api/models/{model['id']}"))["pricing"]
+        assert pricing["input"] == Decimal("0.5")
+        assert ok(await price(api, model=model["id"], usage=usage))["total"] == Decimal("0.5")
+        (row,) = ok(await simulate(api, models=[model["id"]], **usage))["data"]
+        assert row["total_cost"] == Decimal("0.5")
+        current = [period["current"] for period in await periods(api, model["id"])]
+    assert current == [False, False, True]

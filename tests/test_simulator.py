@@ -20,6 +20,8 @@ from modeldeck import cost
 from modeldeck.pricing.schemas import SimulateRequest
 from modeldeck.pricing.simulator import period_at, pricing_at, simulate
 
+pytestmark = pytest.mark.dated
+
 bounded = settings(max_examples=200, deadline=None)
 UNIT_WEIGHTS = {"input": 1.0, "cached_input": 1.0, "output": 1.0, "reasoning": 1.0}
 

@@ -79,10 +79,6 @@ class ExactDecimal(TypeDecorator[Decimal]):
         return serialization.plain_decimal(Decimal(value))
 
 
-def utcnow() -> datetime:
-    return datetime.now(UTC)
-
-
 def _json_serializer(value: Any) -> str:
     return serialization.dumps(value)
 
@@ -181,4 +177,4 @@ async def database_revision(connection: AsyncConnection) -> str | None:
     return await connection.run_sync(_current)
 
 
-__all__ = ["Base", "Database", "ExactDecimal", "UTCDateTime", "utcnow"]
+__all__ = ["Base", "Database", "ExactDecimal", "UTCDateTime"]

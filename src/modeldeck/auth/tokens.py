@@ -9,8 +9,8 @@ from typing import Literal
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from modeldeck import clock
 from modeldeck.auth.tables import ApiTokenRow
-from modeldeck.db import utcnow
 
 Role = Literal["reader", "admin"]
 ROLES: tuple[Role, ...] = ("reader", "admin")
@@ -31,7 +31,7 @@ async def create_token(session: AsyncSession, *, name: str, role: Role) -> str:
     """Store a new token's hash and return the token itself: the only time it is seen."""
     token = new_token()
     session.add(
-        ApiTokenRow(name=name, role=role, token_hash=hash_token(token), created_at=utcnow())
+        ApiTokenRow(name=name, role=role, token_hash=hash_token(token), created_at=clock.now())
     )
     await session.flush()
     return token
@@ -60,7 +60,7 @@ async def ensure_environment_token(session: AsyncSession, token: str) -> None:
     await session.flush()
     session.add(
         ApiTokenRow(
-            name=ENVIRONMENT_TOKEN_NAME, role="admin", token_hash=wanted, created_at=utcnow()
+            name=ENVIRONMENT_TOKEN_NAME, role="admin", token_hash=wanted, created_at=clock.now()
         )
     )
     await session.flush()

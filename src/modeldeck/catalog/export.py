@@ -16,9 +16,8 @@ import simplejson
 import yaml
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from modeldeck import serialization
+from modeldeck import clock, serialization
 from modeldeck.catalog.importers import MODELDECK_FORMAT, MODELDECK_VERSION
-from modeldeck.db import utcnow
 from modeldeck.models import repository
 from modeldeck.models.public import DEPLOYMENT_FIELDS, history_public, model_public
 from modeldeck.models.schemas import ModelWrite
@@ -54,7 +53,7 @@ async def exportable_models(
     session: AsyncSession, *, now: datetime | None = None
 ) -> list[dict[str, Any]]:
     """Every model's public record with its `price_history`, by name."""
-    now = now or utcnow()
+    now = now or clock.now()
     return [
         model_public(row, now) | {"price_history": history_public(row.price_periods, now)}
         for row in await repository.all_models(session)

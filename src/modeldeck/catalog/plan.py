@@ -19,12 +19,11 @@ from typing import Any, Literal, cast
 from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from modeldeck import serialization
+from modeldeck import clock, serialization
 from modeldeck.audit.diff import diff
 from modeldeck.catalog import repository as catalog_repository
 from modeldeck.catalog.importers import ImportRecord, PricePeriodImport, Skip
 from modeldeck.changes.revision import current_revision, mark_changed
-from modeldeck.db import utcnow
 from modeldeck.errors import conflict
 from modeldeck.models import repository
 from modeldeck.models.public import model_public, period_public, writable
@@ -167,7 +166,7 @@ async def plan_import(
     plan = ImportPlan(
         action="import",
         as_system=as_system,
-        now=now or utcnow(),
+        now=now or clock.now(),
         based_on_revision=await current_revision(session),
     )
     await fill_plan(session, plan, records)

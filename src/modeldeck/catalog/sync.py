@@ -14,6 +14,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from modeldeck import clock
 from modeldeck.catalog.builtin import Catalog, load_builtin
 from modeldeck.catalog.importers import ImportRecord
 from modeldeck.catalog.plan import (
@@ -27,7 +28,6 @@ from modeldeck.catalog.plan import (
     fill_plan,
 )
 from modeldeck.changes.revision import current_revision
-from modeldeck.db import utcnow
 from modeldeck.models.service import WriteContext
 
 SYNC_ACTION = "sync"
@@ -49,7 +49,7 @@ async def plan_sync(
     plan = SyncPlan(
         action=SYNC_ACTION,
         as_system=True,
-        now=now or utcnow(),
+        now=now or clock.now(),
         based_on_revision=await current_revision(session),
         catalog_version=catalog.version,
     )

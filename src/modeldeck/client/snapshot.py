@@ -13,7 +13,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from modeldeck import serialization
+from modeldeck import clock, serialization
 from modeldeck.catalog.builtin import load_builtin
 from modeldeck.client.schemas import Model
 from modeldeck.models.schemas import complexity_factor
@@ -85,7 +85,7 @@ class SnapshotFile:
                 "format": SNAPSHOT_FORMAT,
                 "base_url": self.base_url,
                 "etag": etag,
-                "saved_at": serialization.isoformat_z(datetime.now(UTC)),
+                "saved_at": serialization.isoformat_z(clock.now()),
             }
         ).encode()
         content = header[:-1] + b',"list":' + body + b"}"

@@ -10,14 +10,14 @@ import sys
 import warnings
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any, Generic, TypeVar
 from urllib.parse import quote
 
 import httpx
 
-from modeldeck import serialization
+from modeldeck import clock, serialization
 from modeldeck.client.errors import (
     ModelDeckError,
     NotFound,
@@ -207,7 +207,7 @@ class Core:
         document = decode(response)
         if not isinstance(document, dict):
             raise ModelDeckError("The server's model list is not a JSON object.")
-        self.saved = SavedList(response.headers.get("etag"), datetime.now(UTC), document)
+        self.saved = SavedList(response.headers.get("etag"), clock.now(), document)
         self.saved_models = None
         return self._current_models(), response.content
 

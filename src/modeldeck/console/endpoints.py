@@ -6,12 +6,12 @@ rules and their errors have one code path.
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
+from modeldeck import clock
 from modeldeck.audit import repository as audit_repository
 from modeldeck.audit.diff import diff
 from modeldeck.audit.tables import AuditEntryRow
@@ -19,7 +19,6 @@ from modeldeck.auth.dependencies import caller_for_token
 from modeldeck.console import charts, session, simulation
 from modeldeck.console.model_rows import CAPABILITIES, RENDERED_ROWS, row_view
 from modeldeck.console.render import SECURITY_HEADERS, STATIC_FILES, cost, page
-from modeldeck.db import utcnow
 from modeldeck.errors import Problem
 from modeldeck.models import query as model_query
 from modeldeck.models.schemas import PROVIDERS, SYSTEM_WRITABLE
@@ -145,7 +144,7 @@ async def model_page(request: Request, ref: str) -> Response:
         row=row_view(model) if model else None,
         name=model["name"] if model else entries[0].model_name,
         history=list(reversed(history)),
-        chart=charts.price_steps(history, utcnow()),
+        chart=charts.price_steps(history, clock.now()),
         entries=[_entry_view(entry) for entry in entries],
         total=total,
         providers=PROVIDERS,
@@ -188,7 +187,7 @@ def _simulation_page(
         form=form,
         outcome=outcome,
         chart=charts.cost_bars(outcome.rows, cost) if outcome and outcome.rows else None,
-        today=date.today().isoformat(),
+        today=clock.today().isoformat(),
     )
 
 
@@ -239,7 +238,7 @@ async def simulation_csv(request: Request) -> Response:
     assert outcome is not None
     if outcome.failed:
         return _simulation_page(request, visitor, form, outcome)
-    filename = f"modeldeck-simulation-{date.today():%Y%m%d}.csv"
+    filename = f"modeldeck-simulation-{clock.today():%Y%m%d}.csv"
     return Response(
         simulation.to_csv(outcome.rows),
         media_type="text/csv; charset=utf-8",

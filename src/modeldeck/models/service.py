@@ -15,10 +15,10 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from modeldeck import clock
 from modeldeck.audit import repository as audit_repository
 from modeldeck.changes.revision import claim_revision, mark_changed
 from modeldeck.crypto import KeyVault, KeyVaultError
-from modeldeck.db import utcnow
 from modeldeck.errors import FieldError, Problem, conflict, field_errors, invalid, not_found
 from modeldeck.models import repository
 from modeldeck.models.merge_patch import merge_patch
@@ -37,7 +37,7 @@ class WriteContext:
 
     actor: str
     vault: KeyVault
-    now: datetime = field(default_factory=utcnow)
+    now: datetime = field(default_factory=clock.now)
 
     async def claim(self, session: AsyncSession) -> int:
         """Claim the transaction's revision, then read the clock.
@@ -45,7 +45,7 @@ class WriteContext:
         Writers queue on that claim, so audit times follow revision order.
         """
         revision = await claim_revision(session)
-        self.now = utcnow()
+        self.now = clock.now()
         return revision
 
 

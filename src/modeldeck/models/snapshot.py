@@ -10,9 +10,9 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from modeldeck import serialization
+from modeldeck import clock, serialization
 from modeldeck.changes.revision import RevisionWatcher, current_revision
-from modeldeck.db import Database, utcnow
+from modeldeck.db import Database
 from modeldeck.models import query as model_query
 from modeldeck.models import repository
 from modeldeck.models.public import history_public, model_public, next_change
@@ -86,7 +86,7 @@ async def load_snapshot(session: AsyncSession, *, isolate: bool = True) -> Snaps
         await session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
     revision = await current_revision(session)
     rows = await repository.all_models(session)
-    now = utcnow()
+    now = clock.now()
     changes = [moment for row in rows if (moment := next_change(row.price_periods, now))]
     return Snapshot(
         revision=revision,
@@ -109,7 +109,7 @@ class RegistryCache:
         return (
             snapshot is not None
             and snapshot.revision >= self._revisions.known
-            and (snapshot.valid_until is None or utcnow() < snapshot.valid_until)
+            and (snapshot.valid_until is None or clock.now() < snapshot.valid_until)
         )
 
     async def current(self) -> Snapshot:

@@ -9,8 +9,8 @@ from fastapi import APIRouter, Depends, Request
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.responses import Response
 
+from modeldeck import clock
 from modeldeck.auth.dependencies import Caller, require_admin, require_reader
-from modeldeck.db import utcnow
 from modeldeck.errors import FieldError, Problem, invalid, not_found
 from modeldeck.models import repository as model_repository
 from modeldeck.models import service as model_service
@@ -75,7 +75,7 @@ async def list_prices(request: Request, ref: str, _: Reader) -> Response:
         row = await model_repository.get_by_ref(session, model["id"])
     if row is None:
         raise not_found(f"Model {ref!r}")
-    history = history_public(row.price_periods, utcnow())
+    history = history_public(row.price_periods, clock.now())
     return ExactJSONResponse({"data": history, "count": len(history), "model": model["name"]})
 
 
