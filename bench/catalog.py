@@ -33,7 +33,7 @@ from modeldeck.pricing.tables import PricePeriodRow
 from modeldeck.settings import Settings
 
 LITELLM_FILE = (
-    Path(__file__).resolve().parents[2] / "shared" / "catalogs" / "litellm-model-prices.json"
+    Path(__file__).resolve().parents[1] / "data" / "catalog-sources" / "litellm-model-prices.json"
 )
 POSTGRES_SERVER = os.environ.get(
     "MODELDECK_BENCH_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"

@@ -1,7 +1,7 @@
 """Build Model Deck's built-in catalog (``src/modeldeck/catalog/builtin.json``).
 
-The catalog is generated, never hand-edited. Facts come from the public catalogs in
-``../shared/catalogs`` (next to the repository root; see its README.md):
+The catalog is generated, never hand-edited. Facts come from the public catalogs
+vendored in ``data/catalog-sources`` (see its README.md for their provenance):
 
 * ``litellm-model-prices.json`` -- LiteLLM's price map, USD per token (floats). First choice
   for prices, limits, capabilities and deprecation dates.
@@ -13,7 +13,7 @@ What the sources do not say -- which models to ship, the vendor, published param
 (open-weight models only), how each model is reached (provider, endpoint, API version, key
 variable) and the human-readable names -- lives in the curated ``ENTRIES`` table below.
 
-Run it from the repository root after editing the table or refreshing ``../shared/catalogs``::
+Run it from the repository root after editing the table or refreshing ``data/catalog-sources``::
 
     .venv/bin/python scripts/build_catalog.py           # rewrite the catalog
     .venv/bin/python scripts/build_catalog.py --check   # exit 1 if the file is out of date
@@ -36,7 +36,7 @@ from pathlib import Path
 from typing import Any
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
-CATALOGS_DIR = REPO_ROOT.parent / "shared" / "catalogs"
+CATALOGS_DIR = REPO_ROOT / "data" / "catalog-sources"
 OUTPUT_PATH = REPO_ROOT / "src" / "modeldeck" / "catalog" / "builtin.json"
 
 LITELLM_FILE = "litellm-model-prices.json"

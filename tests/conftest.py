@@ -36,6 +36,8 @@ if os.environ.get("CI") and "postgresql" not in BACKENDS:
     )
 
 SECRET_KEY = "kqgqDHXo5q3f3b3Hq4Yc1xN3oKq3-5bS0lA3w1mZcFQ="
+# The public catalogs vendored in the repository (data/catalog-sources/README.md).
+CATALOG_SOURCES = Path(__file__).resolve().parents[1] / "data" / "catalog-sources"
 
 # Tests marked `dated` run twice: on today's clock and with it this far ahead. A test that took
 # a literal date for "the future" then fails today, not on the day that date comes.

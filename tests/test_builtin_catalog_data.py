@@ -1,7 +1,7 @@
 """The built-in catalog's data (DESIGN §2, §3, §8): its shape, sane values, and prices that
 match the public catalogs they were read from, exactly.
 
-The package never reads ../shared at run time; these tests do, to check the shipped file
+The package never reads data/catalog-sources at run time; these tests do, to check the shipped file
 against its sources and to check that scripts/build_catalog.py reproduces it byte for byte.
 """
 
@@ -21,8 +21,9 @@ from urllib.parse import urlparse
 
 import pytest
 
+from conftest import CATALOG_SOURCES
+
 REPO_ROOT = Path(__file__).resolve().parents[1]
-SHARED_CATALOGS = Path(__file__).resolve().parents[2] / "shared" / "catalogs"
 BUILD_SCRIPT = REPO_ROOT / "scripts" / "build_catalog.py"
 
 NAME_PATTERN = re.compile(r"^[A-Za-z0-9._\-:/@]{1,128}$")
@@ -61,13 +62,6 @@ def models(catalog: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 @pytest.fixture(scope="module")
-def shared_catalogs() -> Path:
-    if not (SHARED_CATALOGS / "litellm-model-prices.json").exists():
-        pytest.fail(f"public catalogs not found at {SHARED_CATALOGS} (shared/ beside the checkout)")
-    return SHARED_CATALOGS
-
-
-@pytest.fixture(scope="module")
 def build_script() -> ModuleType:
     spec = importlib.util.spec_from_file_location("build_catalog", BUILD_SCRIPT)
     assert spec is not None
@@ -89,13 +83,13 @@ def _read_exact(path: Path) -> dict[str, Any]:
 
 
 @pytest.fixture(scope="module")
-def litellm(shared_catalogs: Path) -> dict[str, Any]:
-    return _read_exact(shared_catalogs / "litellm-model-prices.json")
+def litellm() -> dict[str, Any]:
+    return _read_exact(CATALOG_SOURCES / "litellm-model-prices.json")
 
 
 @pytest.fixture(scope="module")
-def modelsdev(shared_catalogs: Path) -> dict[str, Any]:
-    return _read_exact(shared_catalogs / "models-dev.json")
+def modelsdev() -> dict[str, Any]:
+    return _read_exact(CATALOG_SOURCES / "models-dev.json")
 
 
 def _prices(pricing: dict[str, Any]) -> list[tuple[str, Any]]:
@@ -362,10 +356,10 @@ def test_every_price_matches_the_public_source(
 
 
 def test_the_script_regenerates_byte_identical_output(
-    tmp_path: Path, build_script: ModuleType, shared_catalogs: Path, shipped_bytes: bytes
+    tmp_path: Path, build_script: ModuleType, shipped_bytes: bytes
 ) -> None:
-    first = build_script.write_catalog(tmp_path / "first.json", shared_catalogs)
-    second = build_script.write_catalog(tmp_path / "second.json", shared_catalogs)
+    first = build_script.write_catalog(tmp_path / "first.json", CATALOG_SOURCES)
+    second = build_script.write_catalog(tmp_path / "second.json", CATALOG_SOURCES)
     assert (tmp_path / "first.json").read_bytes() == first == second
     assert first == shipped_bytes, "builtin.json is stale: run scripts/build_catalog.py"
     assert first.endswith(b"}\n")  # trailing newline

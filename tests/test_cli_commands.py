@@ -18,7 +18,13 @@ import pytest
 from sqlalchemy import select
 from typer.testing import CliRunner
 
-from conftest import BACKENDS, SECRET_KEY, _create_postgres_database, _drop_postgres_database
+from conftest import (
+    BACKENDS,
+    CATALOG_SOURCES,
+    SECRET_KEY,
+    _create_postgres_database,
+    _drop_postgres_database,
+)
 from modeldeck.bootstrap import prepare
 from modeldeck.cli import app
 from modeldeck.crypto import KeyVault
@@ -346,13 +352,10 @@ def test_commands_work_against_a_server_with_url_and_token(tmp_path: Path) -> No
         server.wait(15)
 
 
-CATALOGS = Path(__file__).resolve().parents[2] / "shared" / "catalogs"
-
-
 def test_import_shows_a_diff_applies_it_and_a_second_import_changes_nothing(
     database_url: str,
 ) -> None:
-    source = str(CATALOGS / "openrouter-models.json")
+    source = str(CATALOG_SOURCES / "openrouter-models.json")
     code, text, err = invoke(
         database_url,
         "import",

@@ -1,6 +1,6 @@
 """Our cost agrees with LiteLLM's price map on real entries, to the last digit.
 
-Entries of ../shared/catalogs/litellm-model-prices.json (USD per token, floats) become §3
+Entries of data/catalog-sources/litellm-model-prices.json (USD per token, floats) become §3
 pricing (per 1M tokens, exact Decimals through repr). The expected figure is worked out by hand
 with LiteLLM's documented semantics, never with litellm itself (not a dependency): cached
 tokens at cache_read_input_token_cost, cache writes at cache_creation_input_token_cost (both
@@ -13,16 +13,14 @@ from __future__ import annotations
 import functools
 import json
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
 import pytest
 
+from conftest import CATALOG_SOURCES
 from modeldeck.pricing.engine import Usage, cost
 
-LITELLM_PRICES = (
-    Path(__file__).resolve().parents[2] / "shared" / "catalogs" / "litellm-model-prices.json"
-)
+LITELLM_PRICES = CATALOG_SOURCES / "litellm-model-prices.json"
 ABOVE_200K = "_above_200k_tokens"
 TIERED_KEYS = {
     "input": "input_cost_per_token",
@@ -34,10 +32,6 @@ TIERED_KEYS = {
 
 @functools.cache
 def litellm_entries() -> dict[str, Any]:
-    if not LITELLM_PRICES.exists():
-        pytest.fail(
-            f"public catalogs not found at {LITELLM_PRICES.parent} (shared/ beside the checkout)"
-        )
     entries: dict[str, Any] = json.loads(LITELLM_PRICES.read_text())
     return entries
 

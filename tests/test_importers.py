@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select, update
 
-from conftest import SECRET_KEY, Backend
+from conftest import CATALOG_SOURCES, SECRET_KEY, Backend
 from modeldeck import serialization
 from modeldeck.audit.tables import AuditEntryRow
 from modeldeck.catalog.export import exportable_models
@@ -35,10 +35,9 @@ from modeldeck.models.tables import ModelRow
 
 pytestmark = [pytest.mark.anyio, pytest.mark.dated]
 
-CATALOGS = Path(__file__).resolve().parents[2] / "shared" / "catalogs"
-LITELLM = CATALOGS / "litellm-model-prices.json"
-MODELSDEV = CATALOGS / "models-dev.json"
-OPENROUTER = CATALOGS / "openrouter-models.json"
+LITELLM = CATALOG_SOURCES / "litellm-model-prices.json"
+MODELSDEV = CATALOG_SOURCES / "models-dev.json"
+OPENROUTER = CATALOG_SOURCES / "openrouter-models.json"
 
 
 def ctx(actor: str = "test-importer") -> service.WriteContext:
