@@ -1,13 +1,15 @@
 # Model Deck. Set-up is two commands: `make serve` and `make test`.
-# Everything installs into .venv with uv; nothing is needed beforehand but Python, make and apt.
+# Everything installs into .venv with uv, exactly the versions in uv.lock; nothing is needed
+# beforehand but Python, make and apt.
 
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
+UV_VERSION := 0.13.9
 UV := $(shell command -v uv 2>/dev/null || echo .tools/uv/bin/uv)
 export UV_PYTHON_DOWNLOADS := never
 
-.PHONY: serve test lint format bench docs install clean-venv
+.PHONY: serve test test-clone lint format bench docs install lock clean-venv
 
 serve: $(BIN)/.installed ## Install, migrate, seed and serve on http://127.0.0.1:8000
 	$(BIN)/modeldeck serve
@@ -16,6 +18,10 @@ test: $(BIN)/.installed lint ## The whole suite, on SQLite and PostgreSQL, and i
 	@scripts/ensure-postgres
 	@scripts/ensure-chromium
 	$(BIN)/python -m pytest
+	@$(MAKE) --no-print-directory test-clone
+
+test-clone: $(BIN)/.installed ## The fast tests again, in a fresh clone with nothing beside it
+	@scripts/test-fresh-clone "$(abspath $(UV))"
 
 lint: $(BIN)/.installed ## ruff, ruff format --check, mypy --strict
 	$(BIN)/ruff check src tests scripts bench
@@ -28,7 +34,7 @@ format: $(BIN)/.installed
 
 bench: $(BIN)/.installed ## Figures as ratios against anchors measured in the same run
 	@scripts/ensure-postgres
-	$(UV) pip install --quiet --python $(BIN)/python -e '.[dev,bench]'
+	$(UV) sync --quiet --locked --python $(PYTHON) --extra dev --extra bench
 	LITELLM_LOCAL_MODEL_COST_MAP=True $(BIN)/python -m bench
 
 docs: $(BIN)/.installed ## Regenerate docs/cli.md from the commands' --help
@@ -37,14 +43,17 @@ docs: $(BIN)/.installed ## Regenerate docs/cli.md from the commands' --help
 
 install: $(BIN)/.installed
 
-$(BIN)/.installed: pyproject.toml $(UV)
-	$(UV) venv --allow-existing --python $(PYTHON) $(VENV)
-	$(UV) pip install --python $(BIN)/python -e '.[dev]'
+lock: $(UV) ## Upgrade: re-resolve uv.lock after editing pyproject.toml (see README)
+	$(UV) lock
+
+# --locked: install exactly uv.lock, and stop when pyproject.toml asks for something else.
+$(BIN)/.installed: pyproject.toml uv.lock $(UV)
+	$(UV) sync --locked --python $(PYTHON) --extra dev
 	@touch $@
 
 .tools/uv/bin/uv:
 	@$(PYTHON) -m pip --version >/dev/null 2>&1 || (apt-get update -qq && apt-get install -y -qq python3-pip)
-	$(PYTHON) -m pip install --quiet --disable-pip-version-check --target .tools/uv uv
+	$(PYTHON) -m pip install --quiet --disable-pip-version-check --target .tools/uv uv==$(UV_VERSION)
 
 clean-venv:
 	rm -rf $(VENV) .tools
