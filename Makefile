@@ -17,8 +17,8 @@ serve: $(BIN)/.installed ## Install, migrate, seed and serve on http://127.0.0.1
 test: $(BIN)/.installed lint ## The whole suite, on SQLite and PostgreSQL, and in Chromium
 	@scripts/ensure-postgres
 	@scripts/ensure-chromium
-	$(BIN)/python -m pytest
 	@$(MAKE) --no-print-directory test-clone
+	MODELDECK_TEST_UV="$(abspath $(UV))" $(BIN)/python -m pytest
 
 test-clone: $(BIN)/.installed ## The fast tests again, in a fresh clone with nothing beside it
 	@scripts/test-fresh-clone "$(abspath $(UV))"
