@@ -10,6 +10,7 @@ from fastapi import FastAPI
 
 from modeldeck import errors, openapi
 from modeldeck.auth.dependencies import Caller, TokenCache
+from modeldeck.body_limit import BodyLimitMiddleware
 from modeldeck.changes.endpoints import router as changes_router
 from modeldeck.changes.feed import ChangeFeed
 from modeldeck.changes.listener import following_changes
@@ -67,6 +68,7 @@ def create_app(
     )
     app.state.settings = settings
     app.state.database = database
+    app.add_middleware(BodyLimitMiddleware, max_body_bytes=settings.max_body_bytes)
     app.state.vault = KeyVault(
         settings.secret_key.get_secret_value() if settings.secret_key else None
     )

@@ -48,6 +48,12 @@ class Settings(BaseSettings):
         description="How often an instance checks the database for changes made elsewhere.",
     )
     log_level: str = Field(default="info", description="Log level of `modeldeck serve`.")
+    max_body_bytes: int = Field(
+        default=2 * 1024 * 1024,
+        ge=1024,
+        le=1024 * 1024 * 1024,
+        description="Largest request body accepted; a larger one is refused (413) unread.",
+    )
 
     @field_validator("database_url")
     @classmethod
