@@ -106,9 +106,9 @@ async def written(url: str, name: str) -> tuple[int, int, int]:
 # --- the classification, on real driver errors ---------------------------------------------
 
 
-def wrapped(error: Exception, *, invalidated: bool = False) -> DBAPIError:
+def wrapped(error: Exception) -> DBAPIError:
     """`error` as SQLAlchemy hands it on: a DBAPIError whose `orig` is the driver's error."""
-    return DBAPIError("SELECT 1", None, error, connection_invalidated=invalidated)  # type: ignore[arg-type]
+    return DBAPIError("SELECT 1", None, error)
 
 
 def sqlite_error(statement: str) -> sqlite3.Error:
