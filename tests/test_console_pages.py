@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
 from datetime import timedelta
@@ -493,6 +494,23 @@ async def test_a_one_time_login_code_signs_in_once_by_a_button(api: Api) -> None
     reopened = await api.client.get(f"/login?code={code}")
     assert reopened.status_code == 401
     assert parse(reopened).find("form", id="code-form") is None
+
+
+async def test_a_login_code_raced_by_two_browsers_signs_in_only_one(committing_api: Api) -> None:
+    api = committing_api
+    async with api.database.write() as db:
+        token = await create_token(db, name="raced-admin", role="admin")
+    code = await login_code(api, token)
+    try:
+        answers = await asyncio.gather(
+            *(api.client.post("/login", data={"code": code}) for _ in range(4))
+        )
+        assert sorted(answer.status_code for answer in answers) == [303, 401, 401, 401]
+    finally:
+        async with api.database.write() as db:
+            row = await find_token(db, token)
+            assert row is not None
+            await db.delete(row)  # and with it the session it started
 
 
 async def test_a_login_code_expires_after_ten_minutes(api: Api) -> None:
