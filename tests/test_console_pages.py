@@ -555,6 +555,7 @@ async def test_a_form_posted_from_another_site_cannot_sign_in(api: Api) -> None:
         )
         assert response.status_code == 403, headers
         assert "set-cookie" not in response.headers
+        assert "another site sent it" in text(parse(response).find("main"))
 
 
 async def test_signing_out_ends_the_session_on_the_server(api: Api) -> None:

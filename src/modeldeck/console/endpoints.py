@@ -250,14 +250,18 @@ async def simulation_csv(request: Request) -> Response:
     )
 
 
-def _forbidden(request: Request, visitor: session.Session) -> Response:
-    return page(
-        "forbidden.html",
-        status=403,
-        **_common(request, visitor, ""),
-        reason="The form was not sent from this console session (missing or wrong CSRF token). "
-        "Reload the page and try again.",
-    )
+CSRF_REFUSED = (
+    "The form was not sent from this console session (missing or wrong CSRF token). "
+    "Reload the page and try again."
+)
+CROSS_SITE_SIGN_IN = (
+    "The sign-in was not sent from this console's own sign-in page (another site sent it). "
+    "Open the sign-in page of this console and sign in there."
+)
+
+
+def _forbidden(request: Request, visitor: session.Session, reason: str = CSRF_REFUSED) -> Response:
+    return page("forbidden.html", status=403, **_common(request, visitor, ""), reason=reason)
 
 
 def _login_page(
@@ -314,7 +318,7 @@ async def sign_in(request: Request) -> Response:
     submitted = await request.form()
     target = _text(submitted.get("next")) or "/"
     if not session.same_origin(request):
-        return _forbidden(request, session.Session())
+        return _forbidden(request, session.Session(), CROSS_SITE_SIGN_IN)
     code = _text(submitted.get("code")).strip()
     token = _text(submitted.get("token")).strip()
     session_id: str | None = None
