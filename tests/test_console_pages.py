@@ -575,6 +575,20 @@ async def test_signing_out_ends_the_session_on_the_server(api: Api) -> None:
     assert (await write_with_session(api, csrf)).status_code == 401
 
 
+async def test_signing_in_again_replaces_the_browsers_previous_session(api: Api) -> None:
+    await sign_in(api)
+    first = api.client.cookies[SESSION_COOKIE]
+    response = await api.client.post("/login", data={"token": api.backend.reader_token})
+    assert response.status_code == 303
+    second = session_cookie(response).value
+    assert second != first
+    api.client.cookies.clear()
+    api.client.cookies.set(SESSION_COOKIE, first)
+    assert signed_in_as(await get_page(api, "/")) is None
+    api.client.cookies.set(SESSION_COOKIE, second)
+    assert signed_in_as(await get_page(api, "/")) == "test-reader"
+
+
 async def test_a_session_expires_after_the_session_lifetime(api: Api) -> None:
     csrf = await sign_in(api)
     with clock.moved(timedelta(hours=11, minutes=59)):

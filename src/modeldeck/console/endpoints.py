@@ -16,6 +16,7 @@ from modeldeck.audit import repository as audit_repository
 from modeldeck.audit.diff import diff
 from modeldeck.audit.tables import AuditEntryRow
 from modeldeck.auth import sessions
+from modeldeck.auth.dependencies import SESSION_COOKIE
 from modeldeck.auth.tables import ApiTokenRow
 from modeldeck.console import charts, session, simulation
 from modeldeck.console.model_rows import CAPABILITIES, RENDERED_ROWS, row_view
@@ -329,6 +330,10 @@ async def sign_in(request: Request) -> Response:
         else:
             owner = await sessions.usable_token(db, token) if token else None
         if owner is not None:
+            # Signing in again replaces this browser's session rather than leaving it behind.
+            previous = request.cookies.get(SESSION_COOKIE)
+            if previous:
+                await sessions.end_session(db, previous)
             session_id = await sessions.start_session(db, owner, session.lifetime(request))
     if session_id is None:
         return _login_page(request, target, CODE_REFUSED if code else SIGN_IN_REFUSED, status=401)
