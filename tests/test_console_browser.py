@@ -423,7 +423,9 @@ def test_an_unpriced_model_can_be_added_and_models_save_unchanged(
         page.goto(f"/models/{model['name']}")
         page.locator(".model-head").get_by_role("button", name="Edit").click()
         expect(dialog).to_be_visible()
-        dialog.get_by_role("button", name="Save changes").click()
+        # Saving reloads the page: wait for it, or the next goto races the reload.
+        with page.expect_navigation():
+            dialog.get_by_role("button", name="Save changes").click()
         expect(dialog).to_be_hidden()
         saved = server.model(model["id"]).json()
         assert saved["version"] == model["version"], saved
