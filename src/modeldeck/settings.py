@@ -48,6 +48,16 @@ class Settings(BaseSettings):
         description="How often an instance checks the database for changes made elsewhere.",
     )
     log_level: str = Field(default="info", description="Log level of `modeldeck serve`.")
+    session_ttl_hours: float = Field(
+        default=12,
+        gt=0,
+        le=24 * 365,
+        description="How long a console sign-in lasts before it must be made again.",
+    )
+    cookie_secure: bool = Field(
+        default=True,
+        description="Mark the console's session cookie Secure (sent over https or to localhost).",
+    )
 
     @field_validator("database_url")
     @classmethod

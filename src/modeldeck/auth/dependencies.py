@@ -1,18 +1,19 @@
 """Who is calling: a bearer token or the console's session cookie, checked against hashes.
 
-The console session is stateless: the cookie holds the token itself, and its CSRF token is
-derived from it (DESIGN §5), so any instance can check both without shared storage.
+The console's cookie holds a random session id whose hash is stored (`auth.sessions`), and its
+CSRF token is derived from that id (DESIGN §5), so any instance can check both.
 """
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import time
 from dataclasses import dataclass
 
 from fastapi import Request
 
+from modeldeck.auth import sessions
+from modeldeck.auth.sessions import csrf_token_for
 from modeldeck.auth.tokens import find_token, hash_token
 from modeldeck.errors import Problem
 
@@ -57,11 +58,6 @@ def _unauthorized(detail: str) -> Problem:
     return Problem(
         401, "Unauthorized", detail, slug="unauthorized", headers={"WWW-Authenticate": "Bearer"}
     )
-
-
-def csrf_token_for(session_token: str) -> str:
-    """The CSRF token of a console session: derived, so nothing needs storing."""
-    return hmac.new(session_token.encode(), b"modeldeck-csrf", hashlib.sha256).hexdigest()
 
 
 def csrf_matches(session_token: str, sent: str | None) -> bool:
@@ -109,7 +105,7 @@ async def _session_caller(request: Request) -> Caller | None:
         session_token, request.headers.get(CSRF_HEADER)
     ):
         raise Problem(403, "Forbidden", "missing or wrong CSRF token", slug="csrf")
-    return await caller_for_token(request, session_token)
+    return await caller_for_session(request, session_token)
 
 
 async def require_admin(request: Request) -> Caller:
@@ -126,3 +122,15 @@ async def require_reader(request: Request) -> Caller | None:
     if caller is None and request.app.state.settings.read_token_required:
         raise _unauthorized("Reading the registry needs a reader or admin token.")
     return caller
+
+
+async def caller_for_session(request: Request, session_id: str) -> Caller | None:
+    """Who a console session belongs to (None when it ended), noting that it was seen."""
+    async with request.app.state.database.read() as session:
+        owner = await sessions.session_owner(session, session_id)
+    if owner is None:
+        return None
+    if not owner.seen_recently:
+        async with request.app.state.database.write() as session:
+            await sessions.mark_seen(session, owner.session_hash)
+    return Caller(name=owner.token_name, role=owner.role)
