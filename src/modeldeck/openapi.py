@@ -1,13 +1,26 @@
-"""The OpenAPI document, with the schemas of bodies that handlers validate themselves."""
+"""The OpenAPI document and the docs pages, all protected like any other read.
+
+`/docs` (Swagger UI) and `/redoc` load their scripts from the `fastapi-offline` package, served
+here under the console's CSP: opening them makes no request to any other origin.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import dataclass
+from functools import cache
+from importlib.resources import files
+from pathlib import Path
+from typing import Annotated, Any
 
-from fastapi import FastAPI
+from fastapi import APIRouter, Depends, FastAPI
 from fastapi.openapi.utils import get_openapi
+from markupsafe import escape
 from pydantic import BaseModel
+from starlette.responses import HTMLResponse, JSONResponse, Response
 
+from modeldeck.auth.dependencies import Caller, require_reader
+from modeldeck.console.render import SECURITY_HEADERS
+from modeldeck.errors import not_found
 from modeldeck.models.endpoints import READ_OPERATIONS
 from modeldeck.models.schemas import CloneRequest, ModelWrite, PricingWrite
 from modeldeck.pricing.schemas import CostRequest, SimulateRequest, TokensRequest
@@ -22,7 +35,86 @@ DOCUMENTED_BODIES: tuple[type[BaseModel], ...] = (
 )
 
 
-def install(app: FastAPI) -> None:
+Reader = Annotated[Caller | None, Depends(require_reader)]
+
+HERE = Path(__file__).parent / "apidocs"
+VENDORED = Path(str(files("fastapi_offline"))) / "static"
+
+
+@dataclass(frozen=True)
+class Asset:
+    path: Path
+    media_type: str
+
+
+ASSETS = {
+    "swagger-ui-bundle.js": Asset(VENDORED / "swagger-ui-bundle.js", "text/javascript"),
+    "swagger-ui.css": Asset(VENDORED / "swagger-ui.css", "text/css"),
+    "redoc.standalone.js": Asset(VENDORED / "redoc.standalone.js", "text/javascript"),
+    "favicon.png": Asset(VENDORED / "favicon.png", "image/png"),
+    "swagger-init.js": Asset(HERE / "swagger-init.js", "text/javascript"),
+    "redoc-init.js": Asset(HERE / "redoc-init.js", "text/javascript"),
+}
+ASSET_HEADERS = {**SECURITY_HEADERS, "Cache-Control": "public, max-age=3600"}
+
+
+@cache
+def _read(path: Path) -> bytes:
+    return path.read_bytes()
+
+
+def _page(title: str, body: str, scripts: tuple[str, ...], styles: tuple[str, ...] = ()) -> str:
+    links = "".join(f'<link rel="stylesheet" href="/docs/assets/{name}">' for name in styles)
+    sources = "".join(f'<script src="/docs/assets/{name}"></script>' for name in scripts)
+    return (
+        '<!doctype html><html lang="en"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f'<title>{escape(title)}</title><link rel="icon" href="/docs/assets/favicon.png">'
+        f"{links}</head><body>{body}{sources}</body></html>"
+    )
+
+
+def docs_router(app: FastAPI, *, pages: bool) -> APIRouter:
+    """`/openapi.json` for readers; `/docs`, `/redoc` and their files unless `pages` is off."""
+    router = APIRouter(include_in_schema=False)
+
+    @router.get("/openapi.json")
+    async def openapi_document(_: Reader) -> Response:
+        return JSONResponse(app.openapi())
+
+    if not pages:
+        return router
+
+    @router.get("/docs")
+    async def swagger_ui(_: Reader) -> Response:
+        html = _page(
+            f"{app.title} API",
+            '<div id="swagger-ui"></div>',
+            ("swagger-ui-bundle.js", "swagger-init.js"),
+            ("swagger-ui.css",),
+        )
+        return HTMLResponse(html, headers=SECURITY_HEADERS)
+
+    @router.get("/redoc")
+    async def redoc(_: Reader) -> Response:
+        html = _page(
+            f"{app.title} API", '<div id="redoc"></div>', ("redoc.standalone.js", "redoc-init.js")
+        )
+        return HTMLResponse(html, headers=SECURITY_HEADERS)
+
+    @router.get("/docs/assets/{name}")
+    async def asset(name: str) -> Response:
+        found = ASSETS.get(name)
+        if found is None:
+            raise not_found(f"File {name!r}")
+        return Response(_read(found.path), media_type=found.media_type, headers=ASSET_HEADERS)
+
+    return router
+
+
+def install(app: FastAPI, *, pages: bool = True) -> None:
+    """Build the OpenAPI document on first use and serve it (and the docs pages)."""
+
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is not None:
             return app.openapi_schema
@@ -40,3 +132,4 @@ def install(app: FastAPI) -> None:
         return document
 
     app.openapi = openapi  # type: ignore[method-assign]
+    app.include_router(docs_router(app, pages=pages))
