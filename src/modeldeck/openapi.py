@@ -1,7 +1,8 @@
 """The OpenAPI document and the docs pages, all protected like any other read.
 
-`/docs` (Swagger UI) and `/redoc` load their scripts from the `fastapi-offline` package, served
-here under the console's CSP: opening them makes no request to any other origin.
+`/docs` (Swagger UI) loads its files from the `fastapi-offline` package, served here under the
+console's CSP: opening it makes no request to any other origin. There is no `/redoc`: ReDoc
+injects inline styles, which that CSP refuses.
 """
 
 from __future__ import annotations
@@ -50,10 +51,8 @@ class Asset:
 ASSETS = {
     "swagger-ui-bundle.js": Asset(VENDORED / "swagger-ui-bundle.js", "text/javascript"),
     "swagger-ui.css": Asset(VENDORED / "swagger-ui.css", "text/css"),
-    "redoc.standalone.js": Asset(VENDORED / "redoc.standalone.js", "text/javascript"),
     "favicon.png": Asset(VENDORED / "favicon.png", "image/png"),
     "swagger-init.js": Asset(HERE / "swagger-init.js", "text/javascript"),
-    "redoc-init.js": Asset(HERE / "redoc-init.js", "text/javascript"),
 }
 ASSET_HEADERS = {**SECURITY_HEADERS, "Cache-Control": "public, max-age=3600"}
 
@@ -75,7 +74,7 @@ def _page(title: str, body: str, scripts: tuple[str, ...], styles: tuple[str, ..
 
 
 def docs_router(app: FastAPI, *, pages: bool) -> APIRouter:
-    """`/openapi.json` for readers; `/docs`, `/redoc` and their files unless `pages` is off."""
+    """`/openapi.json` for readers; `/docs` and its files unless `pages` is off."""
     router = APIRouter(include_in_schema=False)
 
     @router.get("/openapi.json")
@@ -92,13 +91,6 @@ def docs_router(app: FastAPI, *, pages: bool) -> APIRouter:
             '<div id="swagger-ui"></div>',
             ("swagger-ui-bundle.js", "swagger-init.js"),
             ("swagger-ui.css",),
-        )
-        return HTMLResponse(html, headers=SECURITY_HEADERS)
-
-    @router.get("/redoc")
-    async def redoc(_: Reader) -> Response:
-        html = _page(
-            f"{app.title} API", '<div id="redoc"></div>', ("redoc.standalone.js", "redoc-init.js")
         )
         return HTMLResponse(html, headers=SECURITY_HEADERS)
 
