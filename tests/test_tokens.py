@@ -4,8 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
+import socket
+import subprocess
+import sys
+import time
 from collections.abc import Iterator
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -232,3 +238,55 @@ def test_the_last_admin_token_is_revoked_only_with_force(database_url: str) -> N
     assert code == 0, err
     assert json.loads(text)["revoked_at"] is not None
     assert status_with(database_url, "mdk_tokens-cli-test") == 401
+
+
+def test_token_commands_work_against_a_server_with_url_and_token(tmp_path: Path) -> None:
+    port = _free_port()
+    env = {key: value for key, value in os.environ.items() if not key.startswith("MODELDECK_")}
+    env["MODELDECK_ADMIN_TOKEN"] = "mdk_server-token-test"
+    server = subprocess.Popen(
+        [sys.executable, "-m", "modeldeck", "serve", "--port", str(port)],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}"
+    admin = ["--url", url, "--token", "mdk_server-token-test"]
+    try:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(f"{url}/readyz").status_code == 200:
+                    break
+            except httpx.TransportError:
+                time.sleep(0.05)
+        refused = runner.invoke(cli, ["token", "list", "--url", url])
+        assert refused.exit_code == 1
+        assert "admin token" in refused.stderr
+        listed = runner.invoke(cli, ["token", "list", "--json", *admin])
+        assert listed.exit_code == 0, listed.output
+        assert [row["name"] for row in json.loads(listed.stdout)] == ["MODELDECK_ADMIN_TOKEN"]
+        assert "mdk_server-token-test" not in listed.stdout
+        last = runner.invoke(cli, ["token", "revoke", "MODELDECK_ADMIN_TOKEN", *admin])
+        assert last.exit_code == 1
+        assert "last active admin token" in last.stderr
+        token_id = str(json.loads(listed.stdout)[0]["id"])
+        forced = runner.invoke(cli, ["token", "revoke", token_id, "--force", *admin])
+        assert forced.exit_code == 0, forced.output
+        # The server that revoked it refuses it at once.
+        after = runner.invoke(cli, ["token", "list", *admin])
+        assert after.exit_code == 1
+        assert "not valid" in after.stderr
+    finally:
+        server.terminate()
+        server.wait(15)
+    gone = runner.invoke(cli, ["token", "list", *admin])
+    assert gone.exit_code == 1
+    assert gone.stderr.count("\n") == 1 and "unreachable" in gone.stderr
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
