@@ -16,12 +16,15 @@ from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy import select
 from typer.testing import CliRunner
 
 from conftest import BACKENDS, Api, _create_postgres_database, _drop_postgres_database, settings_for
 from modeldeck import clock
 from modeldeck.app import create_app
+from modeldeck.auth.tables import ApiTokenRow
 from modeldeck.auth.tokens import create_token, hash_token
+from modeldeck.auth.usage import recording_token_use
 from modeldeck.bootstrap import prepare
 from modeldeck.cli import app as cli
 from modeldeck.db import Database
@@ -290,3 +293,17 @@ def _free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
+
+
+async def test_uses_noted_while_serving_are_stored_when_the_app_stops(api: Api) -> None:
+    token = await new_token(api, "stopping")
+    other = create_app(settings_for(api.backend.url), database=api.database)
+    transport = httpx.ASGITransport(app=other)
+    async with recording_token_use(other.state.token_usage, api.database):
+        async with httpx.AsyncClient(transport=transport, base_url="http://other") as client:
+            assert (await client.get("/api/models", headers=bearer(token))).status_code == 200
+        async with api.database.read() as session:
+            statement = select(ApiTokenRow).where(ApiTokenRow.name == "stopping")
+            row = (await session.execute(statement)).scalar_one()
+            assert row.last_used_at is None  # noted in memory, not written by the request
+    assert (await named(api, "stopping"))["last_used_at"] is not None

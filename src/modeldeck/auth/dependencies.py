@@ -97,7 +97,8 @@ def refuse_if_limited(request: Request) -> None:
 def authentication_failed(request: Request, reason: str) -> None:
     """Count a failure against the client's address and log it, never the token itself."""
     address = client_address(request)
-    request.app.state.auth_failures.failed(address)
+    failures: FailedAuthentications = request.app.state.auth_failures
+    failures.failed(address)
     # The path only: a query string may hold a token (the console's login link).
     log.warning(
         "authentication failed from %s on %s %s: %s",
@@ -106,6 +107,15 @@ def authentication_failed(request: Request, reason: str) -> None:
         request.url.path,
         reason,
     )
+    wait = failures.retry_after(address)
+    if wait is not None:
+        log.warning(
+            "%s reached %d failed authentications in %g s: refused for %d s",
+            address,
+            failures.limit,
+            failures.window_s,
+            wait,
+        )
 
 
 async def caller_for_token(request: Request, token: str) -> Caller | None:
