@@ -23,7 +23,7 @@ from conftest import BACKENDS, Api, _create_postgres_database, _drop_postgres_da
 from modeldeck import clock
 from modeldeck.app import create_app
 from modeldeck.auth.tables import ApiTokenRow
-from modeldeck.auth.tokens import create_token, hash_token
+from modeldeck.auth.tokens import create_token, has_admin, hash_token, revoke_token
 from modeldeck.auth.usage import recording_token_use
 from modeldeck.bootstrap import prepare
 from modeldeck.cli import app as cli
@@ -307,3 +307,14 @@ async def test_uses_noted_while_serving_are_stored_when_the_app_stops(api: Api) 
             row = (await session.execute(statement)).scalar_one()
             assert row.last_used_at is None  # noted in memory, not written by the request
     assert (await named(api, "stopping"))["last_used_at"] is not None
+
+
+async def test_when_every_admin_token_is_revoked_serve_makes_a_new_one(api: Api) -> None:
+    async with api.database.read() as session:
+        assert await has_admin(session)
+    for row in await listed(api):
+        if row["role"] == "admin" and row["revoked_at"] is None:
+            async with api.database.write() as session:
+                await revoke_token(session, row["id"], force=True)
+    async with api.database.read() as session:
+        assert not await has_admin(session)  # so `serve` prints a fresh admin token
