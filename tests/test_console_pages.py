@@ -646,6 +646,19 @@ async def test_a_session_ends_when_its_token_is_deleted(api: Api) -> None:
     assert (await api.client.post("/simulate", data=workload())).status_code == 200
 
 
+async def test_a_session_ends_when_its_token_is_revoked(api: Api) -> None:
+    async with api.database.write() as db:
+        token = await create_token(db, name="revoked-admin", role="admin")
+        row = await find_token(db, token)
+        assert row is not None
+    csrf = await sign_in(api, token)
+    assert signed_in_as(await get_page(api, "/")) == "revoked-admin"
+    revoked = await api.client.post(f"/api/auth/tokens/{row.id}/revoke", headers=api.admin)
+    assert revoked.status_code == 200, revoked.text
+    assert signed_in_as(await get_page(api, "/")) is None
+    assert (await write_with_session(api, csrf)).status_code == 401
+
+
 async def test_changes_with_the_session_cookie_need_the_csrf_header(api: Api) -> None:
     csrf = await sign_in(api)
     body = {

@@ -7,16 +7,23 @@ CSRF token is derived from that id (DESIGN §5), so any instance can check both.
 from __future__ import annotations
 
 import hmac
+import logging
 import time
 from dataclasses import dataclass
 
 from fastapi import Request
 
 from modeldeck.auth import sessions
+from modeldeck.auth.failures import FailedAuthentications
 from modeldeck.auth.sessions import csrf_token_for
 from modeldeck.auth.tokens import find_token, hash_token
+from modeldeck.auth.usage import TokenUsage
 from modeldeck.errors import Problem
 
+log = logging.getLogger("modeldeck.auth")
+
+# How long an instance trusts what it learnt of a token: a token revoked on another instance
+# stops working here within this time (on the revoking instance, at once).
 CACHE_SECONDS = 5.0
 SESSION_COOKIE = "modeldeck_session"
 CSRF_HEADER = "X-CSRF-Token"
@@ -27,6 +34,7 @@ SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
 class Caller:
     name: str
     role: str
+    token_id: int | None = None  # None for the CLI's local admin, who has no token
 
     @property
     def actor(self) -> str:
@@ -64,16 +72,68 @@ def csrf_matches(session_token: str, sent: str | None) -> bool:
     return hmac.compare_digest((sent or "").encode(), csrf_token_for(session_token).encode())
 
 
+def client_address(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+def refuse_if_limited(request: Request) -> None:
+    """429 for an address that failed to authenticate too often, before any token is checked."""
+    failures: FailedAuthentications = request.app.state.auth_failures
+    wait = failures.retry_after(client_address(request))
+    if wait is not None:
+        raise Problem(
+            429,
+            "Too many failed authentications",
+            f"Too many failed authentications from this address; retry in {wait} s.",
+            slug="too-many-failed-authentications",
+            headers={"Retry-After": str(wait)},
+        )
+
+
+def authentication_failed(request: Request, reason: str) -> None:
+    """Count a failure against the client's address and log it, never the token itself."""
+    address = client_address(request)
+    failures: FailedAuthentications = request.app.state.auth_failures
+    failures.failed(address)
+    # The path only: a query string may hold a token (the console's login link).
+    log.warning(
+        "authentication failed from %s on %s %s: %s",
+        address,
+        request.method,
+        request.url.path,
+        reason,
+    )
+    wait = failures.retry_after(address)
+    if wait is not None:
+        log.warning(
+            "%s reached %d failed authentications in %g s: refused for %d s",
+            address,
+            failures.limit,
+            failures.window_s,
+            wait,
+        )
+
+
 async def caller_for_token(request: Request, token: str) -> Caller | None:
-    """Who `token` belongs to (None when it is not valid), from the cache or the database."""
+    """Who `token` belongs to (None when it is not valid), from the cache or the database.
+
+    Every token check goes through here: it refuses a client over the failure limit (429),
+    counts and logs a failure, and notes the use of a valid token.
+    """
+    refuse_if_limited(request)
     token_hash = hash_token(token)
     cache: TokenCache = request.app.state.token_cache
     known, caller = cache.get(token_hash)
     if not known:
         async with request.app.state.database.read() as session:
             row = await find_token(session, token)
-        caller = Caller(name=row.name, role=row.role) if row else None
+        caller = Caller(name=row.name, role=row.role, token_id=row.id) if row else None
         cache.put(token_hash, caller)
+    if caller is None:
+        authentication_failed(request, "unknown or revoked token")
+    elif caller.token_id is not None:
+        usage: TokenUsage = request.app.state.token_usage
+        usage.seen(caller.token_id)
     return caller
 
 
@@ -90,6 +150,8 @@ async def identify(request: Request) -> Caller | None:
         return local or await _session_caller(request)
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
+        refuse_if_limited(request)
+        authentication_failed(request, "not a bearer token")
         raise _unauthorized("Send the token as `Authorization: Bearer <token>`.")
     caller = await caller_for_token(request, token.strip())
     if caller is None:

@@ -215,7 +215,7 @@ def secrets_generate_key() -> None:
 
 
 def _register() -> None:
-    from modeldeck.cli import catalog, models, pricing
+    from modeldeck.cli import catalog, models, pricing, tokens
 
     app.add_typer(models.app, name="models")
     app.add_typer(catalog.app, name="catalog")
@@ -223,6 +223,8 @@ def _register() -> None:
     app.command("export")(catalog.export_command)
     app.command("cost")(pricing.cost_command)
     app.command("simulate")(pricing.simulate_command)
+    token_app.command("list")(tokens.list_command)
+    token_app.command("revoke")(tokens.revoke_command)
 
 
 _register()

@@ -16,7 +16,11 @@ from modeldeck.audit import repository as audit_repository
 from modeldeck.audit.diff import diff
 from modeldeck.audit.tables import AuditEntryRow
 from modeldeck.auth import sessions
-from modeldeck.auth.dependencies import SESSION_COOKIE
+from modeldeck.auth.dependencies import (
+    SESSION_COOKIE,
+    authentication_failed,
+    refuse_if_limited,
+)
 from modeldeck.auth.tables import ApiTokenRow
 from modeldeck.console import charts, session, simulation
 from modeldeck.console.model_rows import CAPABILITIES, RENDERED_ROWS, row_view
@@ -320,6 +324,7 @@ async def sign_in(request: Request) -> Response:
     target = _text(submitted.get("next")) or "/"
     if not session.same_origin(request):
         return _forbidden(request, session.Session(), CROSS_SITE_SIGN_IN)
+    refuse_if_limited(request)  # guessing tokens or codes here is limited like the API's
     code = _text(submitted.get("code")).strip()
     token = _text(submitted.get("token")).strip()
     session_id: str | None = None
@@ -336,6 +341,7 @@ async def sign_in(request: Request) -> Response:
                 await sessions.end_session(db, previous)
             session_id = await sessions.start_session(db, owner, session.lifetime(request))
     if session_id is None:
+        authentication_failed(request, "wrong login code" if code else "wrong token at sign-in")
         return _login_page(request, target, CODE_REFUSED if code else SIGN_IN_REFUSED, status=401)
     return session.signed_in(request, session_id, target)
 

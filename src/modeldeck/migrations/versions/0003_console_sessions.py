@@ -1,7 +1,7 @@
 """Console sessions and one-time login codes, stored by the hash of their secret.
 
-Revision ID: 0002_console_sessions
-Revises: 0001
+Revision ID: 0003_console_sessions
+Revises: 0002_api_token_usage
 Create Date: 2026-12-01
 """
 
@@ -10,8 +10,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0002_console_sessions"
-down_revision = "0001"
+revision = "0003_console_sessions"
+down_revision = "0002_api_token_usage"
 branch_labels = None
 depends_on = None
 
