@@ -105,7 +105,9 @@ async def test_revoking_the_last_active_admin_token_is_refused_unless_forced(api
     mine = await named(api, "test-admin")
     for row in await listed(api):
         if row["role"] == "admin" and row["revoked_at"] is None and row["id"] != mine["id"]:
-            response = await api.client.post(f"/api/auth/tokens/{row['id']}/revoke", headers=api.admin)
+            response = await api.client.post(
+                f"/api/auth/tokens/{row['id']}/revoke", headers=api.admin
+            )
             assert response.status_code == 200, response.text
     refused = await api.client.post(f"/api/auth/tokens/{mine['id']}/revoke", headers=api.admin)
     assert refused.status_code == 409
