@@ -8,6 +8,7 @@ import statistics
 import sys
 import tempfile
 import time
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -16,8 +17,9 @@ import httpx
 from bench.harness import BIN, free_port, process, wait_ready
 from bench.registry import _fill
 from modeldeck.app import create_app
-from modeldeck.auth.dependencies import SESSION_COOKIE, csrf_token_for
-from modeldeck.auth.tokens import create_token
+from modeldeck.auth.dependencies import SESSION_COOKIE
+from modeldeck.auth.sessions import csrf_token_for, start_session
+from modeldeck.auth.tokens import create_token, find_token
 from modeldeck.console.render import STATIC_FILES, static_url
 from modeldeck.db import Database
 from modeldeck.settings import Settings
@@ -52,11 +54,16 @@ def _plain_rows(models: list[dict[str, Any]]) -> str:
     )
 
 
-async def _admin_token(url: str) -> str:
+async def _admin_session(url: str) -> str:
+    """A console session of a new admin token: the id its cookie holds."""
     database = Database(url)
     try:
         async with database.write() as session:
-            return await create_token(session, name="bench", role="admin")
+            token = await find_token(
+                session, await create_token(session, name="bench", role="admin")
+            )
+            assert token is not None
+            return await start_session(session, token, timedelta(hours=1))
     finally:
         await database.dispose()
 
@@ -67,7 +74,7 @@ async def _render_times(runs: int) -> tuple[float, float, float, float, int]:
     with tempfile.TemporaryDirectory() as folder:
         url = f"sqlite+aiosqlite:///{folder}/console.db"
         await _fill(url, MODELS)
-        token = await _admin_token(url)
+        token = await _admin_session(url)
         app = create_app(Settings(database_url=url))
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(
@@ -133,7 +140,7 @@ def models_page_ready() -> tuple[str, float, float]:
     with tempfile.TemporaryDirectory() as folder:
         url = f"sqlite+aiosqlite:///{folder}/console.db"
         asyncio.run(_fill(url, MODELS))
-        token = asyncio.run(_admin_token(url))
+        token = asyncio.run(_admin_session(url))
         port = free_port()
         serve = [str(BIN / "modeldeck"), "serve", "--port", str(port), "--database-url", url]
         with process(serve, env={"MODELDECK_LOG_LEVEL": "warning"}):

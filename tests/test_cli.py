@@ -89,7 +89,10 @@ def test_serve_seeds_prints_an_admin_token_once_and_that_token_writes(tmp_path: 
         output = _stop(first)
     tokens = sorted(set(re.findall(r"mdk_[\w-]{43}", output)))
     assert len(tokens) == 1, output
-    assert f"/login?token={tokens[0]}" in output  # the console's login link
+    # The console's login link carries a one-time code, never the token.
+    codes = re.findall(r"/login\?code=([\w-]{43})\b", output)
+    assert len(codes) == 1, output
+    assert "token=" not in output
     assert (tmp_path / "modeldeck.db").exists()  # the default: a SQLite file here
 
     second = _serve(tmp_path, port)
@@ -101,6 +104,11 @@ def test_serve_seeds_prints_an_admin_token_once_and_that_token_writes(tmp_path: 
             headers={"Authorization": f"Bearer {tokens[0]}"},
         )
         assert response.status_code == 201, response.text
+        login = f"http://127.0.0.1:{port}/login"
+        signed_in = httpx.post(login, data={"code": codes[0]})
+        assert signed_in.status_code == 303, signed_in.text
+        assert "modeldeck_session" in signed_in.headers["set-cookie"]
+        assert httpx.post(login, data={"code": codes[0]}).status_code == 401  # once only
     finally:
         output = _stop(second)
     assert "mdk_" not in output  # shown once only

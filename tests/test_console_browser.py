@@ -6,6 +6,7 @@ A browser test that cannot run fails; it never skips (DESIGN §11).
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import os
 import secrets
@@ -15,6 +16,7 @@ import sys
 import time
 import uuid
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -24,6 +26,10 @@ import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from conftest import SECRET_KEY
+from modeldeck.auth.sessions import create_login_code
+from modeldeck.auth.tokens import find_token
+from modeldeck.db import Database
+from modeldeck.settings import normalise_database_url
 
 ROOT = Path(__file__).resolve().parents[1]
 ARTIFACTS = ROOT / "test-artifacts" / "console"
@@ -46,6 +52,7 @@ class Server:
     url: str
     token: str
     api: httpx.Client
+    database_url: str
 
     def create(self, **fields: Any) -> dict[str, Any]:
         body = {
@@ -81,9 +88,10 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     folder = tmp_path_factory.mktemp("console-server")
     port = _free_port()
     token = "mdk_browser_" + secrets.token_urlsafe(24)
+    database_url = f"sqlite:///{folder / 'console.db'}"
     env = {
         **os.environ,
-        "MODELDECK_DATABASE_URL": f"sqlite:///{folder / 'console.db'}",
+        "MODELDECK_DATABASE_URL": database_url,
         "MODELDECK_ADMIN_TOKEN": token,
         "MODELDECK_SECRET_KEY": SECRET_KEY,
         "MODELDECK_HOST": "127.0.0.1",
@@ -117,7 +125,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
                 pytest.fail("`modeldeck serve` did not become ready in 60 s", pytrace=False)
             time.sleep(0.05)
         with httpx.Client(base_url=url, headers={"Authorization": f"Bearer {token}"}) as api:
-            yield Server(url, token, api)
+            yield Server(url, token, api, database_url)
     finally:
         process.terminate()
         try:
@@ -190,9 +198,36 @@ def page(watched: Watched) -> Page:
 
 
 def sign_in(page: Page, server: Server) -> None:
-    """The login link `modeldeck serve` prints: the token leaves the address at once."""
-    page.goto(f"/login?token={server.token}")
+    """The token pasted into the sign-in form."""
+    page.goto("/login")
+    page.get_by_label("API token").fill(server.token)
+    page.get_by_role("button", name="Sign in", exact=True).click()
     expect(page).to_have_url(f"{server.url}/")
+    expect(page.locator("header.top")).to_contain_text("Signed in:")
+
+
+def login_code(server: Server) -> str:
+    """A one-time login code in the server's database, as the first `serve` makes one.
+
+    On its own thread: Playwright's sync API keeps this thread's event loop busy.
+    """
+
+    async def make() -> str:
+        database = Database(normalise_database_url(server.database_url))
+        try:
+            async with database.write() as session:
+                token = await find_token(session, server.token)
+                assert token is not None
+                return await create_login_code(session, token)
+        finally:
+            await database.dispose()
+
+    with ThreadPoolExecutor(1) as thread:
+        return thread.submit(asyncio.run, make()).result()
+
+
+def session_cookies(page: Page) -> list[Any]:
+    return [c for c in page.context.cookies() if c["name"] == "modeldeck_session"]
 
 
 def shot(page: Page, name: str, *, full_page: bool = True) -> None:
@@ -215,14 +250,61 @@ def test_signing_in_with_a_token_lands_on_the_models_page(page: Page, server: Se
     page.get_by_label("API token").press("Enter")
     expect(page).to_have_url(f"{server.url}/")
     expect(page.locator("header.top")).to_contain_text("Signed in: MODELDECK_ADMIN_TOKEN (admin)")
-    cookie = next(c for c in page.context.cookies() if c["name"] == "modeldeck_session")
+    [cookie] = session_cookies(page)
     assert cookie["httpOnly"] is True
     assert cookie["sameSite"] == "Strict"
+    # Secure by default, and Chromium keeps it over http://127.0.0.1 (a secure context).
+    assert cookie["secure"] is True
+    assert server.token not in cookie["value"]  # a session id, not the token
     assert page.evaluate("document.cookie") == ""  # out of reach of scripts
     expect(page.locator("#models tbody tr")).not_to_have_count(0)
     shot(page, "models")
     page.get_by_role("button", name="Sign out").click()
     expect(page.locator("header.top")).to_contain_text("Sign in")
+    assert session_cookies(page) == []
+    # The old cookie put back is refused: signing out ended the session on the server.
+    page.context.add_cookies([cookie])
+    page.reload()
+    expect(page.locator("header.top")).to_contain_text("Sign in")
+    expect(page.locator("header.top")).not_to_contain_text("Signed in:")
+
+
+def test_the_login_link_signs_in_once_by_its_button(page: Page, server: Server) -> None:
+    link = f"/login?code={login_code(server)}"
+    page.goto(link)
+    expect(page.locator("header.top")).not_to_contain_text("Signed in:")  # the GET did nothing
+    shot(page, "login-link")
+    page.get_by_role("button", name="Sign in as MODELDECK_ADMIN_TOKEN").click()
+    expect(page).to_have_url(f"{server.url}/")
+    expect(page.locator("header.top")).to_contain_text("Signed in: MODELDECK_ADMIN_TOKEN (admin)")
+    assert server.token not in page.url
+    page.context.clear_cookies()
+    page.goto(link)
+    expect(page.get_by_role("alert")).to_contain_text("used already")
+    expect(page.get_by_role("button", name="Sign in as MODELDECK_ADMIN_TOKEN")).to_have_count(0)
+
+
+def test_another_site_cannot_sign_a_visitor_in(page: Page, server: Server) -> None:
+    # A page of another origin (localhost is not 127.0.0.1 to a browser), served by the test.
+    other = f"http://localhost:{_free_port()}/trap"
+    trap = (
+        f'<a id="link" href="{server.url}/login?token={server.token}">prize</a>'
+        f'<form id="form" method="post" action="{server.url}/login">'
+        f'<input type="hidden" name="token" value="{server.token}">'
+        '<button type="submit">win</button></form>'
+    )
+    page.route(other, lambda route: route.fulfill(body=trap, content_type="text/html"))
+    page.goto(other)
+    page.locator("#link").click()
+    expect(page).to_have_url(f"{server.url}/login?token={server.token}")
+    expect(page.get_by_label("API token")).to_be_visible()
+    assert session_cookies(page) == []
+    page.goto(other)
+    page.get_by_role("button", name="win").click()
+    expect(page.locator("main")).to_contain_text("another site sent it")
+    assert session_cookies(page) == []
+    page.goto("/")
+    expect(page.locator("header.top")).not_to_contain_text("Signed in:")
 
 
 # ---- adding and editing --------------------------------------------------------------------
@@ -341,7 +423,9 @@ def test_an_unpriced_model_can_be_added_and_models_save_unchanged(
         page.goto(f"/models/{model['name']}")
         page.locator(".model-head").get_by_role("button", name="Edit").click()
         expect(dialog).to_be_visible()
-        dialog.get_by_role("button", name="Save changes").click()
+        # Saving reloads the page: wait for it, or the next goto races the reload.
+        with page.expect_navigation():
+            dialog.get_by_role("button", name="Save changes").click()
         expect(dialog).to_be_hidden()
         saved = server.model(model["id"]).json()
         assert saved["version"] == model["version"], saved

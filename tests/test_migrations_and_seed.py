@@ -40,9 +40,15 @@ async def test_upgrade_downgrade_and_upgrade_again_keep_working(empty_database: 
             await migrate.upgrade(connection)
             await connection.commit()
             assert await migrate.current(connection) == migrate.head()
-        assert {"models", "price_periods", "audit_entries", "api_tokens", "registry_state"} <= (
-            await _tables(database)
-        )
+        assert {
+            "models",
+            "price_periods",
+            "audit_entries",
+            "api_tokens",
+            "registry_state",
+            "console_sessions",
+            "console_login_codes",
+        } <= await _tables(database)
         await prepare(settings_for(database.url), database)
         async with database.engine.connect() as connection:
             await migrate.upgrade(connection)  # already at head: data stays

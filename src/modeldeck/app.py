@@ -10,6 +10,9 @@ from fastapi import FastAPI
 
 from modeldeck import errors, openapi
 from modeldeck.auth.dependencies import Caller, TokenCache
+from modeldeck.auth.endpoints import router as tokens_router
+from modeldeck.auth.failures import FailedAuthentications
+from modeldeck.auth.usage import TokenUsage, recording_token_use
 from modeldeck.body_limit import BodyLimitMiddleware
 from modeldeck.changes.endpoints import router as changes_router
 from modeldeck.changes.feed import ChangeFeed
@@ -51,8 +54,11 @@ def create_app(
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         try:
-            async with following_changes(
-                database, app.state.revisions, settings.revision_check_interval_s
+            async with (
+                following_changes(
+                    database, app.state.revisions, settings.revision_check_interval_s
+                ),
+                recording_token_use(app.state.token_usage, database),
             ):
                 yield
         finally:
@@ -65,6 +71,10 @@ def create_app(
         description="The LLM models your apps may call: what they are, how to reach them, "
         "what they cost.",
         lifespan=lifespan,
+        # Served by `openapi.install`, behind the read token like every other read.
+        openapi_url=None,
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.settings = settings
     app.state.database = database
@@ -76,17 +86,22 @@ def create_app(
     app.state.registry_cache = RegistryCache(database, app.state.revisions)
     app.state.change_feed = ChangeFeed(database, app.state.revisions)
     app.state.token_cache = TokenCache()
+    app.state.token_usage = TokenUsage()
+    app.state.auth_failures = FailedAuthentications(
+        settings.auth_failure_limit, settings.auth_failure_window_s
+    )
     app.state.local_caller = local_caller
     app.state.metrics = Metrics()
     app.add_middleware(MetricsMiddleware, metrics=app.state.metrics, routes=app.router.routes)
     errors.install(app)
-    openapi.install(app)
+    openapi.install(app, pages=settings.api_docs)
     app.add_route("/api/models", list_models, methods=["GET"], include_in_schema=False)
     app.include_router(models_router)
     app.include_router(deployments_router)
     app.include_router(pricing_router)
     app.include_router(changes_router)
     app.include_router(config_router)
+    app.include_router(tokens_router)
     app.include_router(health_router)
     app.include_router(console_router)
     # Last: a model's own URL takes any ref, names with "/" included.

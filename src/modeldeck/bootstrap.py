@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from modeldeck import migrate
-from modeldeck.auth import tokens
+from modeldeck.auth import sessions, tokens
 from modeldeck.catalog.seed import SEED_ACTOR, seed_catalog
 from modeldeck.changes.revision import commit_if_changed
 from modeldeck.crypto import KeyVault
@@ -20,6 +20,8 @@ FIRST_ADMIN_NAME = "first-admin"
 class Prepared:
     seeded: list[str] = field(default_factory=list)
     new_admin_token: str | None = None
+    # A one-time code for the console login link printed beside the new token.
+    login_code: str | None = None
 
 
 async def prepare(settings: Settings, database: Database) -> Prepared:
@@ -39,5 +41,8 @@ async def prepare(settings: Settings, database: Database) -> Prepared:
             prepared.new_admin_token = await tokens.create_token(
                 session, name=FIRST_ADMIN_NAME, role="admin"
             )
+            admin = await tokens.find_token(session, prepared.new_admin_token)
+            assert admin is not None
+            prepared.login_code = await sessions.create_login_code(session, admin)
         await session.commit()
     return prepared

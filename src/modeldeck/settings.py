@@ -47,7 +47,31 @@ class Settings(BaseSettings):
         le=60,
         description="How often an instance checks the database for changes made elsewhere.",
     )
+    auth_failure_limit: int = Field(
+        default=20,
+        ge=1,
+        description="Failed authentications a client address may make per window before 429.",
+    )
+    auth_failure_window_s: float = Field(
+        default=60.0,
+        gt=0,
+        le=86400,
+        description="The sliding window, in seconds, of `auth_failure_limit`.",
+    )
+    api_docs: bool = Field(
+        default=True, description="Serve the interactive API docs at /docs (Swagger UI)."
+    )
     log_level: str = Field(default="info", description="Log level of `modeldeck serve`.")
+    session_ttl_hours: float = Field(
+        default=12,
+        gt=0,
+        le=24 * 365,
+        description="How long a console sign-in lasts before it must be made again.",
+    )
+    cookie_secure: bool = Field(
+        default=True,
+        description="Mark the console's session cookie Secure (sent over https or to localhost).",
+    )
     max_body_bytes: int = Field(
         default=2 * 1024 * 1024,
         ge=1024,

@@ -18,3 +18,7 @@ class ApiTokenRow(Base):
     role: Mapped[str] = mapped_column(String(16))
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # Recorded at most once a minute per token (see `auth/usage.py`), never per request.
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    # Set once, never cleared: a revoked token (and any console session made with it) is dead.
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)

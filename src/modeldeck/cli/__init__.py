@@ -83,11 +83,11 @@ def serve(
     if prepared.seeded:
         err.print(f"Seeded {len(prepared.seeded)} models from the built-in catalog.")
     if prepared.new_admin_token:
-        login = f"{settings.public_url}/login?token={prepared.new_admin_token}"
+        login = f"{settings.public_url}/login?code={prepared.login_code}"
         err.print(
             "\n[bold]Admin token[/] (shown once; store it safely, it is kept only as a hash):\n"
             f"    {prepared.new_admin_token}\n"
-            f"Sign in to the console: {login}\n"
+            f"Sign in to the console (the link works once, for 10 minutes): {login}\n"
             f"Use it as `Authorization: Bearer <token>`; API docs: {settings.public_url}/docs\n",
             soft_wrap=True,
         )
@@ -215,7 +215,7 @@ def secrets_generate_key() -> None:
 
 
 def _register() -> None:
-    from modeldeck.cli import catalog, models, pricing
+    from modeldeck.cli import catalog, models, pricing, tokens
 
     app.add_typer(models.app, name="models")
     app.add_typer(catalog.app, name="catalog")
@@ -223,6 +223,8 @@ def _register() -> None:
     app.command("export")(catalog.export_command)
     app.command("cost")(pricing.cost_command)
     app.command("simulate")(pricing.simulate_command)
+    token_app.command("list")(tokens.list_command)
+    token_app.command("revoke")(tokens.revoke_command)
 
 
 _register()

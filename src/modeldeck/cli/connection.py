@@ -11,7 +11,7 @@ import os
 import tempfile
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -74,6 +74,59 @@ async def registry(
             ) as local,
         ):
             yield local
+
+
+class ApiClient:
+    """Plain JSON calls on the API, for admin commands the client library does not wrap."""
+
+    def __init__(self, http: httpx.AsyncClient) -> None:
+        self._http = http
+
+    async def get(self, path: str) -> Any:
+        return await self._call("GET", path)
+
+    async def post(self, path: str, *, params: dict[str, str] | None = None) -> Any:
+        return await self._call("POST", path, params=params)
+
+    async def _call(self, method: str, path: str, params: dict[str, str] | None = None) -> Any:
+        import httpx
+
+        from modeldeck.client.errors import ModelDeckError, RegistryUnavailable
+        from modeldeck.client.wire import decode, describe
+
+        try:
+            response = await self._http.request(method, path, params=params)
+        except httpx.TransportError as error:
+            raise RegistryUnavailable(
+                f"Model Deck at {self._http.base_url} is unreachable: {describe(error)}"
+            ) from None
+        try:
+            document = decode(response)
+        except ValueError:
+            document = None
+        if response.status_code >= 400:
+            problem = document if isinstance(document, dict) else None
+            raise ModelDeckError.from_problem(response.status_code, problem)
+        return document
+
+
+@asynccontextmanager
+async def api_client(
+    url: str | None, token: str | None, database_url: str | None
+) -> AsyncIterator[ApiClient]:
+    """The API of the server at `url`, or the API run here over the database (as admin)."""
+    import httpx
+
+    if url and not database_url:
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        async with httpx.AsyncClient(base_url=url, headers=headers, timeout=30) as http:
+            yield ApiClient(http)
+        return
+    async with (
+        _local(database_url) as transport,
+        httpx.AsyncClient(base_url="http://modeldeck.local", transport=transport) as http,
+    ):
+        yield ApiClient(http)
 
 
 @asynccontextmanager

@@ -68,7 +68,7 @@ def run(command: str) -> Callable[[Callable[P, Coroutine[Any, Any, R]]], Callabl
 
             try:
                 return asyncio.run(function(*args, **kwargs))
-            except (ModelDeckError, NotReady) as error:
+            except (ModelDeckError, NotReady, LookupError) as error:
                 err.print(f"modeldeck {command}: {error}", markup=False)
                 raise typer.Exit(1) from None
             except ValueError as error:  # our own argument checks

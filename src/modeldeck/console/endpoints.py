@@ -15,7 +15,13 @@ from modeldeck import clock
 from modeldeck.audit import repository as audit_repository
 from modeldeck.audit.diff import diff
 from modeldeck.audit.tables import AuditEntryRow
-from modeldeck.auth.dependencies import caller_for_token
+from modeldeck.auth import sessions
+from modeldeck.auth.dependencies import (
+    SESSION_COOKIE,
+    authentication_failed,
+    refuse_if_limited,
+)
+from modeldeck.auth.tables import ApiTokenRow
 from modeldeck.console import charts, session, simulation
 from modeldeck.console.model_rows import CAPABILITIES, RENDERED_ROWS, row_view
 from modeldeck.console.render import SECURITY_HEADERS, STATIC_FILES, cost, page
@@ -249,25 +255,38 @@ async def simulation_csv(request: Request) -> Response:
     )
 
 
-def _forbidden(request: Request, visitor: session.Session) -> Response:
-    return page(
-        "forbidden.html",
-        status=403,
-        **_common(request, visitor, ""),
-        reason="The form was not sent from this console session (missing or wrong CSRF token). "
-        "Reload the page and try again.",
-    )
+CSRF_REFUSED = (
+    "The form was not sent from this console session (missing or wrong CSRF token). "
+    "Reload the page and try again."
+)
+CROSS_SITE_SIGN_IN = (
+    "The sign-in was not sent from this console's own sign-in page (another site sent it). "
+    "Open the sign-in page of this console and sign in there."
+)
+
+
+def _forbidden(request: Request, visitor: session.Session, reason: str = CSRF_REFUSED) -> Response:
+    return page("forbidden.html", status=403, **_common(request, visitor, ""), reason=reason)
 
 
 def _login_page(
-    request: Request, target: str, error: str | None = None, status: int = 200
+    request: Request,
+    target: str,
+    error: str | None = None,
+    status: int = 200,
+    code: str | None = None,
+    code_owner: ApiTokenRow | None = None,
 ) -> Response:
+    # Referrer-Policy stays same-origin: a login link's code goes to no other site, and with
+    # no-referrer Chromium would post the form with `Origin: null`, which is refused.
     return page(
         "login.html",
         status=status,
         **_common(request, session.Session(), "login"),
         target=session.local_path(target),
         error=error,
+        code=code,
+        code_owner=code_owner,
     )
 
 
@@ -275,32 +294,56 @@ SIGN_IN_REFUSED = (
     "That token is not valid. Use a token printed by `modeldeck serve` or made with "
     "`modeldeck token create`."
 )
+CODE_REFUSED = (
+    "That login link has expired or was used already (a link works once, for 10 minutes). "
+    "Sign in with the admin token instead."
+)
 
 
 @router.get("/login")
 async def login_page(request: Request) -> Response:
+    """The sign-in form; a login link's code only shows whom it signs in as, and a button.
+
+    Nothing here signs in: a GET can be sent by any site (login CSRF).
+    """
     target = request.query_params.get("next", "/")
-    token = request.query_params.get("token")
-    if token is None:
+    code = request.query_params.get("code")
+    if code is None:
         return _login_page(request, target)
-    # The login link `modeldeck serve` prints: sign in, then drop the token from the URL.
-    if token.strip() and await caller_for_token(request, token.strip()) is not None:
-        return session.signed_in(request, token.strip(), target)
-    response = _login_page(request, target, SIGN_IN_REFUSED, status=401)
-    response.headers["Referrer-Policy"] = "no-referrer"
-    return response
+    async with request.app.state.database.read() as db:
+        owner = await sessions.code_owner(db, code)
+    if owner is None:
+        return _login_page(request, target, CODE_REFUSED, status=401)
+    return _login_page(request, target, code=code, code_owner=owner)
 
 
 @router.post("/login")
 async def sign_in(request: Request) -> Response:
+    """Sign in with a token typed into the form, or with a login link's one-time code."""
     submitted = await request.form()
     target = _text(submitted.get("next")) or "/"
     if not session.same_origin(request):
-        return _forbidden(request, session.Session())
+        return _forbidden(request, session.Session(), CROSS_SITE_SIGN_IN)
+    refuse_if_limited(request)  # guessing tokens or codes here is limited like the API's
+    code = _text(submitted.get("code")).strip()
     token = _text(submitted.get("token")).strip()
-    if not token or await caller_for_token(request, token) is None:
-        return _login_page(request, target, SIGN_IN_REFUSED, status=401)
-    return session.signed_in(request, token, target)
+    session_id: str | None = None
+    # One transaction: a code is used up only by the session it starts.
+    async with request.app.state.database.write() as db:
+        if code:
+            owner = await sessions.redeem_login_code(db, code)
+        else:
+            owner = await sessions.usable_token(db, token) if token else None
+        if owner is not None:
+            # Signing in again replaces this browser's session rather than leaving it behind.
+            previous = request.cookies.get(SESSION_COOKIE)
+            if previous:
+                await sessions.end_session(db, previous)
+            session_id = await sessions.start_session(db, owner, session.lifetime(request))
+    if session_id is None:
+        authentication_failed(request, "wrong login code" if code else "wrong token at sign-in")
+        return _login_page(request, target, CODE_REFUSED if code else SIGN_IN_REFUSED, status=401)
+    return session.signed_in(request, session_id, target)
 
 
 @router.post("/logout")
@@ -311,4 +354,4 @@ async def sign_out(request: Request) -> Response:
         request, visitor, _text(submitted.get("csrf_token"))
     ):
         return _forbidden(request, visitor)
-    return session.signed_out(request)
+    return await session.signed_out(request)

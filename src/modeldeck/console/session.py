@@ -1,23 +1,27 @@
-"""Signing in to the console: the session cookie holds the token itself (DESIGN §5)."""
+"""Signing in to the console: a random, server-side session behind the cookie (DESIGN §5)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 from urllib.parse import urlencode, urlsplit
 
 from fastapi import Request
 from starlette.responses import RedirectResponse, Response
 
+from modeldeck.auth import sessions
 from modeldeck.auth.dependencies import (
     SESSION_COOKIE,
     Caller,
-    caller_for_token,
+    caller_for_session,
     csrf_matches,
-    csrf_token_for,
 )
+from modeldeck.auth.sessions import csrf_token_for
 from modeldeck.console.render import SECURITY_HEADERS
+from modeldeck.settings import Settings
 
-SESSION_SECONDS = 7 * 24 * 3600
+# What a browser says of a request it sends (Fetch Metadata); "none" is a typed address.
+SAME_ORIGIN_FETCHES = frozenset({"same-origin", "none"})
 
 
 @dataclass(frozen=True)
@@ -37,23 +41,27 @@ class Session:
 
 
 async def current_session(request: Request) -> Session:
-    token = request.cookies.get(SESSION_COOKIE)
-    if not token:
+    session_id = request.cookies.get(SESSION_COOKIE)
+    if not session_id:
         return Session()
-    caller = await caller_for_token(request, token)
+    caller = await caller_for_session(request, session_id)
     if caller is None:
         return Session()
-    return Session(caller, csrf_token_for(token))
+    return Session(caller, csrf_token_for(session_id))
 
 
 def form_csrf_ok(request: Request, visitor: Session, sent: str | None) -> bool:
     """A form posted within a session must carry that session's CSRF token."""
-    token = request.cookies.get(SESSION_COOKIE)
-    return not visitor.signed_in or (token is not None and csrf_matches(token, sent))
+    session_id = request.cookies.get(SESSION_COOKIE)
+    return not visitor.signed_in or (session_id is not None and csrf_matches(session_id, sent))
 
 
 def same_origin(request: Request) -> bool:
-    """Refuse forms posted from another site (browsers send `Origin` with every POST)."""
+    """Refuse forms posted from another site: browsers send `Origin` with every POST, and
+    `Sec-Fetch-Site` with every request; a client that sends neither is not a browser."""
+    fetch_site = request.headers.get("sec-fetch-site")
+    if fetch_site is not None and fetch_site not in SAME_ORIGIN_FETCHES:
+        return False
     origin = request.headers.get("origin")
     if origin is None:
         return True
@@ -76,28 +84,38 @@ def sign_in_redirect(request: Request) -> Response:
     return redirect("/login" if here == "/" else "/login?" + urlencode({"next": here}))
 
 
-def signed_in(request: Request, token: str, target: str) -> Response:
-    """Redirect to `target` with the session cookie set; the token leaves the URL."""
+def lifetime(request: Request) -> timedelta:
+    settings: Settings = request.app.state.settings
+    return timedelta(hours=settings.session_ttl_hours)
+
+
+def signed_in(request: Request, session_id: str, target: str) -> Response:
+    """Redirect to `target` with the new session's id in the cookie."""
     response = redirect(local_path(target))
     response.headers["Referrer-Policy"] = "no-referrer"
     response.set_cookie(
         SESSION_COOKIE,
-        token,
-        max_age=SESSION_SECONDS,
+        session_id,
+        max_age=int(lifetime(request).total_seconds()),
         path="/",
-        secure=request.url.scheme == "https",
+        secure=request.app.state.settings.cookie_secure,
         httponly=True,
         samesite="strict",
     )
     return response
 
 
-def signed_out(request: Request) -> Response:
+async def signed_out(request: Request) -> Response:
+    """End the session on the server, then clear the cookie."""
+    session_id = request.cookies.get(SESSION_COOKIE)
+    if session_id:
+        async with request.app.state.database.write() as db:
+            await sessions.end_session(db, session_id)
     response = redirect("/")
     response.delete_cookie(
         SESSION_COOKIE,
         path="/",
-        secure=request.url.scheme == "https",
+        secure=request.app.state.settings.cookie_secure,
         httponly=True,
         samesite="strict",
     )

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request
 from sqlalchemy import text
 from starlette.responses import JSONResponse, PlainTextResponse
 
+from modeldeck.auth.dependencies import Caller, require_reader
 from modeldeck.health.metrics import exposition
 
 router = APIRouter(tags=["operations"])
@@ -32,7 +35,9 @@ async def readyz(request: Request) -> JSONResponse:
 @router.get(
     "/metrics", summary="Prometheus metrics of this instance", response_class=PlainTextResponse
 )
-async def metrics(request: Request) -> PlainTextResponse:
+async def metrics(
+    request: Request, _: Annotated[Caller | None, Depends(require_reader)]
+) -> PlainTextResponse:
     state = request.app.state
     try:
         models = (await state.registry_cache.current()).models
