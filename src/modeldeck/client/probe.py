@@ -212,7 +212,8 @@ async def ping(
     defect = key_defect(spec.api_key)
     if defect is not None:
         # Sent, such a key fails inside the HTTP library with an error that quotes it.
-        words = f"{_key_source(model).capitalize()} {defect}; it was not sent."
+        source = _key_source(model)
+        words = f"{source[0].upper()}{source[1:]} {defect}; it was not sent."
         return Ping(False, model.name, spec.deployment, error=words, kind="bad_key")
     scrub = Scrubber([spec.api_key])
     once = client.with_options(max_retries=0)

@@ -71,7 +71,7 @@ def _embedded_ipv4(address: IPAddress) -> list[IPv4Address]:
     found = [address.ipv4_mapped, address.sixtofour]
     if address.teredo is not None:
         found.extend(address.teredo)
-    if address in _NAT64 or int(address) >> 32 == 0:
+    if address in _NAT64 or (int(address) >> 32 == 0 and int(address) > 1):  # not :: or ::1
         found.append(IPv4Address(int(address) & 0xFFFFFFFF))
     return [item for item in found if item is not None]
 
@@ -86,10 +86,10 @@ def _special(address: IPAddress) -> str | None:
         return "a link-local address"
     if address.is_multicast:
         return "a multicast address"
-    if address.is_private:
-        return "a private address"
     if address.is_reserved:
         return "a reserved address"
+    if address.is_private:
+        return "a private address"
     if isinstance(address, IPv6Address) and address.is_site_local:
         return "a site-local address"
     if not address.is_global:

@@ -53,9 +53,12 @@ class GuardedBackend(httpcore.AsyncNetworkBackend):
             for address in addresses:
                 reason = self._policy.address_refusal(address)
                 if reason is not None:
-                    where = address if address == host else f"{host} resolves to {address},"
+                    subject = (
+                        f"{address} is" if address == host else f"{host} resolves to {address},"
+                    )
                     raise EndpointNotAllowed(
-                        f"endpoint not allowed: {where} {reason} (allow it with {NETWORKS_SETTING})"
+                        f"endpoint not allowed: {subject} {reason} (allow it with "
+                        f"{NETWORKS_SETTING})"
                     )
         return addresses[0]
 
