@@ -321,6 +321,16 @@ async def test_network_failures_are_fixed_plain_outcomes(
     assert tls["error"] == f"TLS error: the secure connection to {plain_http} failed."
 
 
+async def test_an_endpoint_the_http_library_cannot_build_is_a_plain_outcome_not_a_500(
+    backend: Backend, database: Database
+) -> None:
+    endpoint = "http://xn--/v1"  # an empty punycode label: accepted as a URL, no valid host
+    async with client_for(backend, database) as client:
+        answer = await probe(client, await create(client, compatible(endpoint)))
+    assert answer["ok"] is False and answer["kind"] == "error"
+    assert answer["error"] == f"No request can be made to {endpoint}: its URL is not valid."
+
+
 # --- keys -------------------------------------------------------------------------------------
 
 

@@ -17,6 +17,7 @@ import time
 from dataclasses import dataclass
 from typing import Any, Literal
 
+import httpx
 import openai
 
 from modeldeck.api_keys import Scrubber, key_defect
@@ -183,6 +184,8 @@ def explain(
         if status >= 500:
             return "server_error", f"{where} failed (HTTP {status}).{said}"
         return "bad_request", f"{where} refused the request (HTTP {status}).{said}"
+    if isinstance(error, httpx.InvalidURL | ValueError):
+        return "error", f"No request can be made to {where}: its URL is not valid."
     return "error", f"The request failed: {type(error).__name__}."
 
 
@@ -221,7 +224,8 @@ async def ping(
     try:
         async with asyncio.timeout(timeout + 1):
             await once.chat.completions.create(**params)
-    except (openai.OpenAIError, TimeoutError) as error:
+    # httpx.InvalidURL and ValueError: a URL the HTTP library cannot build (a bad IDNA host).
+    except (openai.OpenAIError, TimeoutError, httpx.InvalidURL, ValueError) as error:
         elapsed = round((time.perf_counter() - started) * 1000, 1)
         kind, words = explain(model, spec, error, timeout, scrub)
         status = error.status_code if isinstance(error, openai.APIStatusError) else None
