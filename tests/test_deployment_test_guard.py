@@ -179,11 +179,11 @@ async def test_internal_addresses_are_refused_without_a_connection(
 ) -> None:
     backend = GuardedBackend(OutboundPolicy())
     with pytest.raises(EndpointNotAllowed, match=reason):
-        await backend.checked_address(address, 443)
+        await backend.checked_addresses(address, 443)
 
 
 async def test_public_addresses_pass_and_the_operator_allows_networks_and_names() -> None:
-    assert await GuardedBackend(OutboundPolicy()).checked_address("8.8.8.8", 443) == "8.8.8.8"
+    assert await GuardedBackend(OutboundPolicy()).checked_addresses("8.8.8.8", 443) == ["8.8.8.8"]
     settings = Settings(test_allow_networks="10.0.0.0/8, fd00::/8, llm.internal")
     policy = OutboundPolicy.from_settings(settings)
     assert policy.address_refusal("10.20.30.40") is None
@@ -194,9 +194,9 @@ async def test_public_addresses_pass_and_the_operator_allows_networks_and_names(
         return ["192.168.7.7"]
 
     guarded = GuardedBackend(policy, internal)
-    assert await guarded.checked_address("LLM.internal.", 443) == "192.168.7.7"
+    assert await guarded.checked_addresses("LLM.internal.", 443) == ["192.168.7.7"]
     with pytest.raises(EndpointNotAllowed, match=r"other\.internal resolves to 192\.168\.7\.7"):
-        await guarded.checked_address("other.internal", 443)
+        await guarded.checked_addresses("other.internal", 443)
 
 
 async def test_a_name_is_resolved_once_and_the_connection_goes_to_the_checked_address(
@@ -222,12 +222,31 @@ async def test_a_name_is_resolved_once_and_the_connection_goes_to_the_checked_ad
     assert fake.requests[0].headers["host"] == f"rebind.example:{port}"
 
 
+async def test_a_name_with_several_allowed_addresses_falls_back_to_the_next(
+    fake: FakeOpenAI,
+) -> None:
+    port = int(fake.url.rsplit(":", 1)[1])
+
+    async def dual_stack(host: str, _: int) -> list[str]:
+        return ["::1", LOOPBACK]  # the fake listens on 127.0.0.1 only
+
+    policy = OutboundPolicy.from_settings(Settings(test_allow_networks=f"::1,{LOOPBACK}"))
+    async with guarded_http_client(policy, dual_stack) as client:
+        response = await client.post(
+            f"http://both.example:{port}/v1/chat/completions",
+            headers={"Authorization": f"Bearer {KEY}"},
+            json={"model": "gpt-4o", "messages": []},
+        )
+    assert response.status_code == 200
+    assert len(fake.requests) == 1
+
+
 async def test_a_name_with_one_internal_address_among_others_is_refused() -> None:
     async def mixed(host: str, port: int) -> list[str]:
         return ["8.8.8.8", "10.0.0.7"]
 
     with pytest.raises(EndpointNotAllowed, match=r"resolves to 10\.0\.0\.7, a private address"):
-        await GuardedBackend(OutboundPolicy(), mixed).checked_address("mixed.example", 443)
+        await GuardedBackend(OutboundPolicy(), mixed).checked_addresses("mixed.example", 443)
 
 
 def test_a_malformed_allow_list_stops_the_server_at_start(

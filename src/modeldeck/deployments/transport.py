@@ -1,7 +1,7 @@
 """The HTTP client `/test` calls out with: it connects only where the operator allows.
 
 The check sits in the connect step: the host is resolved once, every address it resolves to
-is judged by the `OutboundPolicy`, and the socket opens to the address that was judged (TLS
+is judged by the `OutboundPolicy`, and the socket opens to an address that was judged (TLS
 still verifies and sends the host name). There is no second lookup that could answer
 differently, no proxy from the environment, and no redirect is followed.
 """
@@ -38,8 +38,10 @@ class GuardedBackend(httpcore.AsyncNetworkBackend):
         self._resolve = resolve
         self._inner = httpcore.AnyIOBackend()
 
-    async def checked_address(self, host: str, port: int, timeout: float | None = None) -> str:
-        """The one address to connect to; raises `EndpointNotAllowed` saying why not."""
+    async def checked_addresses(
+        self, host: str, port: int, timeout: float | None = None
+    ) -> list[str]:
+        """The addresses to connect to, all allowed; raises `EndpointNotAllowed` saying why not."""
         try:
             async with asyncio.timeout(timeout):
                 addresses = await self._resolve(host, port)
@@ -60,7 +62,7 @@ class GuardedBackend(httpcore.AsyncNetworkBackend):
                         f"endpoint not allowed: {subject} {reason} (allow it with "
                         f"{NETWORKS_SETTING})"
                     )
-        return addresses[0]
+        return addresses
 
     async def connect_tcp(
         self,
@@ -70,7 +72,22 @@ class GuardedBackend(httpcore.AsyncNetworkBackend):
         local_address: str | None = None,
         socket_options: Iterable[httpcore.SOCKET_OPTION] | None = None,
     ) -> httpcore.AsyncNetworkStream:
-        address = await self.checked_address(host, port, timeout)
+        addresses = await self.checked_addresses(host, port, timeout)
+        for address in addresses[:-1]:  # one by one, each an address that was checked
+            try:
+                return await self._connect(address, port, timeout, local_address, socket_options)
+            except httpcore.ConnectError:
+                continue
+        return await self._connect(addresses[-1], port, timeout, local_address, socket_options)
+
+    async def _connect(
+        self,
+        address: str,
+        port: int,
+        timeout: float | None,
+        local_address: str | None,
+        socket_options: Iterable[httpcore.SOCKET_OPTION] | None,
+    ) -> httpcore.AsyncNetworkStream:
         return await self._inner.connect_tcp(
             address,
             port,
