@@ -24,6 +24,8 @@ from pydantic import (
     model_validator,
 )
 
+from modeldeck.api_keys import key_defect
+
 PROVIDERS = (
     "openai",
     "azure_openai",
@@ -205,6 +207,15 @@ class DeploymentWrite(Strict):
         if secretish & CREDENTIAL_PARAMETERS:
             raise ValueError("must not hold a key in its query string; use api_key_env")
         return value.rstrip("/")
+
+    @field_validator("api_key")
+    @classmethod
+    def _sendable_key(cls, value: SecretStr | None) -> SecretStr | None:
+        # A pasted newline or space would be stored, then fail (and be quoted) when sent.
+        defect = key_defect(value.get_secret_value()) if value is not None else None
+        if defect is not None:
+            raise ValueError(defect)
+        return value
 
     @field_validator("api_key_env")
     @classmethod
