@@ -540,8 +540,11 @@ async def test_an_empty_registry_gets_a_default_model_from_azure_environment(
 
 @pytest.fixture
 async def app_client(backend: Backend, database: Database) -> AsyncIterator[httpx.AsyncClient]:
-    """The app in process on the test database, with the deployments router."""
-    app = create_app(settings_for(backend.url), database=database)
+    """The app in process on the test database; `/test` may reach the loopback fake provider."""
+    settings = settings_for(
+        backend.url, test_allow_networks="127.0.0.1", test_key_env_allow="POOL_TEST_KEY,*_API_KEY"
+    )
+    app = create_app(settings, database=database)
     if not any(getattr(route, "path", "").endswith("/test") for route in app.routes):
         app.include_router(deployments_router)
     transport = httpx.ASGITransport(app=app)

@@ -35,8 +35,8 @@ async def test_testing_a_deployment_never_sends_the_servers_own_settings_as_its_
     )
     created = await api.create(**body)
     response = await api.client.post(f"/api/models/{created['id']}/test", headers=api.admin)
-    assert response.status_code == 200, response.text
-    answer = response.json()
-    assert answer["ok"] is False and answer["kind"] == "missing_key"
+    assert response.status_code == 422, response.text
+    assert response.headers["content-type"] == "application/problem+json"
+    assert response.json()["errors"][0]["field"] == "deployment.api_key_env"
     assert fake.requests == []
     assert SERVER_SECRET not in response.text

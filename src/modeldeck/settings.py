@@ -7,6 +7,8 @@ from functools import lru_cache
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from modeldeck.deployments.policy import parse_key_env_patterns, parse_networks
+
 
 def normalise_database_url(url: str) -> str:
     """Accept plain `postgresql://` and `sqlite://` URLs and pick the async drivers we ship."""
@@ -72,6 +74,16 @@ class Settings(BaseSettings):
         default=True,
         description="Mark the console's session cookie Secure (sent over https or to localhost).",
     )
+    test_allow_networks: str = Field(
+        default="",
+        description="Host names and IP networks (CIDR), comma-separated, that `/test` may reach "
+        "although they are loopback, private, link-local or otherwise not public.",
+    )
+    test_key_env_allow: str = Field(
+        default="*_API_KEY",
+        description="fnmatch patterns, comma-separated, of the environment variables `/test` "
+        "may read as a model's `api_key_env` (MODELDECK_* never).",
+    )
     max_body_bytes: int = Field(
         default=2 * 1024 * 1024,
         ge=1024,
@@ -83,6 +95,18 @@ class Settings(BaseSettings):
     @classmethod
     def _driver(cls, url: str) -> str:
         return normalise_database_url(url)
+
+    @field_validator("test_allow_networks")
+    @classmethod
+    def _networks(cls, text: str) -> str:
+        parse_networks(text)
+        return text
+
+    @field_validator("test_key_env_allow")
+    @classmethod
+    def _key_env_patterns(cls, text: str) -> str:
+        parse_key_env_patterns(text)
+        return text
 
     @property
     def public_url(self) -> str:

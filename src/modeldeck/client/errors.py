@@ -141,3 +141,7 @@ class MissingApiKey(ClientPoolError):
 
 class MissingEndpoint(ClientPoolError):
     """The provider needs an endpoint (Azure, OpenAI-compatible) and the record has none."""
+
+
+class EndpointNotAllowed(ClientPoolError):
+    """An outbound guard refused the endpoint's address before connecting (the server's /test)."""

@@ -66,7 +66,8 @@ class ClientPool:
     """Provider clients by model name, from the registry, following its changes.
 
     `key_resolver(model) -> str | None` supplies keys the API does not return (stored keys);
-    else each model's `deployment.api_key_env` is read from `environ`.
+    else each model's `deployment.api_key_env` is read from `environ`. `http_client` is the
+    connection pool every client shares (default: openai's); the pool closes it.
     """
 
     def __init__(
@@ -77,6 +78,7 @@ class ClientPool:
         environ: Mapping[str, str] = os.environ,
         poll_interval: float = 2.0,
         feed_wait: float = FEED_WAIT_S,
+        http_client: httpx.AsyncClient | None = None,
     ) -> None:
         self._owns_registry = isinstance(registry, Registry)
         if isinstance(registry, Registry):
@@ -97,7 +99,7 @@ class ClientPool:
         self._ids_by_name: dict[str, str] = {}
         self._deleted: dict[str, int] = {}
         self._sync: dict[str, tuple[ClientSpec, openai.OpenAI]] = {}
-        self._http = openai.DefaultAsyncHttpxClient()
+        self._http = http_client or openai.DefaultAsyncHttpxClient()
         self._sync_http: httpx.Client | None = None
         self._default_name: str | None = None
         self._revision = 0
@@ -113,9 +115,10 @@ class ClientPool:
         *,
         key_resolver: KeyResolver | None = None,
         environ: Mapping[str, str] = os.environ,
+        http_client: httpx.AsyncClient | None = None,
     ) -> ClientPool:
         """A pool of these records only: no registry, no change feed (the server's own use)."""
-        pool = cls(None, key_resolver=key_resolver, environ=environ)
+        pool = cls(None, key_resolver=key_resolver, environ=environ, http_client=http_client)
         pool._apply(models, complete=True)
         pool._started = True
         return pool

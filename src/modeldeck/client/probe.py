@@ -1,20 +1,29 @@
 """One tiny request to a model's deployment, and what went wrong in plain words.
 
-Answers never contain the API key: provider messages about keys are left out, and every
-provider message is scrubbed of the key before it is shown.
+Answers never contain the API key nor a response body: failures are a few fixed outcomes in
+plain words, a provider's own message is shown only from a recognised error shape, and every
+message passes through a `Scrubber` that removes the key in any form it was sent.
 """
 
 from __future__ import annotations
 
 import asyncio
+import errno
+import json
+import re
+import socket
+import ssl
 import time
 from dataclasses import dataclass
 from typing import Any, Literal
 
+import httpx
 import openai
 
+from modeldeck.api_keys import Scrubber, key_defect
 from modeldeck.client.errors import (
     ClientPoolError,
+    EndpointNotAllowed,
     MissingApiKey,
     MissingEndpoint,
     ModelDisabled,
@@ -31,11 +40,15 @@ Kind = Literal[
     "not_found",
     "timeout",
     "connection",
+    "tls",
+    "redirect",
+    "not_allowed",
     "rate_limit",
     "bad_request",
     "server_error",
     "unsupported",
     "missing_key",
+    "bad_key",
     "missing_endpoint",
     "disabled",
     "error",
@@ -86,43 +99,81 @@ def cannot_build(model: Model, error: ClientPoolError) -> Ping:
     return Ping(False, model.name, model.deployment_name, error=str(error), kind=kind)
 
 
-def _provider_message(error: openai.APIStatusError, key: str) -> str:
-    """The provider's own message, scrubbed of the key and kept short."""
-    body = error.body
-    message: Any = None
-    if isinstance(body, dict):
-        inner = body.get("error", body)
-        message = inner.get("message") if isinstance(inner, dict) else inner
-    text = str(message or "").strip()
-    if key:
-        text = text.replace(key, "***")
-    return text[:300]
+# The provider's message is shown when it comes in this shape only (OpenAI and Azure OpenAI):
+# anything else (a proxy's page, a stack trace, an internal service's 500) is never echoed.
+PROVIDER_MESSAGE_LIMIT = 200
+_UNPRINTABLE = re.compile(r"[\x00-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069]+")
 
 
-def explain(model: Model, spec: ClientSpec, error: Exception, timeout: float) -> tuple[Kind, str]:
+def provider_message(error: openai.APIStatusError, scrub: Scrubber) -> str:
+    """The message of a recognised provider error body, scrubbed, on one line, kept short."""
+    try:  # the raw body: the SDK's `error.body` has already unwrapped "error" when present
+        body = json.loads(error.response.text)
+    except ValueError:
+        return ""
+    inner = body.get("error") if isinstance(body, dict) else None
+    message = inner.get("message") if isinstance(inner, dict) else None
+    if not isinstance(message, str):
+        return ""
+    text = " ".join(_UNPRINTABLE.sub(" ", scrub(message)).split())
+    if len(text) > PROVIDER_MESSAGE_LIMIT:
+        text = text[: PROVIDER_MESSAGE_LIMIT - 1].rstrip() + "…"
+    return text
+
+
+def _causes(error: BaseException) -> list[BaseException]:
+    """`error` and what caused it, outermost first."""
+    chain: list[BaseException] = []
+    current: BaseException | None = error
+    while current is not None and current not in chain and len(chain) < 20:
+        chain.append(current)
+        current = current.__cause__ or current.__context__
+    return chain
+
+
+def _connection_failure(where: str, error: BaseException) -> tuple[Kind, str]:
+    """One of a few fixed outcomes: never the error's own text, which may hold a key or a body."""
+    causes = _causes(error)
+    for cause in causes:
+        if isinstance(cause, EndpointNotAllowed):
+            return "not_allowed", str(cause)
+    for cause in causes:
+        if isinstance(cause, ssl.SSLCertVerificationError):
+            return "tls", f"TLS error: {where} presented a certificate that is not trusted."
+        if isinstance(cause, ssl.SSLError):
+            return "tls", f"TLS error: the secure connection to {where} failed."
+        if isinstance(cause, socket.gaierror):
+            return "connection", f"Could not resolve the host of {where}."
+        if isinstance(cause, ConnectionRefusedError) or (
+            isinstance(cause, OSError) and cause.errno == errno.ECONNREFUSED
+        ):
+            return "connection", f"{where} refused the connection."
+    return "connection", f"Could not connect to {where}."
+
+
+def explain(
+    model: Model, spec: ClientSpec, error: Exception, timeout: float, scrub: Scrubber | None = None
+) -> tuple[Kind, str]:
     """(kind, plain words) for what the provider or the network answered."""
+    scrub = scrub or Scrubber([spec.api_key])
     where = spec.endpoint or "api.openai.com"
     thing = "Deployment" if model.provider == "azure_openai" else "Model"
-    key_source = (
-        f"the key in {model.deployment.api_key_env}"
-        if model.deployment.api_key_env and not model.deployment.has_api_key
-        else "the stored API key"
-    )
     if isinstance(error, openai.APITimeoutError | TimeoutError):
         return "timeout", f"No answer from {where} within {timeout:g} s."
     if isinstance(error, openai.APIConnectionError):
-        cause = error.__cause__ or error
-        return "connection", f"Could not connect to {where}: {str(cause) or type(cause).__name__}."
+        return _connection_failure(where, error)
     if isinstance(error, openai.AuthenticationError | openai.PermissionDeniedError):
         return (
             "auth",
-            f"{where} refused {key_source} (HTTP {error.status_code}): check that it is the "
-            "right key for this endpoint and still valid.",
+            f"{where} refused {_key_source(model)} (HTTP {error.status_code}): check that it is "
+            "the right key for this endpoint and still valid.",
         )
     if isinstance(error, openai.APIStatusError):
-        said = _provider_message(error, spec.api_key)
-        said = f" The provider said: {said}" if said else ""
         status = error.status_code
+        if 300 <= status < 400:
+            return "redirect", f"{where} answered with a redirect (HTTP {status}), not followed."
+        said = provider_message(error, scrub)
+        said = f" The provider said: {said}" if said else ""
         if isinstance(error, openai.NotFoundError):
             return (
                 "not_found",
@@ -133,7 +184,15 @@ def explain(model: Model, spec: ClientSpec, error: Exception, timeout: float) ->
         if status >= 500:
             return "server_error", f"{where} failed (HTTP {status}).{said}"
         return "bad_request", f"{where} refused the request (HTTP {status}).{said}"
+    if isinstance(error, httpx.InvalidURL | ValueError):
+        return "error", f"No request can be made to {where}: its URL is not valid."
     return "error", f"The request failed: {type(error).__name__}."
+
+
+def _key_source(model: Model) -> str:
+    if model.deployment.api_key_env and not model.deployment.has_api_key:
+        return f"the key in {model.deployment.api_key_env}"
+    return "the stored API key"
 
 
 async def ping(
@@ -153,21 +212,29 @@ async def ping(
             "timeout": timeout,
         },
     )
+    defect = key_defect(spec.api_key)
+    if defect is not None:
+        # Sent, such a key fails inside the HTTP library with an error that quotes it.
+        source = _key_source(model)
+        words = f"{source[0].upper()}{source[1:]} {defect}; it was not sent."
+        return Ping(False, model.name, spec.deployment, error=words, kind="bad_key")
+    scrub = Scrubber([spec.api_key])
     once = client.with_options(max_retries=0)
     started = time.perf_counter()
     try:
         async with asyncio.timeout(timeout + 1):
             await once.chat.completions.create(**params)
-    except (openai.OpenAIError, TimeoutError) as error:
+    # httpx.InvalidURL and ValueError: a URL the HTTP library cannot build (a bad IDNA host).
+    except (openai.OpenAIError, TimeoutError, httpx.InvalidURL, ValueError) as error:
         elapsed = round((time.perf_counter() - started) * 1000, 1)
-        kind, words = explain(model, spec, error, timeout)
+        kind, words = explain(model, spec, error, timeout, scrub)
         status = error.status_code if isinstance(error, openai.APIStatusError) else None
         return Ping(
             False,
             model.name,
             spec.deployment,
             latency_ms=elapsed,
-            error=words,
+            error=scrub(words),
             kind=kind,
             status=status,
         )

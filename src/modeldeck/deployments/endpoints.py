@@ -9,6 +9,7 @@ from starlette.responses import Response
 
 from modeldeck.auth.dependencies import Caller, require_admin
 from modeldeck.deployments import service
+from modeldeck.deployments.policy import OutboundPolicy
 from modeldeck.errors import not_found
 from modeldeck.models.snapshot import RegistryCache
 from modeldeck.web import ExactJSONResponse
@@ -37,8 +38,9 @@ FAILED_EXAMPLE = {
     responses={
         200: {
             "description": "`ok: true` with `latency_ms`, or `ok: false` with `error` and `kind` "
-            "(auth, not_found, timeout, connection, rate_limit, bad_request, server_error, "
-            "unsupported, missing_key, missing_endpoint)",
+            "(auth, not_found, timeout, connection, tls, redirect, not_allowed, rate_limit, "
+            "bad_request, server_error, unsupported, missing_key, bad_key, missing_endpoint, "
+            "disabled)",
             "content": {
                 "application/json": {
                     "examples": {
@@ -49,6 +51,10 @@ FAILED_EXAMPLE = {
             },
         },
         404: {"description": "No such model"},
+        422: {
+            "description": "`deployment.api_key_env` names a variable the server may not read "
+            "(MODELDECK_TEST_KEY_ENV_ALLOW)"
+        },
     },
 )
 async def check_deployment(request: Request, ref: str, _: Admin) -> Response:
@@ -57,6 +63,9 @@ async def check_deployment(request: Request, ref: str, _: Admin) -> Response:
     if record is None:
         raise not_found(f"Model {ref!r}")
     result = await service.check_deployment(
-        record, request.app.state.database, request.app.state.vault
+        record,
+        request.app.state.database,
+        request.app.state.vault,
+        OutboundPolicy.from_settings(request.app.state.settings),
     )
     return ExactJSONResponse(result)

@@ -1,4 +1,8 @@
-"""Test a deployment from the server: its stored key decrypted here, never shown or logged."""
+"""Test a deployment from the server: its stored key decrypted here, never shown or logged.
+
+The one call the server makes out: it reaches only addresses the operator allows, reads only
+the environment variables the operator allows, and every word it answers passes one scrubber.
+"""
 
 from __future__ import annotations
 
@@ -8,21 +12,12 @@ from typing import Any
 
 from modeldeck.crypto import KeyVault, KeyVaultError
 from modeldeck.db import Database
+from modeldeck.deployments.policy import OutboundPolicy
+from modeldeck.errors import FieldError, invalid
 from modeldeck.models import repository
 
 # Seconds a test may take at most, whatever the model's own timeouts say.
 TIMEOUT_CAP_S = 20.0
-# The server's own settings (its secret key, admin token, database URL) are never a provider key.
-SERVER_SETTINGS_PREFIX = "MODELDECK_"
-
-
-def provider_environ(environ: Mapping[str, str]) -> dict[str, str]:
-    """The variables a record's `api_key_env` may name here: all but the server's settings."""
-    return {
-        name: value
-        for name, value in environ.items()
-        if not name.upper().startswith(SERVER_SETTINGS_PREFIX)
-    }
 
 
 async def stored_key(database: Database, vault: KeyVault, model_id: str) -> str | None:
@@ -38,16 +33,22 @@ async def check_deployment(
     record: Mapping[str, Any],
     database: Database,
     vault: KeyVault,
+    policy: OutboundPolicy,
     *,
     environ: Mapping[str, str] = os.environ,
     timeout_cap: float = TIMEOUT_CAP_S,
 ) -> dict[str, Any]:
-    """One tiny chat completion through a pool of this one record, with the server's keys."""
+    """One tiny chat completion through a pool of this one record, with the server's keys.
+
+    Raises a 422 `Problem` when the key would come from a variable the policy does not allow.
+    """
     # The client (and the openai SDK, about a second to import) loads on the first test,
     # not when the server starts.
+    from modeldeck.api_keys import Scrubber
     from modeldeck.client.pool import ClientPool
     from modeldeck.client.probe import Ping
     from modeldeck.client.schemas import Model
+    from modeldeck.deployments.transport import guarded_http_client
 
     model = Model.model_validate(record)
     try:
@@ -61,10 +62,21 @@ async def check_deployment(
             kind="missing_key",
         )
         return failed.as_dict()
+    variable = model.deployment.api_key_env
+    if key is None and variable:
+        refusal = policy.key_env_refusal(variable)
+        if refusal is not None:
+            raise invalid([FieldError("deployment.api_key_env", refusal)])
+    allowed = policy.allowed_environ(environ)
+    scrub = Scrubber([key, allowed.get(variable) if variable else None])
     pool = ClientPool.from_models(
-        [model], key_resolver=lambda _: key, environ=provider_environ(environ)
+        [model],
+        key_resolver=lambda _: key,
+        environ=allowed,
+        http_client=guarded_http_client(policy),
     )
     try:
-        return (await pool.ping(model.name, timeout_cap=timeout_cap)).as_dict()
+        ping = await pool.ping(model.name, timeout_cap=timeout_cap)
     finally:
         await pool.close()
+    return scrub.answer(ping.as_dict())

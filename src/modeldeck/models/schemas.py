@@ -25,6 +25,8 @@ from pydantic import (
     model_validator,
 )
 
+from modeldeck.api_keys import key_defect
+
 PROVIDERS = (
     "openai",
     "azure_openai",
@@ -58,8 +60,6 @@ CREDENTIAL_PARAMETERS = frozenset(
         "auth",
     }
 )
-# C0 controls but tab, LF and CR, and DEL: the narrow set some validators still refuse.
-CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 # Characters that are not what they seem: controls (C0, DEL, C1), format characters (bidi
 # overrides and isolates, zero-width spaces and joiners, soft hyphen, BOM…), lone surrogates
 # and the line and paragraph separators. Refused in every text a model holds.
@@ -254,6 +254,15 @@ class DeploymentWrite(Strict):
         if secretish & CREDENTIAL_PARAMETERS:
             raise ValueError("must not hold a key in its query string; use api_key_env")
         return value.rstrip("/")
+
+    @field_validator("api_key")
+    @classmethod
+    def _sendable_key(cls, value: SecretStr | None) -> SecretStr | None:
+        # A pasted newline or space would be stored, then fail (and be quoted) when sent.
+        defect = key_defect(value.get_secret_value()) if value is not None else None
+        if defect is not None:
+            raise ValueError(defect)
+        return value
 
     @field_validator("api_key_env")
     @classmethod
