@@ -13,6 +13,7 @@ from modeldeck.auth.dependencies import Caller, TokenCache
 from modeldeck.auth.endpoints import router as tokens_router
 from modeldeck.auth.failures import FailedAuthentications
 from modeldeck.auth.usage import TokenUsage, recording_token_use
+from modeldeck.body_limit import BodyLimitMiddleware
 from modeldeck.changes.endpoints import router as changes_router
 from modeldeck.changes.feed import ChangeFeed
 from modeldeck.changes.listener import following_changes
@@ -77,6 +78,7 @@ def create_app(
     )
     app.state.settings = settings
     app.state.database = database
+    app.add_middleware(BodyLimitMiddleware, max_body_bytes=settings.max_body_bytes)
     app.state.vault = KeyVault(
         settings.secret_key.get_secret_value() if settings.secret_key else None
     )

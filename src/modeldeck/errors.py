@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import errno
 import logging
-from collections.abc import Iterable, Sequence
+import socket
+import sqlite3
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
+import asyncpg
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError
-from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.exc import DBAPIError, SQLAlchemyError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
@@ -137,11 +142,98 @@ def validation_problem(error: ValidationError | RequestValidationError) -> Probl
     return invalid(field_errors(raw))
 
 
-def database_unreachable(exc: BaseException) -> bool:
-    """A lost or refused database connection (a restart, a failover), not a bug of ours."""
-    if isinstance(exc, ConnectionError | OperationalError | InterfaceError):
+# PostgreSQL SQLSTATEs (Appendix A) of a server that cannot serve now: every connection
+# exception (class 08), admin_shutdown (57P01: shutting down, or the backend was terminated),
+# crash_shutdown (57P02), cannot_connect_now (57P03: starting up or shutting down) and
+# too_many_connections (53300).
+UNAVAILABLE_SQLSTATES = frozenset({"57P01", "57P02", "57P03", "53300"})
+UNAVAILABLE_SQLSTATE_CLASSES = frozenset({"08"})
+# SQLite primary result codes of a database another connection holds: BUSY ("database is
+# locked") and LOCKED ("database table is locked"); extended codes keep them in the low byte.
+UNAVAILABLE_SQLITE_CODES = frozenset({5, 6})
+# Socket errors of a server that cannot be reached (beside ConnectionError and TimeoutError).
+UNREACHABLE_ERRNOS = frozenset(
+    {errno.ENETUNREACH, errno.EHOSTUNREACH, errno.ENETDOWN, errno.EHOSTDOWN, errno.EADDRNOTAVAIL}
+)
+RETRY_AFTER_S = 1
+
+
+def _causes(exc: BaseException) -> Iterator[BaseException]:
+    """`exc`, the driver error SQLAlchemy wraps, and what each was raised from, without loops.
+
+    Only `orig` and `__cause__` (SQLAlchemy and its drivers raise `from` the driver's error):
+    an error merely raised while another was handled is not caused by it.
+    """
+    seen: set[int] = set()
+    pending = [exc]
+    while pending:
+        error = pending.pop()
+        if id(error) in seen or len(seen) > 32:
+            continue
+        seen.add(id(error))
+        yield error
+        for cause in (getattr(error, "orig", None), error.__cause__):
+            if isinstance(cause, BaseException):
+                pending.append(cause)
+
+
+def _unavailable_sqlstate(error: BaseException) -> bool:
+    state = getattr(error, "sqlstate", None) or getattr(error, "pgcode", None)
+    if not isinstance(state, str) or len(state) != 5:
+        return False
+    return state in UNAVAILABLE_SQLSTATES or state[:2] in UNAVAILABLE_SQLSTATE_CLASSES
+
+
+def _unreachable_socket(error: BaseException) -> bool:
+    if isinstance(error, ConnectionError | TimeoutError | socket.gaierror):
         return True
-    return isinstance(exc, DBAPIError) and bool(exc.connection_invalidated)
+    if not isinstance(error, OSError):
+        return False
+    if error.errno in UNREACHABLE_ERRNOS:
+        return True
+    # asyncio's create_connection when every address of a host refused: a plain OSError.
+    text = str(error)
+    return text.startswith("Multiple exceptions: ") and "Connect call failed" in text
+
+
+def database_unavailable(exc: BaseException) -> bool:
+    """Whether `exc` means the database cannot serve right now (retry), not a bug of ours.
+
+    The one classification of every database-unavailable condition: PostgreSQL shutting
+    down, starting up, a connection lost mid-query, too many connections; the pool giving
+    no connection in time; SQLite's "database is locked"; a server that cannot be reached.
+    """
+    for error in _causes(exc):
+        if isinstance(error, PoolTimeout):
+            return True
+        if isinstance(error, DBAPIError) and error.connection_invalidated:
+            return True
+        if _unavailable_sqlstate(error) or _unreachable_socket(error):
+            return True
+        if isinstance(error, sqlite3.Error):
+            code = getattr(error, "sqlite_errorcode", None)
+            if isinstance(code, int) and code & 0xFF in UNAVAILABLE_SQLITE_CODES:
+                return True
+    return False
+
+
+def database_unavailable_problem() -> Problem:
+    return Problem(
+        503,
+        "Database unavailable",
+        "The database cannot serve requests right now; retry in a moment.",
+        slug="database-unavailable",
+        headers={"Retry-After": str(RETRY_AFTER_S)},
+    )
+
+
+def _described(exc: BaseException) -> str:
+    """The error's kind for a log line: its class and SQLSTATE, never its text (SQL, values)."""
+    kinds = []
+    for error in _causes(exc):
+        state = getattr(error, "sqlstate", None) or getattr(error, "pgcode", None)
+        kinds.append(type(error).__name__ + (f"[{state}]" if isinstance(state, str) else ""))
+    return " <- ".join(kinds)
 
 
 def install(app: FastAPI) -> None:
@@ -163,18 +255,19 @@ def install(app: FastAPI) -> None:
         return Problem(exc.status_code, title, detail, headers=dict(exc.headers or {})).response()
 
     async def on_database(request: Request, exc: Exception) -> Response:
-        if database_unreachable(exc):
-            log.warning("database unreachable on %s %s", request.method, request.url.path)
-            return Problem(
-                503,
-                "Database unavailable",
-                "The database cannot be reached right now; retry in a moment.",
-                slug="database-unavailable",
-                headers={"Retry-After": "1"},
-            ).response()
+        if database_unavailable(exc):
+            log.warning(
+                "database unavailable on %s %s: %s",
+                request.method,
+                request.url.path,
+                _described(exc),
+            )
+            return database_unavailable_problem().response()
         return await on_unexpected(request, exc)
 
     async def on_unexpected(request: Request, exc: Exception) -> Response:
+        if database_unavailable(exc):  # a driver error nothing above recognised by its type
+            return await on_database(request, exc)
         log.exception("unexpected error on %s %s", request.method, request.url.path)
         return Problem(
             500, "Internal error", "The server failed; the error was logged.", slug="internal"
@@ -184,6 +277,6 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, on_validation)
     app.add_exception_handler(ValidationError, on_validation)
     app.add_exception_handler(StarletteHTTPException, on_http)
-    app.add_exception_handler(DBAPIError, on_database)
-    app.add_exception_handler(ConnectionError, on_database)
+    for database_error in (SQLAlchemyError, OSError, sqlite3.Error, asyncpg.PostgresError):
+        app.add_exception_handler(database_error, on_database)
     app.add_exception_handler(Exception, on_unexpected)

@@ -84,6 +84,12 @@ class Settings(BaseSettings):
         description="fnmatch patterns, comma-separated, of the environment variables `/test` "
         "may read as a model's `api_key_env` (MODELDECK_* never).",
     )
+    max_body_bytes: int = Field(
+        default=2 * 1024 * 1024,
+        ge=1024,
+        le=1024 * 1024 * 1024,
+        description="Largest request body accepted; a larger one is refused (413) unread.",
+    )
 
     @field_validator("database_url")
     @classmethod

@@ -38,7 +38,7 @@ from typing import Annotated, Any
 from pydantic import Field, StrictBool, StrictInt, ValidationInfo, field_validator
 
 from modeldeck.errors import FieldError
-from modeldeck.models.schemas import MAX_CONTEXT, Number, Strict, Text
+from modeldeck.models.schemas import MAX_CONTEXT, MultilineText, Number, Strict, Text
 
 PROVIDER = "azure_openai"
 API_KEY_ENV = "AZURE_OPENAI_API_KEY"
@@ -72,7 +72,7 @@ class ModelConfigModel(Strict):
     supports_temperature: StrictBool
     api_version: Annotated[Text, Field(max_length=64)]
     azure_endpoint: Annotated[Text, Field(max_length=2048)]
-    description: Annotated[Text, Field(max_length=4000)] = ""
+    description: Annotated[MultilineText, Field(max_length=4000)] = ""
     base_timeout: Annotated[Number, Field(gt=0, le=86_400)] = 120.0
     max_timeout: Annotated[Number, Field(gt=0, le=86_400)] = 300.0
     token_factor: Annotated[Number, Field(ge=0, le=60)] = 0.05

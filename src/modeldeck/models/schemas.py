@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import re
+import unicodedata
 from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any, Literal
@@ -59,7 +60,13 @@ CREDENTIAL_PARAMETERS = frozenset(
         "auth",
     }
 )
-CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# Characters that are not what they seem: controls (C0, DEL, C1), format characters (bidi
+# overrides and isolates, zero-width spaces and joiners, soft hyphen, BOM…), lone surrogates
+# and the line and paragraph separators. Refused in every text a model holds.
+UNSAFE_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Zl", "Zp"})
+# The last segment of `/api/models/{ref}/<word>`: a name ending in "/<word>" would be read as
+# that sub-route of another model (a test checks this against the app's routes).
+SUB_ROUTE_WORDS = ("clone", "default", "history", "prices", "test")
 
 MAX_PRICE = Decimal(10_000)  # per million tokens; anything above is a typo, not a price
 MAX_CONTEXT = 100_000_000
@@ -133,13 +140,53 @@ def _finite_number(value: Any) -> Any:
 Number = Annotated[float, BeforeValidator(_finite_number)]
 
 
+def unsafe_character(text: str, allowed: str = "") -> tuple[int, str] | None:
+    """The first control, format or separator character of `text` (position, character)."""
+    if text.isprintable():  # the common case, in C: no Cc, Cf, Cs, Zl or Zp at all
+        return None
+    for position, character in enumerate(text):
+        if character not in allowed and unicodedata.category(character) in UNSAFE_CATEGORIES:
+            return position, character
+    return None
+
+
+def strip_unsafe(text: str, allowed: str = "") -> str:
+    """`text` without its control, format and separator characters (for imported text)."""
+    while (found := unsafe_character(text, allowed)) is not None:
+        position, character = found
+        text = text[:position] + text[position:].replace(character, "")
+    return text
+
+
+def _refuse_unsafe(text: str, allowed: str, what: str) -> str:
+    found = unsafe_character(text, allowed)
+    if found is not None:
+        position, character = found
+        label = f"U+{ord(character):04X}"
+        name = unicodedata.name(character, "")
+        raise ValueError(
+            f"must not contain {what} ({label}{' ' + name if name else ''} at position {position})"
+        )
+    return text
+
+
 def _plain_text(value: str) -> str:
-    if CONTROL_CHARACTERS.search(value):
-        raise ValueError("must not contain control characters")
+    """One line of visible text: no control, bidi, zero-width or line-separator characters."""
+    return _refuse_unsafe(value, "", "control, bidirectional or invisible characters")
+
+
+def _multiline_text(value: str) -> str:
+    """Like `_plain_text`, but newlines (LF or CRLF) and tabs are allowed."""
+    _refuse_unsafe(
+        value.replace("\r\n", "\n"),
+        "\n\t",
+        "control, bidirectional or invisible characters other than newline and tab",
+    )
     return value
 
 
 Text = Annotated[StrictStr, AfterValidator(_plain_text)]
+MultilineText = Annotated[StrictStr, AfterValidator(_multiline_text)]
 
 
 class Strict(BaseModel):
@@ -291,6 +338,13 @@ def _unique_tags(tags: list[str]) -> list[str]:
 def _model_name(value: str) -> str:
     if not NAME_PATTERN.fullmatch(value):
         raise ValueError("must be 1-128 characters: letters, digits and . _ - : / @ (no spaces)")
+    _, slash, last = value.rpartition("/")
+    if slash and last.lower() in SUB_ROUTE_WORDS:
+        words = ", ".join(SUB_ROUTE_WORDS)
+        raise ValueError(
+            f"must not end in {slash + last!r}: after a '/', the last segment of a name may "
+            f"not be one of the reserved words {words} (they are sub-routes of /api/models/…)"
+        )
     return value
 
 
@@ -302,7 +356,7 @@ class ModelWrite(Strict):
 
     name: ModelName
     display_name: Annotated[Text, Field(max_length=200)] = ""
-    description: Annotated[Text | None, Field(max_length=4000)] = ""
+    description: Annotated[MultilineText | None, Field(max_length=4000)] = ""
     provider: Provider
     deployment: DeploymentWrite = DeploymentWrite()
     parameters_b: Annotated[Number, Field(gt=0, le=MAX_PARAMETERS_B)] | None = None

@@ -124,7 +124,7 @@ def convert(record: Any) -> Converted | Skip:
     vendor = model_id.lstrip("~").partition("/")[0]
     body: dict[str, Any] = {
         "display_name": text_value(record.get("name"), "name", 200),
-        "description": text_value(record.get("description"), "description", 4000),
+        "description": text_value(record.get("description"), "description", 4000, multiline=True),
         "provider": "openai_compatible",
         "deployment": {
             "endpoint": OPENROUTER_ENDPOINT,

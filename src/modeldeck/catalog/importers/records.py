@@ -9,6 +9,7 @@ decimal places we store are float noise of the source (0.049999999999999996) and
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -19,12 +20,12 @@ from pydantic import TypeAdapter
 
 from modeldeck import serialization
 from modeldeck.models.schemas import (
-    CONTROL_CHARACTERS,
     ENV_VAR_PATTERN,
     TAG_PATTERN,
     ModelWrite,
     PricingWrite,
     UTCMoment,
+    strip_unsafe,
 )
 
 PER_MILLION = Decimal(1_000_000)
@@ -190,12 +191,16 @@ def midnight(day: date) -> datetime:
     return datetime(day.year, day.month, day.day, tzinfo=UTC)
 
 
-def text_value(value: Any, field: str, limit: int) -> str:
+def text_value(value: Any, field: str, limit: int, *, multiline: bool = False) -> str:
+    """A catalog's text as a model may hold it: invisible and control characters removed."""
     if value is None:
         return ""
     if not isinstance(value, str):
         raise Malformed(field, f"must be text, got {value!r}")
-    return CONTROL_CHARACTERS.sub("", value).strip()[:limit]
+    value = value.replace("\r\n", "\n")
+    if not multiline:
+        value = re.sub(r"[\t\n\r\u2028\u2029]+", " ", value)
+    return strip_unsafe(value, "\n\t" if multiline else "").strip()[:limit]
 
 
 def tag(prefix: str, value: str) -> list[str]:
