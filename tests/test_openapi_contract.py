@@ -294,6 +294,12 @@ async def test_an_integral_number_is_accepted_where_the_schema_says_integer(api:
     assert simulated.json()["requests"] == 10
 
 
+async def test_a_model_as_read_is_a_valid_body_to_write_it_again(api: Api) -> None:
+    document = await document_of(api)
+    model = (await api.client.get("/api/models/gpt-4o")).json()
+    assert_matches(document, "ModelWrite", model)  # GET → edit → PUT, server fields and all
+
+
 async def test_the_document_and_the_server_agree_on_what_a_simulation_needs(api: Api) -> None:
     document = await document_of(api)
     simulate = validator(document, {"$ref": "#/components/schemas/SimulateRequest"})

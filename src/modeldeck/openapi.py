@@ -260,6 +260,11 @@ def install(app: FastAPI, *, pages: bool = True) -> None:
         for name, schema in _schemas_of(DOCUMENTED_ANSWERS, "serialization").items():
             schemas.setdefault(name, schema)
         _server_fields(schemas["ModelWrite"])
+        schemas["DeploymentWrite"]["properties"]["has_api_key"] = {
+            "type": "boolean",
+            "readOnly": True,
+            "description": "Set by the server; ignored",
+        }
         _add_patch_schema("ModelWrite", schemas)
         components["securitySchemes"] = {"bearerAuth": BEARER}
         calls = _operation_calls(app)
