@@ -294,6 +294,41 @@ async def test_an_integral_number_is_accepted_where_the_schema_says_integer(api:
     assert simulated.json()["requests"] == 10
 
 
+def pydantic_bounds(schema: Any) -> list[str]:
+    """Where a schema says `gt`/`ge`/`lt`/`le` (pydantic's names, which JSON Schema ignores)."""
+    found = []
+    if isinstance(schema, dict):
+        found += [key for key in ("gt", "ge", "lt", "le") if key in schema and "type" in schema]
+        for value in schema.values():
+            found += pydantic_bounds(value)
+    elif isinstance(schema, list):
+        for item in schema:
+            found += pydantic_bounds(item)
+    return found
+
+
+async def test_bounds_are_json_schema_bounds_that_refuse_what_the_server_refuses(
+    api: Api,
+) -> None:
+    document = await document_of(api)
+    assert pydantic_bounds(document) == []
+    model_write = validator(document, {"$ref": "#/components/schemas/ModelWrite"})
+    assert not model_write.is_valid(model_body(context_window=0))
+    assert not model_write.is_valid(model_body(limits={"max_retries": 21}))
+    config = document["paths"]["/api/config/models/{model_id}"]["put"]["requestBody"]
+    seed = validator(document, config["content"]["application/json"]["schema"])
+    assert not seed.is_valid(
+        {
+            "name": "x",
+            "max_tokens": 0,
+            "supports_streaming": True,
+            "supports_temperature": True,
+            "api_version": "",
+            "azure_endpoint": "",
+        }
+    )
+
+
 async def test_a_model_as_read_is_a_valid_body_to_write_it_again(api: Api) -> None:
     document = await document_of(api)
     model = (await api.client.get("/api/models/gpt-4o")).json()

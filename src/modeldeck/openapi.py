@@ -25,6 +25,7 @@ from starlette.responses import HTMLResponse, JSONResponse, Response
 
 from modeldeck import answers
 from modeldeck.auth.dependencies import Caller, require_admin, require_reader
+from modeldeck.config.mapping import ModelConfigModel
 from modeldeck.console.render import SECURITY_HEADERS
 from modeldeck.errors import not_found
 from modeldeck.models.endpoints import READ_OPERATIONS
@@ -39,6 +40,7 @@ DOCUMENTED_BODIES: tuple[type[BaseModel], ...] = (
     CostRequest,
     SimulateRequest,
     TokensRequest,
+    ModelConfigModel,
 )
 # Answers named by the hand-written hot reads (`READ_OPERATIONS`) and by every error.
 DOCUMENTED_ANSWERS: tuple[type[BaseModel], ...] = (answers.ModelList, answers.Problem)
@@ -154,6 +156,33 @@ def _schemas_of(models: tuple[type[BaseModel], ...], mode: Any) -> dict[str, Any
     return schemas
 
 
+# Pydantic writes a strict type's bounds under its own names; JSON Schema has these.
+BOUND_KEYWORDS = {
+    "gt": "exclusiveMinimum",
+    "ge": "minimum",
+    "lt": "exclusiveMaximum",
+    "le": "maximum",
+}
+
+
+def _json_schema_bounds(schema: Any) -> None:
+    """Rename pydantic's `gt`/`ge`/`lt`/`le` to JSON Schema's keywords, in place, everywhere."""
+    if isinstance(schema, list):
+        for item in schema:
+            _json_schema_bounds(item)
+    elif isinstance(schema, dict):
+        if "type" in schema or "anyOf" in schema:
+            for short, keyword in BOUND_KEYWORDS.items():
+                if short in schema and not isinstance(schema[short], dict):
+                    schema[keyword] = schema.pop(short)
+        for key, value in schema.items():
+            if key != "properties":
+                _json_schema_bounds(value)
+            else:
+                for field_schema in value.values():
+                    _json_schema_bounds(field_schema)
+
+
 def _patch_name(name: str) -> str:
     return name.removesuffix("Write") + "Patch"
 
@@ -259,6 +288,7 @@ def install(app: FastAPI, *, pages: bool = True) -> None:
         schemas.update(_schemas_of(DOCUMENTED_BODIES, "validation"))
         for name, schema in _schemas_of(DOCUMENTED_ANSWERS, "serialization").items():
             schemas.setdefault(name, schema)
+        _json_schema_bounds(schemas)
         _server_fields(schemas["ModelWrite"])
         schemas["DeploymentWrite"]["properties"]["has_api_key"] = {
             "type": "boolean",

@@ -41,11 +41,16 @@ Admin = Annotated[Caller, Depends(require_admin)]
 Reader = Annotated[Caller | None, Depends(require_reader)]
 Body = Annotated[Any, Depends(json_body)]
 
-CONFIG_SCHEMA = ModelConfigModel.model_json_schema()
+# The schema is a component of the document (`openapi.DOCUMENTED_BODIES`).
 REQUEST_BODY = {
     "requestBody": {
         "required": True,
-        "content": {"application/json": {"schema": CONFIG_SCHEMA, "example": mapping.EXAMPLE}},
+        "content": {
+            "application/json": {
+                "schema": {"$ref": f"#/components/schemas/{ModelConfigModel.__name__}"},
+                "example": mapping.EXAMPLE,
+            }
+        },
     }
 }
 
