@@ -263,11 +263,34 @@ async def test_every_error_the_server_sends_matches_the_problem_schema(api: Api)
         ),
         await api.client.post("/api/cost", content=b"{}", headers={"Content-Type": "text/plain"}),
         await api.client.get("/api/changes?since=-1"),
+        await api.client.get("/api/models?sort=colour"),
     ]
     for response in answers:
         assert response.status_code >= 400
         assert response.headers["content-type"] == "application/problem+json"
         assert_matches(document, "Problem", response.json())
+
+
+async def test_the_statuses_the_server_answers_are_documented(api: Api) -> None:
+    document = await document_of(api)
+    answered = [
+        (
+            "/api/tokens",
+            "post",
+            await api.client.post("/api/tokens", json={"text": "a", "model": "x"}),
+        ),
+        ("/api/cost", "post", await api.client.post("/api/cost", json={"model": "x", "usage": {}})),
+        ("/api/models", "get", await api.client.get("/api/models?sort=colour")),
+    ]
+    for path, method, response in answered:
+        assert str(response.status_code) in document["paths"][path][method]["responses"], path
+    sort = next(
+        parameter
+        for parameter in document["paths"]["/api/models"]["get"]["parameters"]
+        if parameter["name"] == "sort"
+    )
+    assert {"name", "-context_window", "input_price"} <= set(sort["schema"]["enum"])
+    assert "colour" not in sort["schema"]["enum"]
 
 
 async def test_an_integral_number_is_accepted_where_the_schema_says_integer(api: Api) -> None:
@@ -315,6 +338,7 @@ async def test_bounds_are_json_schema_bounds_that_refuse_what_the_server_refuses
     model_write = validator(document, {"$ref": "#/components/schemas/ModelWrite"})
     assert not model_write.is_valid(model_body(context_window=0))
     assert not model_write.is_valid(model_body(limits={"max_retries": 21}))
+    assert not model_write.is_valid(model_body(name="has space"))
     config = document["paths"]["/api/config/models/{model_id}"]["put"]["requestBody"]
     seed = validator(document, config["content"]["application/json"]["schema"])
     assert not seed.is_valid(

@@ -362,7 +362,12 @@ def _model_name(value: str) -> str:
     return value
 
 
-ModelName = Annotated[StrictStr, AfterValidator(_model_name)]
+ModelName = Annotated[
+    StrictStr,
+    AfterValidator(_model_name),
+    # Documented, not enforced by pydantic: `_model_name` says what is wrong in plain words.
+    Field(json_schema_extra={"pattern": NAME_PATTERN.pattern}),
+]
 
 
 class ModelWrite(Strict):

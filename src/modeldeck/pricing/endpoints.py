@@ -112,7 +112,7 @@ async def add_price(
     summary="The exact cost of one usage on one model, explained",
     operation_id="priceUsage",
     response_class=Response,
-    responses={200: {"model": answers.CostAnswer}},
+    responses={200: {"model": answers.CostAnswer}, 404: {"description": "No such model"}},
     openapi_extra=body_schema("CostRequest", COST_EXAMPLE),
 )
 async def price_usage(request: Request, _: Reader, body: Body) -> Response:
@@ -245,7 +245,7 @@ def _tokenizer_key(model: Mapping[str, Any] | None) -> str:
     summary="Count the tokens of a text for a model, offline",
     operation_id="countTokens",
     response_class=Response,
-    responses={200: {"model": answers.TokenCountAnswer}},
+    responses={200: {"model": answers.TokenCountAnswer}, 404: {"description": "No such model"}},
     openapi_extra=body_schema("TokensRequest", {"model": "gpt-4o", "text": "Hello, world!"}),
 )
 async def tokens(request: Request, _: Reader, body: Body) -> Response:
