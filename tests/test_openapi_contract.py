@@ -339,6 +339,10 @@ async def test_bounds_are_json_schema_bounds_that_refuse_what_the_server_refuses
     assert not model_write.is_valid(model_body(context_window=0))
     assert not model_write.is_valid(model_body(limits={"max_retries": 21}))
     assert not model_write.is_valid(model_body(name="has space"))
+    for price in (-1, 10_001, "-1", "two", "\\"):
+        assert not model_write.is_valid(model_body(pricing={"input": price, "output": 1})), price
+    for price in (0, 2.5, "2.5", "0.000001"):
+        assert model_write.is_valid(model_body(pricing={"input": price, "output": 1})), price
     config = document["paths"]["/api/config/models/{model_id}"]["put"]["requestBody"]
     seed = validator(document, config["content"]["application/json"]["schema"])
     assert not seed.is_valid(
@@ -381,5 +385,6 @@ async def test_a_merge_patch_is_documented_as_a_partial_model(api: Api) -> None:
     patch = validator(document, {"$ref": "#/components/schemas/ModelPatch"})
     assert patch.is_valid({"pricing": {"input": 3}, "tags": None})
     assert not patch.is_valid({"pricing": {"input": True}})
+    assert not patch.is_valid({"pricing": {"input": -1}})
     assert not patch.is_valid({"context_window": "big"})
     assert not patch.is_valid({"colour": "red"})

@@ -21,6 +21,7 @@ from pydantic import (
     StrictInt,
     StrictStr,
     ValidationInfo,
+    WithJsonSchema,
     field_validator,
     model_validator,
 )
@@ -122,7 +123,20 @@ def _money_range(value: Decimal) -> Decimal:
     return value
 
 
-Money = Annotated[Decimal, BeforeValidator(_money), AfterValidator(_money_range)]
+# What the document says a price is: the exact-decimal forms `_money` reads, in range.
+MONEY_SCHEMA = {
+    "anyOf": [
+        {"type": "number", "minimum": 0, "maximum": int(MAX_PRICE)},
+        {"type": "string", "pattern": r"^\s*\+?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?\s*$"},
+    ],
+    "description": 'Per million tokens, exact: a number, or a decimal string such as "2.5"',
+}
+Money = Annotated[
+    Decimal,
+    BeforeValidator(_money),
+    AfterValidator(_money_range),
+    WithJsonSchema(MONEY_SCHEMA, mode="validation"),
+]
 
 
 def _finite_number(value: Any) -> Any:
