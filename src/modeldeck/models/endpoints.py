@@ -152,7 +152,10 @@ READ_OPERATIONS: dict[str, dict[str, Any]] = {
     summary="Create a model",
     operation_id="createModel",
     response_class=Response,
-    responses={201: {"model": answers.ModelPublic}, 409: {}},
+    responses={
+        201: {"model": answers.ModelPublic, "description": "Created: the model; ETag, Location"},
+        409: {"description": "The name is taken (ignoring case)"},
+    },
     openapi_extra=body_schema("ModelWrite", MODEL_EXAMPLE),
 )
 async def create_model(
@@ -171,7 +174,11 @@ async def create_model(
     summary="Replace a model (If-Match honoured)",
     operation_id="replaceModel",
     response_class=Response,
-    responses={200: {"model": answers.ModelPublic}, 409: {}, 412: {}},
+    responses={
+        200: {"model": answers.ModelPublic, "description": "The model as saved; its new ETag"},
+        409: {"description": "A rule of the registry (system model, default model, name)"},
+        412: {"description": "If-Match names an older version"},
+    },
     openapi_extra=body_schema("ModelWrite", MODEL_EXAMPLE),
 )
 async def replace_model(
@@ -197,7 +204,11 @@ async def replace_model(
     summary="Change part of a model: JSON merge patch (If-Match honoured)",
     operation_id="updateModel",
     response_class=Response,
-    responses={200: {"model": answers.ModelPublic}, 409: {}, 412: {}},
+    responses={
+        200: {"model": answers.ModelPublic, "description": "The model as saved; its new ETag"},
+        409: {"description": "A rule of the registry (system model, default model, name)"},
+        412: {"description": "If-Match names an older version"},
+    },
     openapi_extra=body_schema("ModelPatch", {"pricing": {"input": 3}, "tags": ["beta"]}),
 )
 async def patch_model(
@@ -241,7 +252,10 @@ async def delete_model(
     summary="Copy a model into a new ordinary model",
     operation_id="cloneModel",
     response_class=Response,
-    responses={201: {"model": answers.ModelPublic}, 409: {}},
+    responses={
+        201: {"model": answers.ModelPublic, "description": "The copy; ETag, Location"},
+        409: {"description": "The name is taken (ignoring case)"},
+    },
     openapi_extra=body_schema("CloneRequest", {"name": "gpt-4o-custom"}),
 )
 async def clone_model(
