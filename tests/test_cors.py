@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -191,3 +195,25 @@ def test_a_bad_origin_stops_start_up_naming_the_setting(
     monkeypatch.setenv("MODELDECK_CORS_ORIGINS", origins)
     with pytest.raises(ValidationError, match="MODELDECK_CORS_ORIGINS"):
         Settings()
+
+
+@pytest.mark.parametrize("command", [["serve"], ["db", "current"]])
+def test_the_command_line_names_a_bad_origin_in_one_line(
+    command: list[str], tmp_path: Path
+) -> None:
+    env = {**os.environ, "MODELDECK_CORS_ORIGINS": "https://dashboard.example.com/"}
+    ran = subprocess.run(
+        [sys.executable, "-m", "modeldeck", *command],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert ran.returncode == 2
+    assert ran.stderr.strip().splitlines() == [
+        "modeldeck: invalid setting: MODELDECK_CORS_ORIGINS: 'https://dashboard.example.com/' "
+        "is not an origin: scheme://host[:port], without a path or a trailing /"
+    ]
+    assert list(tmp_path.iterdir()) == []  # stopped before opening a database

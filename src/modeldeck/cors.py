@@ -44,7 +44,9 @@ def parse_origin(text: str) -> str:
     if parts.username is not None or parts.password is not None:
         raise ValueError(f"{text!r} is not an origin: it may not hold a user name or password")
     if parts.path or parts.query or parts.fragment or text.endswith(("?", "#")):
-        raise ValueError(f"{text!r} is not an origin: scheme://host[:port] with no path or /")
+        raise ValueError(
+            f"{text!r} is not an origin: scheme://host[:port], without a path or a trailing /"
+        )
     host = parts.hostname or ""
     if parts.netloc.startswith("["):
         try:
