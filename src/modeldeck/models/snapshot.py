@@ -13,9 +13,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from modeldeck import clock, serialization
 from modeldeck.changes.revision import RevisionWatcher, current_revision
 from modeldeck.db import Database
-from modeldeck.models import query as model_query
 from modeldeck.models import repository
 from modeldeck.models.public import history_public, model_public, next_change
+from modeldeck.records import query as model_query
 
 MAX_CACHED_RESPONSES = 512
 
