@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from uuid import UUID
 
 from sqlalchemy import select, update
@@ -64,6 +64,14 @@ async def current_default(session: AsyncSession) -> ModelRow | None:
 async def all_models(session: AsyncSession) -> Sequence[ModelRow]:
     statement = (
         select(ModelRow).options(selectinload(ModelRow.price_periods)).order_by(ModelRow.name_key)
+    )
+    return (await session.execute(statement)).scalars().all()
+
+
+async def models_with_ids(session: AsyncSession, ids: Collection[str]) -> Sequence[ModelRow]:
+    """The models among `ids` that exist, with their price periods (in no particular order)."""
+    statement = (
+        select(ModelRow).options(selectinload(ModelRow.price_periods)).where(ModelRow.id.in_(ids))
     )
     return (await session.execute(statement)).scalars().all()
 
