@@ -75,7 +75,7 @@ def create_app(
     app.state.change_feed = ChangeFeed(database, app.state.revisions)
     app.state.token_cache = TokenCache()
     app.state.local_caller = local_caller
-    app.state.metrics = Metrics()
+    app.state.metrics = Metrics(database, app.state.revisions)
     app.add_middleware(MetricsMiddleware, metrics=app.state.metrics, routes=app.router.routes)
     errors.install(app)
     openapi.install(app)
