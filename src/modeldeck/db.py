@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import (
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.types import DateTime, TypeDecorator, TypeEngine
 
-from modeldeck import serialization
+from modeldeck import serialization, sqlite_connection
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -96,10 +96,10 @@ class Database:
             "json_deserializer": serialization.loads,
         }
         if self.is_sqlite:
-            # aiosqlite runs one thread per connection; a pool of reused connections is cheapest.
-            options["connect_args"] = {"timeout": busy_timeout_s}
             if ":memory:" in url or url.endswith("://"):
                 raise ValueError("an in-memory SQLite database cannot be shared; use a file")
+            # aiosqlite runs one thread per connection; a pool of reused connections is cheapest.
+            options["async_creator"] = sqlite_connection.connector(url, busy_timeout_s)
         else:
             options["pool_pre_ping"] = True
         self.engine: AsyncEngine = create_async_engine(url, **options)
