@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import sys
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from datetime import UTC, datetime
@@ -30,6 +31,8 @@ NAMING_CONVENTION = {
     "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
     "pk": "pk_%(table_name)s",
 }
+# How soon a thread waiting for the GIL gets it from a busy event loop (Python's default: 5 ms).
+SQLITE_SWITCH_INTERVAL_S = 0.0005
 
 
 class Base(DeclarativeBase):
@@ -100,6 +103,10 @@ class Database:
                 raise ValueError("an in-memory SQLite database cannot be shared; use a file")
             # aiosqlite runs one thread per connection; a pool of reused connections is cheapest.
             options["async_creator"] = sqlite_connection.connector(url, busy_timeout_s)
+            # Those threads hand each result back through the GIL, and while the event loop is
+            # busy they wait a whole switch interval for it (5 ms by default): shorten it.
+            if sys.getswitchinterval() > SQLITE_SWITCH_INTERVAL_S:
+                sys.setswitchinterval(SQLITE_SWITCH_INTERVAL_S)
         else:
             options["pool_pre_ping"] = True
         self.engine: AsyncEngine = create_async_engine(url, **options)
