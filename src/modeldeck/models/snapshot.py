@@ -8,6 +8,7 @@ other model's record and cached body carry over to the new snapshot.
 from __future__ import annotations
 
 import asyncio
+import bisect
 import hashlib
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
@@ -64,16 +65,20 @@ class Snapshot:
     price_history: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     # When a model's next scheduled price period starts, by model id (only models that have one).
     next_changes: dict[str, datetime] = field(default_factory=dict)
+    by_id: dict[str, dict[str, Any]] = field(default_factory=dict)
+    by_name: dict[str, dict[str, Any]] = field(default_factory=dict)
     valid_until: datetime | None = field(init=False)
-    by_id: dict[str, dict[str, Any]] = field(init=False)
-    by_name: dict[str, dict[str, Any]] = field(init=False)
+    _keys: list[str] = field(default_factory=list)  # `_order` of each of `models`, in order
     _lists: dict[model_query.ModelQuery, CachedResponse] = field(default_factory=dict)
     _ones: dict[str, CachedResponse] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.valid_until = min(self.next_changes.values(), default=None)
-        self.by_id = {model["id"]: model for model in self.models}
-        self.by_name = {model["name"].lower(): model for model in self.models}
+        if len(self._keys) != len(self.models):  # made from a list alone: index it
+            self.models.sort(key=_order)
+            self._keys = [_order(model) for model in self.models]
+            self.by_id = {model["id"]: model for model in self.models}
+            self.by_name = dict(zip(self._keys, self.models, strict=True))
 
     @classmethod
     def of_rows(cls, revision: int, rows: Iterable[ModelRow], now: datetime) -> Snapshot:
@@ -87,21 +92,35 @@ class Snapshot:
 
         Kept records, histories and serialised bodies are shared, not copied: a snapshot never
         changes once made. Valid only while no kept model's next price period has started.
+        Costs a copy of each index plus a binary search per changed model, not a re-sort.
         """
         rows = list(rows)
-        replaced = set(removed) | {row.id for row in rows}
-        models = [model for model in self.models if model["id"] not in replaced]
-        history = {key: value for key, value in self.price_history.items() if key not in replaced}
-        upcoming = {key: value for key, value in self.next_changes.items() if key not in replaced}
+        models, keys = list(self.models), list(self._keys)
+        by_id, by_name = dict(self.by_id), dict(self.by_name)
+        history, upcoming = dict(self.price_history), dict(self.next_changes)
+        ones = dict(self._ones)
+        for model_id in set(removed) | {row.id for row in rows}:
+            history.pop(model_id, None)
+            upcoming.pop(model_id, None)
+            ones.pop(model_id, None)
+            old = by_id.pop(model_id, None)
+            if old is not None:
+                key = _order(old)
+                del by_name[key]
+                index = bisect.bisect_left(keys, key)
+                del models[index], keys[index]
         for row in rows:
-            models.append(model_public(row, now))
+            model = model_public(row, now)
+            key = _order(model)
+            index = bisect.bisect_left(keys, key)
+            models.insert(index, model)
+            keys.insert(index, key)
+            by_id[row.id] = by_name[key] = model
             history[row.id] = history_public(row.price_periods, now)
             moment = next_change(row.price_periods, now)
             if moment is not None:
                 upcoming[row.id] = moment
-        models.sort(key=_order)
-        kept = {key: value for key, value in self._ones.items() if key not in replaced}
-        return Snapshot(revision, models, history, upcoming, _ones=kept)
+        return Snapshot(revision, models, history, upcoming, by_id, by_name, _keys=keys, _ones=ones)
 
     def started(self, now: datetime) -> set[str]:
         """Models whose next price period has started by `now`: their records are out of date."""
