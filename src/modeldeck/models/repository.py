@@ -7,7 +7,7 @@ from uuid import UUID
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 from modeldeck.models.schemas import NAME_PATTERN
 from modeldeck.models.tables import ModelRow
@@ -69,11 +69,14 @@ async def all_models(session: AsyncSession) -> Sequence[ModelRow]:
 
 
 async def models_with_ids(session: AsyncSession, ids: Collection[str]) -> Sequence[ModelRow]:
-    """The models among `ids` that exist, with their price periods (in no particular order)."""
+    """The models among `ids` that exist, with their price periods (in no particular order).
+
+    One statement (a join), not two: this runs on every write, for a handful of models.
+    """
     statement = (
-        select(ModelRow).options(selectinload(ModelRow.price_periods)).where(ModelRow.id.in_(ids))
+        select(ModelRow).options(joinedload(ModelRow.price_periods)).where(ModelRow.id.in_(ids))
     )
-    return (await session.execute(statement)).scalars().all()
+    return (await session.execute(statement)).unique().scalars().all()
 
 
 async def clear_default(session: AsyncSession) -> None:

@@ -176,12 +176,12 @@ async def refresh_snapshot(
     scheduled price period has started); reads everything when that gap is too large to pay.
     """
     await _consistent(session, isolate)
-    revision = await current_revision(session)
+    revision, changed = await changes_repository.models_changed_after(
+        session, snapshot.revision, within=MAX_INCREMENTAL_REVISIONS
+    )
     now = clock.now()
-    gap = revision - snapshot.revision
-    if 0 <= gap <= MAX_INCREMENTAL_REVISIONS:
-        entries = await changes_repository.entries_between(session, snapshot.revision, revision)
-        changed = {entry.model_id for entry in entries} | snapshot.started(now)
+    if 0 <= revision - snapshot.revision <= MAX_INCREMENTAL_REVISIONS:
+        changed |= snapshot.started(now)
         if len(changed) <= min(MAX_INCREMENTAL_MODELS, len(snapshot.models) // 2 + 1):
             rows = await repository.models_with_ids(session, changed) if changed else []
             removed = changed - {row.id for row in rows}
