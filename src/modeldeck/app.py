@@ -92,7 +92,7 @@ def create_app(
         settings.auth_failure_limit, settings.auth_failure_window_s
     )
     app.state.local_caller = local_caller
-    app.state.metrics = Metrics()
+    app.state.metrics = Metrics(database, app.state.revisions)
     app.add_middleware(MetricsMiddleware, metrics=app.state.metrics, routes=app.router.routes)
     errors.install(app)
     openapi.install(app, pages=settings.api_docs)
