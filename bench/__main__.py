@@ -1,12 +1,17 @@
-"""Run every figure and print it with its anchor and their ratio."""
+"""Run the figures and print each with its anchor and their ratio.
+
+`python -m bench` runs them all; `python -m bench reads_under_writes pricing` only those named.
+"""
 
 from __future__ import annotations
 
-from bench import catalog, changes, console, pool, pricing, registry
+import sys
+from collections.abc import Callable
+
+from bench import catalog, changes, console, pool, pricing, reads_under_writes, registry
 
 
-def main() -> None:
-    print("figure                                           ours        anchor      ratio  target")
+def registry_figures() -> None:
     name, ours, bare = registry.list_throughput()
     print(
         f"{name:<48} {ours:>8.0f}/s  {bare:>8.0f}/s  {ours / bare:5.2f}x  >= 0.70x bare Starlette"
@@ -17,6 +22,8 @@ def main() -> None:
         f"({'met' if ours <= 2 else 'missed'}); anchor: bare Starlette start"
     )
 
+
+def pricing_figures() -> None:
     for name, ours, litellm_rate in pricing.cost_against_litellm():
         print(
             f"{name:<48} {ours:>10.0f}  {litellm_rate:>10.0f}  {ours / litellm_rate:5.1f}x  "
@@ -32,22 +39,34 @@ def main() -> None:
         f"{name:<48} {ours:>9.1f}  {anchor:>9.1f}   {ours / anchor:5.2f}x  >= 5 MB/s "
         f"({'met' if ours >= 5 else 'missed'}); anchor: tiktoken encode_ordinary"
     )
+
+
+def changes_figures() -> None:
     name, median, p99, anchor = changes.propagation()
     print(
         f"{name:<48} {median:>7.1f}ms p50 {p99:>7.1f}ms p99  {anchor / p99:5.0f}x faster than the "
         f"anchor ({anchor / 1000:.0f} s); p99 <= 100 ms ({'met' if p99 <= 100 else 'missed'})"
     )
+
+
+def catalog_figures() -> None:
     for name, ours, anchor in catalog.litellm_import():
         target = catalog.TARGETS["sqlite" if "sqlite" in name else "postgresql"]
         print(
             f"{name:<48} {ours:>8.2f}s  {anchor:>8.2f}s  {ours / anchor:5.1f}x  <= {target:g} s "
             f"({'met' if ours <= target else 'missed'}); anchor: bare executemany of the rows"
         )
+
+
+def pool_figures() -> None:
     name, ours, anchor = pool.lookups()
     print(
         f"{name:<48} {ours:>8.0f}/s  {anchor:>8.0f}/s  {ours / anchor:5.2f}x  >= 2,000,000/s "
         f"({'met' if ours >= 2e6 else 'missed'}); anchor: dict.get"
     )
+
+
+def console_figures() -> None:
     name, ours, anchor = console.models_page_render()
     print(
         f"{name:<48} {ours:>8.1f}ms  {anchor:>7.1f}ms  {ours / anchor:5.1f}x  <= 50 ms "
@@ -60,5 +79,25 @@ def main() -> None:
     )
 
 
+FIGURES: dict[str, Callable[[], None]] = {
+    "registry": registry_figures,
+    "pricing": pricing_figures,
+    "changes": changes_figures,
+    "catalog": catalog_figures,
+    "pool": pool_figures,
+    "console": console_figures,
+    "reads_under_writes": reads_under_writes.report,
+}
+
+
+def main(names: list[str]) -> None:
+    unknown = [name for name in names if name not in FIGURES]
+    if unknown:
+        sys.exit(f"unknown figure(s) {', '.join(unknown)}; choose from {', '.join(FIGURES)}")
+    print("figure                                           ours        anchor      ratio  target")
+    for name in names or list(FIGURES):
+        FIGURES[name]()
+
+
 if __name__ == "__main__":
-    main()
+    main(sys.argv[1:])

@@ -468,7 +468,7 @@ async def test_async_registry_falls_back_too(tmp_path: Path) -> None:
 
 def test_the_client_asks_for_the_servers_largest_page() -> None:
     from modeldeck.client.wire import MAX_LIST
-    from modeldeck.models.query import MAX_LIMIT
+    from modeldeck.records.query import MAX_LIMIT
 
     assert MAX_LIST == MAX_LIMIT
 

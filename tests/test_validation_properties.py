@@ -12,12 +12,8 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
-from modeldeck.models.schemas import (
-    MAX_CONTEXT,
-    ModelWrite,
-    PricingWrite,
-    complexity_factor,
-)
+from modeldeck.models.schemas import MAX_CONTEXT, ModelWrite, PricingWrite
+from modeldeck.records.fields import complexity_factor
 
 NAME_CHARACTERS = string.ascii_letters + string.digits + "._-:/@"
 MONEY_FIELDS = ["input", "output", "cached_input", "cache_write", "reasoning", "per_request"]

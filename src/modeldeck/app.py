@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from modeldeck import errors, openapi
+from modeldeck import cors, errors, openapi
 from modeldeck.auth.dependencies import Caller, TokenCache
 from modeldeck.auth.endpoints import router as tokens_router
 from modeldeck.auth.failures import FailedAuthentications
@@ -79,6 +79,7 @@ def create_app(
     app.state.settings = settings
     app.state.database = database
     app.add_middleware(BodyLimitMiddleware, max_body_bytes=settings.max_body_bytes)
+    cors.install(app, settings)  # outside the body limit: a 413 carries CORS headers too
     app.state.vault = KeyVault(
         settings.secret_key.get_secret_value() if settings.secret_key else None
     )
@@ -91,7 +92,7 @@ def create_app(
         settings.auth_failure_limit, settings.auth_failure_window_s
     )
     app.state.local_caller = local_caller
-    app.state.metrics = Metrics()
+    app.state.metrics = Metrics(database, app.state.revisions)
     app.add_middleware(MetricsMiddleware, metrics=app.state.metrics, routes=app.router.routes)
     errors.install(app)
     openapi.install(app, pages=settings.api_docs)

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+import asyncio
+import sys
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
@@ -20,7 +22,7 @@ from sqlalchemy.ext.asyncio import (
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.types import DateTime, TypeDecorator, TypeEngine
 
-from modeldeck import serialization
+from modeldeck import serialization, sqlite_connection
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -29,6 +31,8 @@ NAMING_CONVENTION = {
     "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
     "pk": "pk_%(table_name)s",
 }
+# How soon a thread waiting for the GIL gets it from a busy event loop (Python's default: 5 ms).
+SQLITE_SWITCH_INTERVAL_S = 0.0005
 
 
 class Base(DeclarativeBase):
@@ -86,7 +90,7 @@ def _json_serializer(value: Any) -> str:
 class Database:
     """One engine and its two session factories: reads, and writes that serialise on SQLite."""
 
-    def __init__(self, url: str, *, echo: bool = False) -> None:
+    def __init__(self, url: str, *, echo: bool = False, busy_timeout_s: float = 30.0) -> None:
         self.url = url
         self.is_sqlite = url.startswith("sqlite")
         options: dict[str, Any] = {
@@ -95,20 +99,27 @@ class Database:
             "json_deserializer": serialization.loads,
         }
         if self.is_sqlite:
-            # aiosqlite runs one thread per connection; a pool of reused connections is cheapest.
-            options["connect_args"] = {"timeout": 30}
             if ":memory:" in url or url.endswith("://"):
                 raise ValueError("an in-memory SQLite database cannot be shared; use a file")
+            # aiosqlite runs one thread per connection; a pool of reused connections is cheapest.
+            options["async_creator"] = sqlite_connection.connector(url, busy_timeout_s)
+            # Those threads hand each result back through the GIL, and while the event loop is
+            # busy they wait a whole switch interval for it (5 ms by default): shorten it.
+            if sys.getswitchinterval() > SQLITE_SWITCH_INTERVAL_S:
+                sys.setswitchinterval(SQLITE_SWITCH_INTERVAL_S)
         else:
             options["pool_pre_ping"] = True
         self.engine: AsyncEngine = create_async_engine(url, **options)
         if self.is_sqlite:
-            _configure_sqlite(self.engine)
+            _configure_sqlite(self.engine, busy_timeout_s)
         self.bound = False
         self.reader = async_sessionmaker(self.engine, expire_on_commit=False)
-        self.writer = async_sessionmaker(
+        write_sessions = async_sessionmaker(
             self.engine.execution_options(modeldeck_write=True), expire_on_commit=False
         )
+        self.writer: Callable[[], AbstractAsyncContextManager[AsyncSession]] = write_sessions
+        if self.is_sqlite:
+            self.writer = _queued(write_sessions, WriterQueue())
 
     @classmethod
     def bound_to(cls, database: Database, connection: AsyncConnection) -> Database:
@@ -144,7 +155,40 @@ class Database:
         await self.engine.dispose()
 
 
-def _configure_sqlite(engine: AsyncEngine) -> None:
+class WriterQueue:
+    """One write transaction at a time in this process, the others queued in arrival order.
+
+    SQLite has a single writer. Without the queue, a second writer waits in SQLite's busy
+    handler, which sleeps in growing steps (up to 100 ms) and fails with "database is locked"
+    after the busy timeout; queued here, it starts the moment the writer before it ends.
+    """
+
+    def __init__(self) -> None:
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._lock = asyncio.Lock()
+
+    def lock(self) -> asyncio.Lock:
+        """The lock of the running event loop (a lock belongs to the loop it first waits in)."""
+        loop = asyncio.get_running_loop()
+        if loop is not self._loop:
+            self._loop, self._lock = loop, asyncio.Lock()
+        return self._lock
+
+
+def _queued(
+    sessions: async_sessionmaker[AsyncSession], queue: WriterQueue
+) -> Callable[[], AbstractAsyncContextManager[AsyncSession]]:
+    """Write sessions that each hold the queue's lock from opening to closing."""
+
+    @asynccontextmanager
+    async def writer() -> AsyncIterator[AsyncSession]:
+        async with queue.lock(), sessions() as session:
+            yield session
+
+    return writer
+
+
+def _configure_sqlite(engine: AsyncEngine, busy_timeout_s: float) -> None:
     sync_engine = engine.sync_engine
 
     @event.listens_for(sync_engine, "connect")
@@ -152,10 +196,12 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
         # Take over transaction control from pysqlite so BEGIN IMMEDIATE can be issued.
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
+        # Readers never block the writer, and a commit is one append to the log, not a sync.
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA busy_timeout=30000")
+        # Other processes on the same file (the CLI, a second instance) still wait this long.
+        cursor.execute(f"PRAGMA busy_timeout={round(busy_timeout_s * 1000)}")
         cursor.close()
 
     @event.listens_for(sync_engine, "begin")

@@ -1,4 +1,4 @@
-"""One error type for the whole service, rendered as RFC 9457 problem+json in one place."""
+"""One error type for the whole service (`modeldeck.problems`), rendered as problem+json here."""
 
 from __future__ import annotations
 
@@ -18,74 +18,14 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
-from modeldeck import serialization
+from modeldeck.problems import PROBLEM_TYPE_BASE as PROBLEM_TYPE_BASE
+from modeldeck.problems import FieldError as FieldError
+from modeldeck.problems import Problem as Problem
+from modeldeck.problems import conflict as conflict
+from modeldeck.problems import invalid as invalid
+from modeldeck.problems import not_found as not_found
 
 log = logging.getLogger("modeldeck")
-
-PROBLEM_TYPE_BASE = "https://modeldeck.dev/problems/"
-
-
-class FieldError(dict[str, str]):
-    """One `{"field": ..., "message": ...}` entry of a validation problem."""
-
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(field=field, message=message)
-
-
-class Problem(Exception):
-    """An error a client can act on; becomes `application/problem+json`."""
-
-    def __init__(
-        self,
-        status: int,
-        title: str,
-        detail: str | None = None,
-        *,
-        slug: str | None = None,
-        errors: Sequence[FieldError] = (),
-        headers: dict[str, str] | None = None,
-    ) -> None:
-        super().__init__(detail or title)
-        self.status = status
-        self.title = title
-        self.detail = detail or title
-        self.slug = slug or title.lower().replace(" ", "-")
-        self.errors = list(errors)
-        self.headers = headers or {}
-
-    def body(self) -> dict[str, Any]:
-        document: dict[str, Any] = {
-            "type": PROBLEM_TYPE_BASE + self.slug,
-            "title": self.title,
-            "status": self.status,
-            "detail": self.detail,
-        }
-        if self.errors:
-            document["errors"] = self.errors
-        return document
-
-    def response(self) -> Response:
-        return Response(
-            serialization.dumps_bytes(self.body()),
-            status_code=self.status,
-            media_type="application/problem+json",
-            headers=self.headers,
-        )
-
-
-def invalid(errors: Iterable[FieldError], detail: str | None = None) -> Problem:
-    errors = list(errors)
-    if detail is None:
-        detail = "; ".join(f"{error['field']}: {error['message']}" for error in errors)
-    return Problem(422, "Invalid input", detail, slug="validation", errors=errors)
-
-
-def not_found(what: str) -> Problem:
-    return Problem(404, "Not found", f"{what} was not found", slug="not-found")
-
-
-def conflict(detail: str, *, errors: Sequence[FieldError] = ()) -> Problem:
-    return Problem(409, "Conflict", detail, slug="conflict", errors=errors)
 
 
 def field_path(location: Sequence[str | int]) -> str:

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from modeldeck.cors import check_credentials, parse_origins
 from modeldeck.deployments.policy import parse_key_env_patterns, parse_networks
 
 
@@ -90,6 +91,15 @@ class Settings(BaseSettings):
         le=1024 * 1024 * 1024,
         description="Largest request body accepted; a larger one is refused (413) unread.",
     )
+    cors_origins: str = Field(
+        default="",
+        description="Browser origins (scheme://host[:port]), comma-separated, that may call the "
+        "API; `*` for any. Empty: no CORS headers, browsers on other origins cannot read answers.",
+    )
+    cors_allow_credentials: bool = Field(
+        default=False,
+        description="Let the listed origins send cookies (credentials); never with `*`.",
+    )
 
     @field_validator("database_url")
     @classmethod
@@ -107,6 +117,17 @@ class Settings(BaseSettings):
     def _key_env_patterns(cls, text: str) -> str:
         parse_key_env_patterns(text)
         return text
+
+    @field_validator("cors_origins")
+    @classmethod
+    def _cors_origins(cls, text: str) -> str:
+        parse_origins(text)
+        return text
+
+    @model_validator(mode="after")
+    def _cors_credentials(self) -> Settings:
+        check_credentials(parse_origins(self.cors_origins), self.cors_allow_credentials)
+        return self
 
     @property
     def public_url(self) -> str:

@@ -68,7 +68,9 @@ async def changes(
     feed = _feed(request)
     page = await feed.after(since, limit)
     if not page.events and wait > 0:
-        await _revisions(request).wait_beyond(max(since, page.revision), wait)
+        revisions = _revisions(request)
+        with revisions.subscribed("long_poll"):
+            await revisions.wait_beyond(max(since, page.revision), wait)
         page = await feed.after(since, limit)
     return ExactJSONResponse(page.body())
 

@@ -24,6 +24,7 @@ BACKOFF_S = (0.1, 2.0)
 PING_S = 10.0
 # On PostgreSQL, NOTIFY does the work; the periodic check is only a slow safety net.
 POSTGRES_CHECK_INTERVAL_S = 5.0
+LISTENER_NAME = "modeldeck-listener"
 CURRENT_REVISION_SQL = (
     f"SELECT revision FROM {RegistryStateRow.__tablename__} WHERE id = {STATE_ROW}"  # noqa: S608
 )
@@ -58,6 +59,11 @@ async def listen(database: Database, revisions: RevisionWatcher) -> None:
     import asyncpg  # only instances on PostgreSQL listen
 
     arguments = {"timeout": 5.0} | connect_args(database)
+    # Named, so an operator (or a test) finds the listening connection in pg_stat_activity.
+    server_settings = {"application_name": LISTENER_NAME} | dict(
+        arguments.get("server_settings") or {}
+    )
+    arguments["server_settings"] = server_settings
 
     def announced(_connection: Any, _pid: int, _channel: str, payload: str) -> None:
         try:
@@ -87,6 +93,7 @@ async def listen(database: Database, revisions: RevisionWatcher) -> None:
         finally:
             if connection is not None:
                 await _close(connection)
+        revisions.listener_reconnects += 1
         await asyncio.sleep(delay)
         delay = min(delay * 2, BACKOFF_S[1])
 

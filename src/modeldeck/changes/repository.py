@@ -5,10 +5,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import Row, select
+from sqlalchemy import Row, and_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from modeldeck.audit.tables import AuditEntryRow
+from modeldeck.changes.revision import STATE_ROW
+from modeldeck.changes.tables import RegistryStateRow
 
 # Revisions are 32-bit integer columns; a larger cursor (a client's typo) matches nothing above it.
 MAX_REVISION = 2**31 - 1
@@ -48,3 +50,27 @@ async def entries_between(
         .order_by(AuditEntryRow.revision, AuditEntryRow.id)
     )
     return (await session.execute(statement)).all()
+
+
+async def models_changed_after(
+    session: AsyncSession, since: int, *, within: int
+) -> tuple[int, set[str]]:
+    """The current revision, and the models changed after `since` if it is at most `within`
+    revisions on (else the set is incomplete: the caller reads everything). One statement."""
+    after = min(since, MAX_REVISION)
+    statement = (
+        select(RegistryStateRow.revision, AuditEntryRow.model_id)
+        .select_from(RegistryStateRow)
+        .outerjoin(
+            AuditEntryRow,
+            and_(
+                AuditEntryRow.revision > after,
+                AuditEntryRow.revision <= RegistryStateRow.revision,
+                AuditEntryRow.revision <= min(after + within, MAX_REVISION),
+            ),
+        )
+        .where(RegistryStateRow.id == STATE_ROW)
+    )
+    rows = (await session.execute(statement)).all()
+    revision = int(rows[0][0] or 0) if rows else 0
+    return revision, {model_id for _, model_id in rows if model_id is not None}

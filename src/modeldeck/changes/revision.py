@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections import Counter
+from collections.abc import Iterator
 
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -57,6 +59,18 @@ class RevisionWatcher:
         self.known = 0
         self.closed = False
         self._changed = asyncio.Event()
+        # For /metrics: who follows the feed now ("sse", "long_poll"), and LISTEN reconnects.
+        self.subscribers: Counter[str] = Counter()
+        self.listener_reconnects = 0
+
+    @contextlib.contextmanager
+    def subscribed(self, kind: str) -> Iterator[None]:
+        """Count a client following the feed (`kind`: "sse" or "long_poll") while the block runs."""
+        self.subscribers[kind] += 1
+        try:
+            yield
+        finally:
+            self.subscribers[kind] -= 1
 
     def observe(self, revision: int) -> None:
         if revision > self.known:

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import time
-from collections.abc import AsyncIterable, AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterable, AsyncIterator
 from dataclasses import dataclass
 
 from modeldeck.changes.feed import ChangeFeed
@@ -24,6 +25,15 @@ async def stream(feed: ChangeFeed, revisions: RevisionWatcher, cursor: int) -> A
     Ends when the instance stops (`revisions.close()`); the server ends it when the client
     goes away. A database outage only pauses it: heartbeats go on, events resume after.
     """
+    with revisions.subscribed("sse"):
+        async with contextlib.aclosing(_messages(feed, revisions, cursor)) as messages:
+            async for message in messages:
+                yield message
+
+
+async def _messages(
+    feed: ChangeFeed, revisions: RevisionWatcher, cursor: int
+) -> AsyncGenerator[bytes]:
     yield RETRY
     quiet_since = time.monotonic()
     delay = BACKOFF_S[0]

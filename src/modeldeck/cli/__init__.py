@@ -6,6 +6,7 @@ import asyncio
 from typing import Annotated
 
 import typer
+from pydantic import ValidationError
 from rich.console import Console
 
 from modeldeck.settings import Settings, get_settings
@@ -230,8 +231,58 @@ def _register() -> None:
 _register()
 
 
+# What `modeldeck[server]` installs (import names): without it, the commands that run the
+# server or open a database stop with one line instead of a traceback.
+SERVER_MODULES = frozenset(
+    {
+        "aiosqlite",
+        "alembic",
+        "asyncpg",
+        "cryptography",
+        "fastapi",
+        "fastapi_offline",
+        "jinja2",
+        "markupsafe",
+        "multipart",
+        "python_multipart",
+        "sqlalchemy",
+        "starlette",
+        "uvicorn",
+        "yaml",
+    }
+)
+
+
+def _setting_errors(error: ValidationError) -> list[str]:
+    """Each refused `MODELDECK_*` variable as one line that names it."""
+    lines = []
+    for item in error.errors():
+        message = str(item["msg"]).removeprefix("Value error, ")
+        names = [f"MODELDECK_{str(part).upper()}" for part in item["loc"]]
+        if names and not message.startswith(names[0]):
+            message = f"{names[0]}: {message}"
+        lines.append(message)
+    return lines
+
+
 def main() -> None:
-    app(prog_name="modeldeck")
+    try:
+        app(prog_name="modeldeck")
+    except ModuleNotFoundError as error:
+        if (error.name or "").partition(".")[0] not in SERVER_MODULES:
+            raise
+        err.print(
+            "modeldeck: the server commands need `pip install 'modeldeck[server]'` "
+            f"({error.name} is not installed)",
+            markup=False,
+        )
+        raise SystemExit(1) from None
+    except ValidationError as error:
+        if error.title != Settings.__name__:
+            raise
+        for line in _setting_errors(error):
+            err.print(f"modeldeck: invalid setting: {line}", markup=False)
+        raise SystemExit(2) from None
 
 
 if __name__ == "__main__":

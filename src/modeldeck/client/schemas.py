@@ -12,6 +12,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 
+from modeldeck.records.fields import SERVER_FIELDS
+
 Source = Literal["server", "snapshot", "catalog"]
 
 
@@ -123,7 +125,7 @@ class Model(Record):
         """This record as a body for `create`/`replace` (server-managed fields left out)."""
         body = self.model_dump(
             mode="python",
-            exclude={"id", "complexity_factor", "is_system", "version", "created_at", "updated_at"},
+            exclude=set(SERVER_FIELDS),
         )
         body["deployment"].pop("has_api_key", None)
         body["tags"] = list(self.tags)

@@ -16,7 +16,7 @@ from typing import Any
 from modeldeck import clock, serialization
 from modeldeck.catalog.builtin import load_builtin
 from modeldeck.client.schemas import Model
-from modeldeck.models.schemas import complexity_factor
+from modeldeck.records.fields import complexity_factor
 
 # Catalog models get stable ids offline: the same name always maps to the same id.
 CATALOG_NAMESPACE = uuid.UUID("5b0c8f0e-8d36-4f4e-9a53-6d6f64656c64")

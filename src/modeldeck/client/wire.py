@@ -37,12 +37,12 @@ from modeldeck.client.schemas import (
 )
 from modeldeck.client.snapshot import SavedList, SnapshotFile, catalog_records, default_cache_dir
 from modeldeck.pricing.engine import CostError, Usage, cost
+from modeldeck.problems import Problem
+from modeldeck.records import query as model_query
 
 T = TypeVar("T")
 
-# The server's largest page (`modeldeck.models.query.MAX_LIMIT`), not imported: that module
-# brings the web framework, which a client should not need to load.
-MAX_LIST = 10_000
+MAX_LIST = model_query.MAX_LIMIT  # the server's largest page
 _PACKAGE_DIR = str(Path(__file__).resolve().parent)
 _USER_AGENT = "modeldeck-python"
 
@@ -307,10 +307,7 @@ class Core:
             )
 
         def offline(source: Offline) -> ModelList:
-            # The server's own filters, on the saved records (imported only when offline).
-            from modeldeck.errors import Problem
-            from modeldeck.models import query as model_query
-
+            # The server's own filters, on the saved records.
             try:
                 query = model_query.ModelQuery.parse(params)
             except Problem as problem:

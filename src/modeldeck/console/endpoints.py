@@ -26,9 +26,9 @@ from modeldeck.console import charts, session, simulation
 from modeldeck.console.model_rows import CAPABILITIES, RENDERED_ROWS, row_view
 from modeldeck.console.render import SECURITY_HEADERS, STATIC_FILES, cost, page
 from modeldeck.errors import Problem
-from modeldeck.models import query as model_query
 from modeldeck.models.schemas import PROVIDERS, SYSTEM_WRITABLE
 from modeldeck.models.snapshot import RegistryCache, Snapshot
+from modeldeck.records import query as model_query
 
 router = APIRouter(include_in_schema=False)
 

@@ -1,26 +1,133 @@
-"""Prometheus metrics: request counts and times per route, the revision, the registry's size."""
+"""Prometheus metrics of one instance, in a registry of its own (apps in one process never mix):
+requests and their latency per route template and status, the revision, the registry's size,
+the database pool, change-feed subscribers and change-listener reconnects."""
 
 from __future__ import annotations
 
 import time
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 
+from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
+from prometheus_client.metrics_core import Metric
+from prometheus_client.registry import Collector
 from starlette.routing import BaseRoute, Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from modeldeck.changes.revision import RevisionWatcher
+from modeldeck.db import Database
+
+# Any other method a client sends is counted as OTHER: labels must not grow without bound.
+METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE"})
+# Reads answer from memory in well under a millisecond; writes take milliseconds.
+LATENCY_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10)
+# Pool figures as SQLAlchemy's queue pools report them; other pools lack some or all.
+POOL_GAUGES = (
+    ("checked_out", "checkedout", "Database connections in use by requests now."),
+    ("size", "size", "Connections the database pool keeps open."),
+    ("overflow", "overflow", "Connections open beyond the pool's size (negative: room left)."),
+)
+
 
 class Metrics:
-    """Counters kept in memory by one instance (Prometheus scrapes each instance)."""
+    """One instance's metrics: request counters kept as requests end, the rest read on scrape."""
 
-    def __init__(self) -> None:
-        self.requests: defaultdict[tuple[str, str, int], int] = defaultdict(int)
-        self.seconds: defaultdict[tuple[str, str], float] = defaultdict(float)
+    def __init__(
+        self, database: Database | None = None, revisions: RevisionWatcher | None = None
+    ) -> None:
+        self.registry = CollectorRegistry()
+        self.requests = Counter(
+            "modeldeck_http_requests",
+            "HTTP requests by method, route and status.",
+            ["method", "route", "status"],
+            registry=self.registry,
+        )
+        self.seconds = Counter(
+            "modeldeck_http_request_seconds",
+            "Time spent answering, by method and route.",
+            ["method", "route"],
+            registry=self.registry,
+        )
+        self.latency = Histogram(
+            "modeldeck_http_request_duration_seconds",
+            "How long requests took, by method, route and status.",
+            ["method", "route", "status"],
+            buckets=LATENCY_BUCKETS,
+            registry=self.registry,
+        )
+        self._children: dict[tuple[str, str, int], tuple[Any, Any, Any]] = {}
+        self.scraped = _Scraped(database, revisions)
+        self.registry.register(self.scraped)
 
     def observe(self, method: str, route: str, status: int, seconds: float) -> None:
-        self.requests[(method, route, status)] += 1
-        self.seconds[(method, route)] += seconds
+        method = method if method in METHODS else "OTHER"
+        key = (method, route, status)
+        children = self._children.get(key)
+        if children is None:
+            children = self._children[key] = (
+                self.requests.labels(method, route, str(status)),
+                self.seconds.labels(method, route),
+                self.latency.labels(method, route, str(status)),
+            )
+        requests, spent, latency = children
+        requests.inc()
+        spent.inc(seconds)
+        latency.observe(seconds)
+
+
+class _Scraped(Collector):
+    """What is read when Prometheus scrapes: the revision, models, pool and change feed."""
+
+    def __init__(self, database: Database | None, revisions: RevisionWatcher | None) -> None:
+        self.database = database
+        self.revisions = revisions
+        self.revision = 0
+        self.models: list[dict[str, Any]] | None = None
+
+    def collect(self) -> Iterator[Metric]:
+        revision = GaugeMetricFamily(
+            "modeldeck_revision", "The newest registry revision this instance knows of."
+        )
+        revision.add_metric([], self.revision)
+        yield revision
+        if self.models is not None:
+            counts: defaultdict[tuple[str, str], int] = defaultdict(int)
+            for model in self.models:
+                kind = "system" if model["is_system"] else "ordinary"
+                counts[(kind, str(model["enabled"]).lower())] += 1
+            models = GaugeMetricFamily(
+                "modeldeck_models",
+                "Models in the registry, by kind and whether enabled.",
+                labels=["kind", "enabled"],
+            )
+            for labels, count in sorted(counts.items()):
+                models.add_metric(list(labels), count)
+            yield models
+        if self.database is not None:
+            pool = self.database.engine.pool
+            for name, method, help_text in POOL_GAUGES:
+                reading = getattr(pool, method, None)
+                if callable(reading):
+                    gauge = GaugeMetricFamily(f"modeldeck_db_pool_{name}", help_text)
+                    gauge.add_metric([], reading())
+                    yield gauge
+        if self.revisions is not None:
+            subscribers = GaugeMetricFamily(
+                "modeldeck_change_subscribers",
+                "Clients following the change feed now: event streams and waiting long-polls.",
+                labels=["kind"],
+            )
+            for kind in ("sse", "long_poll"):
+                subscribers.add_metric([kind], self.revisions.subscribers[kind])
+            yield subscribers
+            reconnects = CounterMetricFamily(
+                "modeldeck_change_listener_reconnects",
+                "Times the PostgreSQL LISTEN connection was lost or refused and opened again.",
+            )
+            reconnects.add_metric([], self.revisions.listener_reconnects)
+            yield reconnects
 
 
 class MetricsMiddleware:
@@ -71,41 +178,8 @@ class MetricsMiddleware:
             self.metrics.observe(scope["method"], route, status, elapsed)
 
 
-def _label(value: Any) -> str:
-    return str(value).replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
-
-
 def exposition(metrics: Metrics, *, revision: int, models: list[dict[str, Any]] | None) -> str:
-    """The Prometheus text format."""
-    lines = [
-        "# HELP modeldeck_http_requests_total HTTP requests by method, route and status.",
-        "# TYPE modeldeck_http_requests_total counter",
-    ]
-    for (method, route, status), count in sorted(metrics.requests.items()):
-        labels = f'method="{_label(method)}",route="{_label(route)}",status="{status}"'
-        lines.append(f"modeldeck_http_requests_total{{{labels}}} {count}")
-    lines += [
-        "# HELP modeldeck_http_request_seconds_total Time spent answering, by method and route.",
-        "# TYPE modeldeck_http_request_seconds_total counter",
-    ]
-    for (method, route), seconds in sorted(metrics.seconds.items()):
-        labels = f'method="{_label(method)}",route="{_label(route)}"'
-        lines.append(f"modeldeck_http_request_seconds_total{{{labels}}} {seconds:.6f}")
-    lines += [
-        "# HELP modeldeck_revision The newest registry revision this instance knows of.",
-        "# TYPE modeldeck_revision gauge",
-        f"modeldeck_revision {revision}",
-    ]
-    if models is not None:
-        lines += [
-            "# HELP modeldeck_models Models in the registry, by kind and whether enabled.",
-            "# TYPE modeldeck_models gauge",
-        ]
-        counts: defaultdict[tuple[str, bool], int] = defaultdict(int)
-        for model in models:
-            counts[("system" if model["is_system"] else "ordinary", model["enabled"])] += 1
-        for (kind, enabled), count in sorted(counts.items()):
-            lines.append(
-                f'modeldeck_models{{kind="{kind}",enabled="{str(enabled).lower()}"}} {count}'
-            )
-    return "\n".join(lines) + "\n"
+    """The Prometheus text format; `models` is None when the registry cannot be read."""
+    metrics.scraped.revision = revision
+    metrics.scraped.models = models
+    return generate_latest(metrics.registry).decode()

@@ -14,9 +14,9 @@ from modeldeck.audit.diff import diff
 from modeldeck.auth.dependencies import Caller, require_admin, require_reader
 from modeldeck.errors import not_found
 from modeldeck.models import service
-from modeldeck.models.query import ModelQuery, openapi_parameters
 from modeldeck.models.schemas import CloneRequest
 from modeldeck.models.snapshot import CachedResponse, RegistryCache, model_etag
+from modeldeck.records.query import ModelQuery, openapi_parameters
 from modeldeck.web import (
     body_schema,
     etag_matches,

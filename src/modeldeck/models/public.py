@@ -6,9 +6,9 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from modeldeck.models.schemas import complexity_factor
 from modeldeck.models.tables import ModelRow
 from modeldeck.pricing.tables import PricePeriodRow
+from modeldeck.records.fields import complexity_factor
 
 DEPLOYMENT_FIELDS = ("endpoint", "api_version", "deployment", "api_key_env")
 

@@ -27,6 +27,7 @@ from pydantic import (
 )
 
 from modeldeck.api_keys import key_defect
+from modeldeck.records.fields import SERVER_FIELDS
 
 PROVIDERS = (
     "openai",
@@ -72,17 +73,6 @@ SUB_ROUTE_WORDS = ("clone", "default", "history", "prices", "test")
 MAX_PRICE = Decimal(10_000)  # per million tokens; anything above is a typo, not a price
 MAX_CONTEXT = 100_000_000
 MAX_PARAMETERS_B = 1_000_000.0
-GPT3_PARAMETERS_B = 175
-
-# Fields the server owns: accepted in a body (so GET → edit → PUT works) but never trusted.
-SERVER_FIELDS = ("id", "complexity_factor", "is_system", "version", "created_at", "updated_at")
-
-
-def complexity_factor(parameters_b: float | None) -> float | None:
-    """Size relative to GPT-3 davinci (175 B parameters)."""
-    if parameters_b is None:
-        return None
-    return round(parameters_b / GPT3_PARAMETERS_B, 6)
 
 
 def _money(value: Any) -> Any:

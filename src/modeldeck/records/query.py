@@ -1,4 +1,7 @@
-"""Filtering, sorting and paging the model list: pure functions over public records."""
+"""Filtering, sorting and paging the model list: pure functions over public records.
+
+Shared by the server's list and the client's offline answers, so both filter alike.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +10,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from modeldeck.errors import FieldError, invalid
+from modeldeck.problems import FieldError, invalid
 
 
 def _price(side: str) -> Callable[[dict[str, Any]], Any]:
