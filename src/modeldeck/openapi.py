@@ -29,8 +29,9 @@ from modeldeck.config.mapping import ModelConfigModel
 from modeldeck.console.render import SECURITY_HEADERS
 from modeldeck.errors import not_found
 from modeldeck.models.endpoints import READ_OPERATIONS
-from modeldeck.models.schemas import SERVER_FIELDS, CloneRequest, ModelWrite, PricingWrite
+from modeldeck.models.schemas import CloneRequest, ModelWrite, PricingWrite
 from modeldeck.pricing.schemas import CostRequest, SimulateRequest, TokensRequest
+from modeldeck.records.fields import SERVER_FIELDS
 from modeldeck.web import json_body
 
 DOCUMENTED_BODIES: tuple[type[BaseModel], ...] = (
