@@ -17,6 +17,7 @@ serve: $(BIN)/.installed ## Install, migrate, seed and serve on http://127.0.0.1
 test: $(BIN)/.installed lint ## The whole suite, on SQLite and PostgreSQL, and in Chromium
 	@scripts/ensure-postgres
 	@scripts/ensure-chromium
+	@scripts/ensure-node-modules
 	@$(MAKE) --no-print-directory test-clone
 	MODELDECK_TEST_UV="$(abspath $(UV))" $(BIN)/python -m pytest
 

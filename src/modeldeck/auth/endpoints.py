@@ -8,6 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Path, Query, Request
 from starlette.responses import Response
 
+from modeldeck import answers
 from modeldeck.auth import tokens
 from modeldeck.auth.dependencies import Caller, TokenCache, require_admin
 from modeldeck.auth.usage import TokenUsage
@@ -35,7 +36,14 @@ TOKEN_EXAMPLE: dict[str, Any] = {
     summary="List API tokens: who may call, when each was last used, which are revoked",
     description="`last_used_at` is stored at most once a minute per token. "
     "Neither the tokens nor their hashes are ever shown.",
-    responses={200: {"content": {"application/json": {"example": {"data": [TOKEN_EXAMPLE]}}}}},
+    operation_id="listTokens",
+    response_class=Response,
+    responses={
+        200: {
+            "model": answers.ApiTokenList,
+            "content": {"application/json": {"example": {"data": [TOKEN_EXAMPLE], "count": 1}}},
+        }
+    },
 )
 async def list_tokens(request: Request, _: Admin) -> Response:
     database: Database = request.app.state.database
@@ -52,8 +60,13 @@ async def list_tokens(request: Request, _: Admin) -> Response:
     summary="Revoke a token for good (409 for the last active admin token unless force=true)",
     description="The token stops working at once on this instance and within "
     "a few seconds on the others (they trust what they learnt of a token that long).",
+    operation_id="revokeToken",
+    response_class=Response,
     responses={
-        200: {"content": {"application/json": {"example": TOKEN_EXAMPLE}}},
+        200: {
+            "model": answers.ApiToken,
+            "content": {"application/json": {"example": TOKEN_EXAMPLE}},
+        },
         404: {"description": "No such token"},
         409: {"description": "The last active admin token"},
     },

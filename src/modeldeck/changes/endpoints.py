@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Header, Query, Request
 from starlette.responses import Response, StreamingResponse
 
+from modeldeck import answers
 from modeldeck.auth.dependencies import Caller, require_reader
 from modeldeck.changes import sse
 from modeldeck.changes.feed import DEFAULT_LIMIT, MAX_LIMIT, ChangeFeed
@@ -38,8 +39,11 @@ def _revisions(request: Request) -> RevisionWatcher:
 @router.get(
     "/changes",
     summary="Changes after a revision; waits up to `wait` seconds for one",
+    operation_id="listChanges",
+    response_class=Response,
     responses={
         200: {
+            "model": answers.ChangesPage,
             "description": '`{"revision": R, "events": [...], "more": false}`, oldest first',
             "content": {
                 "application/json": {
@@ -74,8 +78,14 @@ async def changes(
 @router.get(
     "/events",
     summary="Server-Sent Events: one `change` event per revision; resumes from Last-Event-ID",
+    operation_id="streamEvents",
     response_class=StreamingResponse,
-    responses={200: {"content": {"text/event-stream": {}}}},
+    responses={
+        200: {
+            "description": "`id: R`, `event: change`, `data: <ChangeEvent as JSON>` per revision",
+            "content": {"text/event-stream": {"schema": {"type": "string"}}},
+        }
+    },
 )
 async def events(
     request: Request,

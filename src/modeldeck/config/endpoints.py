@@ -16,7 +16,7 @@ from fastapi import APIRouter, Depends, Request
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.responses import Response
 
-from modeldeck import serialization
+from modeldeck import answers, serialization
 from modeldeck.auth.dependencies import Caller, require_admin, require_reader
 from modeldeck.changes.revision import claim_revision
 from modeldeck.config import mapping
@@ -41,11 +41,16 @@ Admin = Annotated[Caller, Depends(require_admin)]
 Reader = Annotated[Caller | None, Depends(require_reader)]
 Body = Annotated[Any, Depends(json_body)]
 
-CONFIG_SCHEMA = ModelConfigModel.model_json_schema()
+# The schema is a component of the document (`openapi.DOCUMENTED_BODIES`).
 REQUEST_BODY = {
     "requestBody": {
         "required": True,
-        "content": {"application/json": {"schema": CONFIG_SCHEMA, "example": mapping.EXAMPLE}},
+        "content": {
+            "application/json": {
+                "schema": {"$ref": f"#/components/schemas/{ModelConfigModel.__name__}"},
+                "example": mapping.EXAMPLE,
+            }
+        },
     }
 }
 
@@ -125,7 +130,15 @@ def _seed_problem(problem: Problem, row: ModelRow | None, changed: list[str]) ->
     "",
     summary="All models the chat UI may offer, by name (seed 004)",
     description="Enabled models that are not retired, as `{name: ModelConfigModel}`.",
-    responses={200: {"content": {"application/json": {"example": {"gpt-4o": mapping.EXAMPLE}}}}},
+    operation_id="listModelConfigs",
+    response_class=Response,
+    responses={
+        200: {
+            "model": dict[str, answers.ModelConfig],
+            "content": {"application/json": {"example": {"gpt-4o": mapping.EXAMPLE}}},
+        },
+        304: {"description": "Not modified (If-None-Match)"},
+    },
 )
 async def list_configs(request: Request, _: Reader) -> Response:
     body, etag = _listing(request, await _cache(request).current())
@@ -137,8 +150,13 @@ async def list_configs(request: Request, _: Reader) -> Response:
 @router.get(
     "/{model_id:path}",
     summary="One model's configuration by name, ignoring case (seed 004)",
+    operation_id="getModelConfig",
+    response_class=Response,
     responses={
-        200: {"content": {"application/json": {"example": mapping.EXAMPLE}}},
+        200: {
+            "model": answers.ModelConfig,
+            "content": {"application/json": {"example": mapping.EXAMPLE}},
+        },
         404: _problem_doc("Model not found"),
     },
 )
@@ -153,9 +171,14 @@ async def get_config(request: Request, model_id: str, _: Reader) -> Response:
 @router.post(
     "/{model_id:path}",
     summary="Create an Azure OpenAI model (seed 004)",
+    operation_id="createModelConfig",
     openapi_extra=REQUEST_BODY,
+    response_class=Response,
     responses={
-        200: {"content": {"application/json": {"example": {"status": "created"}}}},
+        200: {
+            "model": answers.ConfigStatus,
+            "content": {"application/json": {"example": {"status": "created"}}},
+        },
         400: _problem_doc("Model already exists"),
     },
 )
@@ -177,9 +200,15 @@ async def create_config(
 @router.put(
     "/{model_id:path}",
     summary="Replace a model's seed-004 configuration; other fields are kept",
+    operation_id="replaceModelConfig",
     openapi_extra=REQUEST_BODY,
+    response_class=Response,
     responses={
-        200: {"content": {"application/json": {"example": {"status": "updated"}}}},
+        200: {
+            "model": answers.ConfigStatus,
+            "content": {"application/json": {"example": {"status": "updated"}}},
+        },
+        412: {},
         404: _problem_doc("Model not found"),
         409: _problem_doc("Catalog-owned fields of a system model"),
     },
@@ -205,8 +234,14 @@ async def update_config(
 @router.delete(
     "/{model_id:path}",
     summary="Delete a model (seed 004)",
+    operation_id="deleteModelConfig",
+    response_class=Response,
     responses={
-        200: {"content": {"application/json": {"example": {"status": "deleted"}}}},
+        200: {
+            "model": answers.ConfigStatus,
+            "content": {"application/json": {"example": {"status": "deleted"}}},
+        },
+        412: {},
         400: _problem_doc("Cannot delete default model"),
         404: _problem_doc("Model not found"),
         409: _problem_doc("System models cannot be deleted"),

@@ -35,10 +35,10 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Annotated, Any
 
-from pydantic import Field, StrictBool, StrictInt, ValidationInfo, field_validator
+from pydantic import Field, StrictBool, ValidationInfo, field_validator
 
 from modeldeck.errors import FieldError
-from modeldeck.models.schemas import MAX_CONTEXT, MultilineText, Number, Strict, Text
+from modeldeck.models.schemas import MAX_CONTEXT, MultilineText, Number, Strict, Text, WholeNumber
 
 PROVIDER = "azure_openai"
 API_KEY_ENV = "AZURE_OPENAI_API_KEY"
@@ -67,7 +67,7 @@ class ModelConfigModel(Strict):
     """Seed 004's model configuration, with the registry's limits on every value."""
 
     name: Annotated[Text, Field(min_length=1, max_length=128)]
-    max_tokens: Annotated[StrictInt, Field(gt=0, le=MAX_CONTEXT)]
+    max_tokens: Annotated[WholeNumber, Field(gt=0, le=MAX_CONTEXT)]
     supports_streaming: StrictBool
     supports_temperature: StrictBool
     api_version: Annotated[Text, Field(max_length=64)]

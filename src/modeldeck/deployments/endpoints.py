@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Request
 from starlette.responses import Response
 
+from modeldeck import answers
 from modeldeck.auth.dependencies import Caller, require_admin
 from modeldeck.deployments import service
 from modeldeck.deployments.policy import OutboundPolicy
@@ -35,8 +36,11 @@ FAILED_EXAMPLE = {
 @router.post(
     "/api/models/{ref:path}/test",
     summary="Call the deployment once (1 token): latency, or the provider's error in plain words",
+    operation_id="testModel",
+    response_class=Response,
     responses={
         200: {
+            "model": answers.DeploymentCheck,
             "description": "`ok: true` with `latency_ms`, or `ok: false` with `error` and `kind` "
             "(auth, not_found, timeout, connection, tls, redirect, not_allowed, rate_limit, "
             "bad_request, server_error, unsupported, missing_key, bad_key, missing_endpoint, "

@@ -6,34 +6,56 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
 from sqlalchemy import text
-from starlette.responses import JSONResponse, PlainTextResponse
+from starlette.responses import JSONResponse, PlainTextResponse, Response
 
+from modeldeck import answers
 from modeldeck.auth.dependencies import Caller, require_reader
+from modeldeck.errors import database_unavailable_problem
 from modeldeck.health.metrics import exposition
 
 router = APIRouter(tags=["operations"])
 
 
-@router.get("/healthz", summary="Liveness: the process answers")
-async def healthz() -> dict[str, str]:
-    return {"status": "ok"}
-
-
-@router.get("/readyz", summary="Readiness: the database answers")
-async def readyz(request: Request) -> JSONResponse:
-    try:
-        async with request.app.state.database.read() as session:
-            await session.execute(text("SELECT 1"))
-    except Exception as error:  # any database failure means "not ready", never a 500
-        return JSONResponse(
-            {"status": "unavailable", "detail": f"database unreachable: {type(error).__name__}"},
-            status_code=503,
-        )
+@router.get(
+    "/healthz",
+    summary="Liveness: the process answers",
+    operation_id="health",
+    response_class=JSONResponse,
+    responses={200: {"model": answers.Health}},
+)
+async def healthz() -> JSONResponse:
     return JSONResponse({"status": "ok"})
 
 
 @router.get(
-    "/metrics", summary="Prometheus metrics of this instance", response_class=PlainTextResponse
+    "/readyz",
+    summary="Readiness: the database answers",
+    operation_id="readiness",
+    response_class=JSONResponse,
+    responses={200: {"model": answers.Health}, 503: {"description": "The database is unreachable"}},
+)
+async def readyz(request: Request) -> Response:
+    try:
+        async with request.app.state.database.read() as session:
+            await session.execute(text("SELECT 1"))
+    except Exception as error:  # any database failure means "not ready", never a 500
+        problem = database_unavailable_problem()
+        problem.detail = f"The database is unreachable: {type(error).__name__}."
+        return problem.response()
+    return JSONResponse({"status": "ok"})
+
+
+@router.get(
+    "/metrics",
+    summary="Prometheus metrics of this instance",
+    operation_id="metrics",
+    response_class=PlainTextResponse,
+    responses={
+        200: {
+            "description": "The Prometheus text exposition format (0.0.4)",
+            "content": {"text/plain": {"schema": {"type": "string"}}},
+        }
+    },
 )
 async def metrics(
     request: Request, _: Annotated[Caller | None, Depends(require_reader)]

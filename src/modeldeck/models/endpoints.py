@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.responses import Response
 
-from modeldeck import serialization
+from modeldeck import answers, serialization
 from modeldeck.audit import repository as audit_repository
 from modeldeck.audit.diff import diff
 from modeldeck.auth.dependencies import Caller, require_admin, require_reader
@@ -112,21 +112,33 @@ READ_OPERATIONS: dict[str, dict[str, Any]] = {
             "tags": ["models"],
             "summary": "List models",
             "description": "Filters, sort, paging; served from memory; ETag and 304.",
-            "operationId": "list_models",
+            "operationId": "listModels",
             "parameters": openapi_parameters(),
-            "responses": {"200": {"description": '`{"data": [...], "count": N, "revision": R}`'}},
+            "responses": {
+                "200": {
+                    "description": "The matching models, one page of them; ETag",
+                    "content": {
+                        "application/json": {"schema": {"$ref": "#/components/schemas/ModelList"}}
+                    },
+                },
+                "304": {"description": "Not modified (If-None-Match)"},
+            },
         }
     },
     "/api/models/{ref}": {
         "get": {
             "tags": ["models"],
             "summary": "Get one model by id or name",
-            "operationId": "get_model",
+            "operationId": "getModel",
             "parameters": [_MODEL_REF],
             "responses": {
                 "200": {
-                    "description": 'The model; ETag `"<version>-<hash>"` (If-Match: the version)'
+                    "description": 'The model; ETag `"<version>-<hash>"` (If-Match: the version)',
+                    "content": {
+                        "application/json": {"schema": {"$ref": "#/components/schemas/ModelPublic"}}
+                    },
                 },
+                "304": {"description": "Not modified (If-None-Match)"},
                 "404": {"description": "No such model"},
             },
         }
@@ -138,6 +150,12 @@ READ_OPERATIONS: dict[str, dict[str, Any]] = {
     "",
     status_code=201,
     summary="Create a model",
+    operation_id="createModel",
+    response_class=Response,
+    responses={
+        201: {"model": answers.ModelPublic, "description": "Created: the model; ETag, Location"},
+        409: {"description": "The name is taken (ignoring case)"},
+    },
     openapi_extra=body_schema("ModelWrite", MODEL_EXAMPLE),
 )
 async def create_model(
@@ -154,6 +172,13 @@ async def create_model(
 @router.put(
     "/{ref:path}",
     summary="Replace a model (If-Match honoured)",
+    operation_id="replaceModel",
+    response_class=Response,
+    responses={
+        200: {"model": answers.ModelPublic, "description": "The model as saved; its new ETag"},
+        409: {"description": "A rule of the registry (system model, default model, name)"},
+        412: {"description": "If-Match names an older version"},
+    },
     openapi_extra=body_schema("ModelWrite", MODEL_EXAMPLE),
 )
 async def replace_model(
@@ -177,7 +202,14 @@ async def replace_model(
 @router.patch(
     "/{ref:path}",
     summary="Change part of a model: JSON merge patch (If-Match honoured)",
-    openapi_extra=body_schema(None, {"pricing": {"input": 3}, "tags": ["beta"]}),
+    operation_id="updateModel",
+    response_class=Response,
+    responses={
+        200: {"model": answers.ModelPublic, "description": "The model as saved; its new ETag"},
+        409: {"description": "A rule of the registry (system model, default model, name)"},
+        412: {"description": "If-Match names an older version"},
+    },
+    openapi_extra=body_schema("ModelPatch", {"pricing": {"input": 3}, "tags": ["beta"]}),
 )
 async def patch_model(
     request: Request,
@@ -197,7 +229,14 @@ async def patch_model(
     return _written(request, model)
 
 
-@router.delete("/{ref:path}", status_code=204, summary="Delete a model")
+@router.delete(
+    "/{ref:path}",
+    status_code=204,
+    summary="Delete a model",
+    operation_id="deleteModel",
+    response_class=Response,
+    responses={204: {"description": "Deleted"}, 400: {}, 409: {}, 412: {}},
+)
 async def delete_model(
     request: Request, ref: str, caller: Admin, session: WriteSession
 ) -> Response:
@@ -211,6 +250,12 @@ async def delete_model(
     "/{ref:path}/clone",
     status_code=201,
     summary="Copy a model into a new ordinary model",
+    operation_id="cloneModel",
+    response_class=Response,
+    responses={
+        201: {"model": answers.ModelPublic, "description": "The copy; ETag, Location"},
+        409: {"description": "The name is taken (ignoring case)"},
+    },
     openapi_extra=body_schema("CloneRequest", {"name": "gpt-4o-custom"}),
 )
 async def clone_model(
@@ -227,7 +272,13 @@ async def clone_model(
     return _written(request, model, 201)
 
 
-@router.post("/{ref:path}/default", summary="Make this the default model")
+@router.post(
+    "/{ref:path}/default",
+    summary="Make this the default model",
+    operation_id="makeDefaultModel",
+    response_class=Response,
+    responses={200: {"model": answers.ModelPublic}, 409: {}},
+)
 async def make_default(
     request: Request, ref: str, caller: Admin, session: WriteSession
 ) -> Response:
@@ -235,7 +286,13 @@ async def make_default(
     return _written(request, model)
 
 
-@router.get("/{ref:path}/history", summary="Audit trail of one model, newest first")
+@router.get(
+    "/{ref:path}/history",
+    summary="Audit trail of one model, newest first",
+    operation_id="getModelHistory",
+    response_class=Response,
+    responses={200: {"model": answers.AuditPage}},
+)
 async def model_history(
     request: Request,
     ref: str,

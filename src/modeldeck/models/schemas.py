@@ -21,6 +21,7 @@ from pydantic import (
     StrictInt,
     StrictStr,
     ValidationInfo,
+    WithJsonSchema,
     field_validator,
     model_validator,
 )
@@ -112,7 +113,20 @@ def _money_range(value: Decimal) -> Decimal:
     return value
 
 
-Money = Annotated[Decimal, BeforeValidator(_money), AfterValidator(_money_range)]
+# What the document says a price is: the exact-decimal forms `_money` reads, in range.
+MONEY_SCHEMA = {
+    "anyOf": [
+        {"type": "number", "minimum": 0, "maximum": int(MAX_PRICE)},
+        {"type": "string", "pattern": r"^\s*\+?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?\s*$"},
+    ],
+    "description": 'Per million tokens, exact: a number, or a decimal string such as "2.5"',
+}
+Money = Annotated[
+    Decimal,
+    BeforeValidator(_money),
+    AfterValidator(_money_range),
+    WithJsonSchema(MONEY_SCHEMA, mode="validation"),
+]
 
 
 def _finite_number(value: Any) -> Any:
@@ -128,6 +142,20 @@ def _finite_number(value: Any) -> Any:
 
 
 Number = Annotated[float, BeforeValidator(_finite_number)]
+
+
+def _whole_number(value: Any) -> Any:
+    """18243.0 is the integer 18243 (JSON Schema's `integer`); 18243.5 and "18243" stay refused."""
+    if isinstance(value, float | Decimal) and not isinstance(value, bool):
+        number = Decimal(repr(value)) if isinstance(value, float) else value
+        # Beyond 2**63 the range check would refuse it anyway; int() of 1E+999999 is slow.
+        if number.is_finite() and abs(number) < 2**63 and number == number.to_integral_value():
+            return int(number)
+    return value
+
+
+# An integer as JSON Schema means it: any number without a fractional part, never a string.
+WholeNumber = Annotated[StrictInt, BeforeValidator(_whole_number)]
 
 
 def unsafe_character(text: str, allowed: str = "") -> tuple[int, str] | None:
@@ -196,7 +224,7 @@ class Limits(Strict):
     base_timeout_s: Annotated[Number, Field(gt=0, le=86_400)] = 120.0
     max_timeout_s: Annotated[Number, Field(gt=0, le=86_400)] = 300.0
     timeout_per_token_s: Annotated[Number, Field(ge=0, le=60)] = 0.05
-    max_retries: Annotated[StrictInt, Field(ge=0, le=20)] = 3
+    max_retries: Annotated[WholeNumber, Field(ge=0, le=20)] = 3
 
     @field_validator("max_timeout_s")
     @classmethod
@@ -268,7 +296,7 @@ class DeploymentWrite(Strict):
 
 
 class TierWrite(Strict):
-    above_input_tokens: Annotated[StrictInt, Field(gt=0, le=MAX_CONTEXT)]
+    above_input_tokens: Annotated[WholeNumber, Field(gt=0, le=MAX_CONTEXT)]
     input: Money | None = None
     output: Money | None = None
     cached_input: Money | None = None
@@ -338,7 +366,12 @@ def _model_name(value: str) -> str:
     return value
 
 
-ModelName = Annotated[StrictStr, AfterValidator(_model_name)]
+ModelName = Annotated[
+    StrictStr,
+    AfterValidator(_model_name),
+    # Documented, not enforced by pydantic: `_model_name` says what is wrong in plain words.
+    Field(json_schema_extra={"pattern": NAME_PATTERN.pattern}),
+]
 
 
 class ModelWrite(Strict):
@@ -350,8 +383,8 @@ class ModelWrite(Strict):
     provider: Provider
     deployment: DeploymentWrite = DeploymentWrite()
     parameters_b: Annotated[Number, Field(gt=0, le=MAX_PARAMETERS_B)] | None = None
-    context_window: Annotated[StrictInt, Field(gt=0, le=MAX_CONTEXT)]
-    max_output_tokens: Annotated[StrictInt, Field(gt=0, le=MAX_CONTEXT)]
+    context_window: Annotated[WholeNumber, Field(gt=0, le=MAX_CONTEXT)]
+    max_output_tokens: Annotated[WholeNumber, Field(gt=0, le=MAX_CONTEXT)]
     capabilities: Capabilities = Capabilities()
     limits: Limits = Limits()
     token_weights: TokenWeights = TokenWeights()

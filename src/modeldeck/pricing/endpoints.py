@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Request
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.responses import Response
 
-from modeldeck import clock
+from modeldeck import answers, clock
 from modeldeck.auth.dependencies import Caller, require_admin, require_reader
 from modeldeck.errors import FieldError, Problem, invalid, not_found
 from modeldeck.models import repository as model_repository
@@ -67,7 +67,13 @@ def _cost_problem(error: CostError, prefix: str = "") -> Problem:
     return invalid([FieldError(field, error.message)])
 
 
-@router.get("/api/models/{ref:path}/prices", summary="Price history of a model, oldest first")
+@router.get(
+    "/api/models/{ref:path}/prices",
+    summary="Price history of a model, oldest first",
+    operation_id="listPricePeriods",
+    response_class=Response,
+    responses={200: {"model": answers.PriceHistory}},
+)
 async def list_prices(request: Request, ref: str, _: Reader) -> Response:
     snapshot = await _snapshot(request)
     model = _model(snapshot, ref)
@@ -83,6 +89,9 @@ async def list_prices(request: Request, ref: str, _: Reader) -> Response:
     "/api/models/{ref:path}/prices",
     status_code=201,
     summary="Add a price period (backdated or future-dated)",
+    operation_id="addPricePeriod",
+    response_class=Response,
+    responses={201: {"model": answers.AddedPricePeriod}, 409: {}, 412: {}},
     openapi_extra=body_schema(
         "PricingWrite", {"input": 2, "output": 8, "effective_from": "2026-01-01T00:00:00Z"}
     ),
@@ -101,6 +110,9 @@ async def add_price(
 @router.post(
     "/api/cost",
     summary="The exact cost of one usage on one model, explained",
+    operation_id="priceUsage",
+    response_class=Response,
+    responses={200: {"model": answers.CostAnswer}, 404: {"description": "No such model"}},
     openapi_extra=body_schema("CostRequest", COST_EXAMPLE),
 )
 async def price_usage(request: Request, _: Reader, body: Body) -> Response:
@@ -168,13 +180,24 @@ async def price_usage(request: Request, _: Reader, body: Body) -> Response:
 @router.post(
     "/api/simulate",
     summary="A workload priced on every priced model (and custom prices), cheapest first",
+    operation_id="simulate",
+    response_class=Response,
+    responses={200: {"model": answers.SimulationAnswer}},
     openapi_extra=body_schema("SimulateRequest", SIMULATE_EXAMPLE),
 )
 async def simulate_workload(request: Request, _: Reader, body: Body) -> Response:
     asked = model_service.parse_request(SimulateRequest, body)
     if (asked.input_tokens is None) == (asked.text is None):
+        both = asked.input_tokens is not None
         raise invalid(
-            [FieldError("input_tokens", "give either input_tokens or a sample text, not both")]
+            [
+                FieldError(
+                    "input_tokens",
+                    "give either input_tokens or a sample text, not both"
+                    if both
+                    else "is required unless a sample text is given",
+                )
+            ]
         )
     snapshot = await _snapshot(request)
     models = snapshot.models
@@ -220,6 +243,9 @@ def _tokenizer_key(model: Mapping[str, Any] | None) -> str:
 @router.post(
     "/api/tokens",
     summary="Count the tokens of a text for a model, offline",
+    operation_id="countTokens",
+    response_class=Response,
+    responses={200: {"model": answers.TokenCountAnswer}, 404: {"description": "No such model"}},
     openapi_extra=body_schema("TokensRequest", {"model": "gpt-4o", "text": "Hello, world!"}),
 )
 async def tokens(request: Request, _: Reader, body: Body) -> Response:

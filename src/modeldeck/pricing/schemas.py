@@ -5,20 +5,20 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Annotated, Any
 
-from pydantic import Field, StrictInt, StrictStr, field_validator
+from pydantic import ConfigDict, Field, StrictStr, field_validator
 
-from modeldeck.models.schemas import Number, PricingWrite, Strict, Text, UTCMoment
+from modeldeck.models.schemas import Number, PricingWrite, Strict, Text, UTCMoment, WholeNumber
 from modeldeck.pricing.engine import MAX_TOKENS
 from modeldeck.tokens.counting import MAX_TEXT_BYTES
 
-Count = Annotated[StrictInt, Field(ge=0, le=MAX_TOKENS)]
+Count = Annotated[WholeNumber, Field(ge=0, le=MAX_TOKENS)]
 ModelRef = Annotated[StrictStr, Field(min_length=1, max_length=128)]
 
 
 class CostRequest(Strict):
     model: ModelRef
     usage: dict[str, Any]
-    requests: Annotated[StrictInt, Field(ge=1, le=MAX_TOKENS)] = 1
+    requests: Annotated[WholeNumber, Field(ge=1, le=MAX_TOKENS)] = 1
     at: UTCMoment | None = None
 
 
@@ -40,14 +40,24 @@ class CustomPrice(Strict):
 
     name: Annotated[Text, Field(min_length=1, max_length=128)]
     pricing: PricingWrite
-    context_window: Annotated[StrictInt, Field(gt=0, le=100_000_000)] | None = None
-    max_output_tokens: Annotated[StrictInt, Field(gt=0, le=100_000_000)] | None = None
+    context_window: Annotated[WholeNumber, Field(gt=0, le=100_000_000)] | None = None
+    max_output_tokens: Annotated[WholeNumber, Field(gt=0, le=100_000_000)] | None = None
 
 
 class SimulateRequest(Strict):
     """A workload: `requests` calls, each with these tokens (or a sample text to count)."""
 
-    requests: Annotated[StrictInt, Field(ge=1, le=MAX_TOKENS)] = 1
+    # The document says what the handler checks: exactly one of input_tokens and text.
+    model_config = ConfigDict(
+        json_schema_extra={
+            "oneOf": [
+                {"required": ["input_tokens"], "properties": {"input_tokens": {"type": "integer"}}},
+                {"required": ["text"], "properties": {"text": {"type": "string"}}},
+            ]
+        }
+    )
+
+    requests: Annotated[WholeNumber, Field(ge=1, le=MAX_TOKENS)] = 1
     input_tokens: Count | None = None
     text: StrictStr | None = None
     output_tokens: Count = 0

@@ -49,7 +49,11 @@ PARAMETERS: dict[str, tuple[dict[str, Any], str]] = {
     "status": ({"enum": ["active", "deprecated", "retired"]}, "Only this status"),
     "tag": ({"type": "string"}, "Only models with this tag"),
     "sort": (
-        {"type": "string", "default": "name"},
+        {
+            "type": "string",
+            "default": "name",
+            "enum": [*SORT_KEYS, *(f"-{key}" for key in SORT_KEYS)],
+        },
         f"One of {', '.join(SORT_KEYS)}; prefix - for descending",
     ),
     "limit": ({"type": "integer", "default": 100, "minimum": 1, "maximum": MAX_LIMIT}, "Page size"),

@@ -1,0 +1,330 @@
+"""What the API answers, as schemas: the success bodies of the OpenAPI document.
+
+They describe the bytes the handlers already send (tests validate real answers against
+them); no handler validates its answer through them, so the hot reads stay bytes from the
+snapshot. Money is a JSON number written exactly (never through a float on the server);
+timestamps are ISO 8601 in UTC with a `Z`.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from modeldeck.models.schemas import Provider, Status
+
+
+class Answer(BaseModel):
+    # Closed: a key the server sends but the schema does not name is a test failure.
+    model_config = ConfigDict(extra="forbid")
+
+
+class FieldProblem(Answer):
+    field: str = Field(description='The field at fault, as a path: "pricing.tiers[0].input"')
+    message: str
+
+
+class Problem(BaseModel):
+    """RFC 9457 problem details: every error the API answers, as `application/problem+json`."""
+
+    model_config = ConfigDict(extra="allow")
+
+    type: str = Field(description="A URI naming the kind of problem")
+    title: str
+    status: int
+    detail: str
+    instance: str | None = None
+    errors: list[FieldProblem] = Field(
+        default=[], description="Each invalid field and what is wrong with it (validation only)"
+    )
+
+
+class DeploymentPublic(Answer):
+    endpoint: str | None
+    api_version: str | None
+    deployment: str | None
+    api_key_env: str | None
+    has_api_key: bool = Field(description="A key is stored (encrypted); it is never returned")
+
+
+class CapabilitiesPublic(Answer):
+    streaming: bool
+    temperature: bool
+    tools: bool
+    vision: bool
+    json_mode: bool
+    reasoning: bool
+
+
+class LimitsPublic(Answer):
+    base_timeout_s: float
+    max_timeout_s: float
+    timeout_per_token_s: float
+    max_retries: int
+
+
+class TokenWeightsPublic(Answer):
+    input: float
+    cached_input: float
+    output: float
+    reasoning: float
+
+
+class Tier(Answer):
+    above_input_tokens: int
+    input: float | None = None
+    output: float | None = None
+    cached_input: float | None = None
+    cache_write: float | None = None
+    reasoning: float | None = None
+
+
+class Pricing(Answer):
+    """A model's prices per million tokens, exact decimals."""
+
+    currency: str
+    unit: Literal["per_1m_tokens"]
+    input: float | None
+    cached_input: float | None
+    cache_write: float | None
+    output: float | None
+    reasoning: float | None
+    per_request: float | None
+    tiers: list[Tier]
+    effective_from: datetime
+    source: str | None
+
+
+class ModelPublic(Answer):
+    """A model as the API shows it (its ETag is `"<version>-<hash>"`)."""
+
+    id: str
+    name: str
+    display_name: str
+    description: str
+    provider: Provider
+    deployment: DeploymentPublic
+    parameters_b: float | None
+    complexity_factor: float | None = Field(description="parameters_b / 175 (GPT-3 davinci)")
+    context_window: int
+    max_output_tokens: int
+    capabilities: CapabilitiesPublic
+    limits: LimitsPublic
+    token_weights: TokenWeightsPublic
+    pricing: Pricing | None = Field(description="The price period in effect now; null: unpriced")
+    status: Status
+    deprecation_date: date | None
+    tags: list[str]
+    is_system: bool
+    is_default: bool
+    enabled: bool
+    version: int
+    created_at: datetime
+    updated_at: datetime
+
+
+class ModelList(Answer):
+    data: list[ModelPublic]
+    count: int = Field(description="How many models match the filters, before paging")
+    revision: int
+
+
+class PricePeriod(Pricing):
+    """One price period of a model's history, with its derived end."""
+
+    priced: bool
+    effective_until: datetime | None
+    current: bool
+
+
+class PriceHistory(Answer):
+    data: list[PricePeriod] = Field(description="Oldest first")
+    count: int
+    model: str
+
+
+class AddedPricePeriod(Answer):
+    model: ModelPublic
+    period: PricePeriod
+
+
+class FieldChange(Answer):
+    field: str
+    before: Any
+    after: Any
+
+
+class AuditEntry(Answer):
+    revision: int
+    action: str
+    actor: str
+    at: datetime
+    model_id: str | None
+    model_name: str | None
+    changes: list[FieldChange]
+    before: dict[str, Any] | None
+    after: dict[str, Any] | None
+
+
+class AuditPage(Answer):
+    data: list[AuditEntry] = Field(description="Newest first")
+    count: int
+
+
+class ModelRef(Answer):
+    id: str
+    name: str
+
+
+class Usage(Answer):
+    input_tokens: int
+    cached_input_tokens: int
+    cache_write_tokens: int
+    output_tokens: int
+    reasoning_tokens: int
+
+
+class CostLine(Answer):
+    component: Literal["input", "cached_input", "cache_write", "output", "reasoning", "per_request"]
+    tokens: int
+    rate: float
+    amount: float
+
+
+class Rates(Answer):
+    input: float | None
+    cached_input: float | None
+    cache_write: float | None
+    output: float | None
+    reasoning: float | None
+    per_request: float | None
+
+
+class PricePeriodUsed(Answer):
+    effective_from: datetime | None
+    effective_until: datetime | None
+    source: str | None
+    rates: Rates
+
+
+class CostAnswer(Answer):
+    """The exact cost of a usage: `total` is the sum of the lines' amounts."""
+
+    model: ModelRef
+    usage: Usage
+    total: float
+    currency: str
+    requests: int
+    lines: list[CostLine]
+    tier: Tier | None
+    price_period: PricePeriodUsed
+
+
+class SimulationRow(Answer):
+    model: str
+    model_id: str | None
+    display_name: str
+    provider: Provider | None
+    custom: bool
+    currency: str
+    cost_per_request: float
+    total_cost: float
+    input_tokens: int
+    cached_input_tokens: int
+    output_tokens: int
+    reasoning_tokens: int
+    tokenizer: str
+    tokens_exact: bool
+    weighted_tokens: float
+    compute_units: float | None
+    tier: Tier | None
+    price_effective_from: datetime | None
+    fits: bool
+    fit_problems: list[str]
+
+
+class SimulationAnswer(Answer):
+    data: list[SimulationRow] = Field(description="Cheapest first")
+    count: int
+    requests: int
+    at: datetime | None
+    revision: int
+
+
+class TokenCountAnswer(Answer):
+    model: str | None
+    tokens: int
+    tokenizer: str
+    exact: bool
+    chars: int
+
+
+class ChangedModel(Answer):
+    action: str
+    model_id: str | None
+    model_name: str | None
+
+
+class ChangeEvent(Answer):
+    """Everything one revision changed."""
+
+    revision: int
+    at: datetime
+    actor: str
+    changes: list[ChangedModel]
+
+
+class ChangesPage(Answer):
+    revision: int = Field(description="The latest revision; pass it as `since` next time")
+    events: list[ChangeEvent] = Field(description="Oldest first")
+    more: bool = Field(description="More events follow; ask again with the last revision")
+
+
+class DeploymentCheck(Answer):
+    ok: bool
+    model: str
+    deployment: str
+    latency_ms: float | None
+    error: str | None = None
+    kind: str | None = Field(default=None, description="What went wrong, when ok is false")
+    status: int | None = Field(default=None, description="The provider's HTTP status, if any")
+
+
+class ApiToken(Answer):
+    id: int
+    name: str
+    role: Literal["admin", "reader"]
+    created_at: datetime
+    last_used_at: datetime | None
+    revoked_at: datetime | None
+
+
+class ApiTokenList(Answer):
+    data: list[ApiToken]
+    count: int
+
+
+class ModelConfig(Answer):
+    """Seed 004's model configuration, as `/api/config/models` answers it."""
+
+    name: str
+    max_tokens: int
+    supports_streaming: bool
+    supports_temperature: bool
+    api_version: str
+    azure_endpoint: str
+    description: str
+    base_timeout: float
+    max_timeout: float
+    token_factor: float
+
+
+class ConfigStatus(Answer):
+    status: Literal["created", "updated", "deleted"]
+    model_id: str
+
+
+class Health(Answer):
+    status: Literal["ok"]
