@@ -31,6 +31,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from modeldeck import clock
+from serving import free_port
 
 BIN = Path(sys.executable).parent
 ROOT = Path(__file__).resolve().parents[1]
@@ -170,12 +171,6 @@ def fake_openai(**options: Any) -> Iterator[FakeOpenAI]:
     with serve_in_thread(fake.app()) as url:
         fake.url = url
         yield fake
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 class ModelDeckServer:

@@ -6,12 +6,7 @@ token, and records every request the page makes.
 
 from __future__ import annotations
 
-import os
 import secrets
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -23,6 +18,7 @@ from playwright.sync_api import sync_playwright
 
 from conftest import Api, settings_for
 from modeldeck.app import create_app
+from serving import serving
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -84,56 +80,18 @@ async def test_api_docs_false_turns_the_docs_pages_off(api: Api) -> None:
         assert (await client.get("/openapi.json")).status_code == 200
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
     """A real `modeldeck serve` whose reads need a token: (its URL, a reader token)."""
     folder = tmp_path_factory.mktemp("docs-server")
-    port = _free_port()
     token = "mdk_docs_" + secrets.token_urlsafe(24)
-    env = {key: value for key, value in os.environ.items() if not key.startswith("MODELDECK_")}
-    env |= {
+    env = {
         "MODELDECK_DATABASE_URL": f"sqlite:///{folder / 'docs.db'}",
         "MODELDECK_ADMIN_TOKEN": token,
-        "MODELDECK_PORT": str(port),
         "MODELDECK_READ_TOKEN_REQUIRED": "true",
-        "MODELDECK_LOG_LEVEL": "warning",
     }
-    log = (folder / "serve.log").open("wb")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "modeldeck", "serve"],
-        env=env,
-        cwd=folder,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            if process.poll() is not None:
-                pytest.fail("serve exited:\n" + (folder / "serve.log").read_text(), pytrace=False)
-            try:
-                if httpx.get(f"{url}/readyz", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail("`modeldeck serve` did not become ready in 60 s", pytrace=False)
-            time.sleep(0.05)
+    with serving(folder, env) as (url, _):
         yield url, token
-    finally:
-        process.terminate()
-        try:
-            process.wait(10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-        log.close()
 
 
 def test_docs_in_chromium_render_every_operation_and_ask_nothing_of_another_origin(

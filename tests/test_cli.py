@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import re
-import socket
 import subprocess
 import sys
 import time
@@ -16,6 +15,7 @@ from typer.testing import CliRunner
 
 from modeldeck import migrate
 from modeldeck.cli import app
+from serving import free_port
 
 runner = CliRunner()
 
@@ -42,12 +42,6 @@ def test_token_create_prints_a_token_once_and_refuses_unknown_roles(tmp_path: Pa
     refused = runner.invoke(app, ["token", "create", "--role", "owner", "--database-url", url])
     assert refused.exit_code == 2
     assert "reader, admin" in refused.output
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def _serve(folder: Path, port: int) -> subprocess.Popen[str]:
@@ -79,7 +73,7 @@ def _stop(process: subprocess.Popen[str]) -> str:
 
 
 def test_serve_seeds_prints_an_admin_token_once_and_that_token_writes(tmp_path: Path) -> None:
-    port = _free_port()
+    port = free_port()
     first = _serve(tmp_path, port)
     try:
         _ready(port)

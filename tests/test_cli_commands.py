@@ -6,14 +6,10 @@ import asyncio
 import json
 import os
 import re
-import socket
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 from sqlalchemy import select
 from typer.testing import CliRunner
@@ -31,6 +27,7 @@ from modeldeck.crypto import KeyVault
 from modeldeck.db import Database
 from modeldeck.models.tables import ModelRow
 from modeldeck.settings import Settings
+from serving import serving
 
 runner = CliRunner()
 
@@ -310,32 +307,8 @@ def test_a_database_that_was_never_migrated_is_named(tmp_path: Path) -> None:
     assert "modeldeck db upgrade" in err
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 def test_commands_work_against_a_server_with_url_and_token(tmp_path: Path) -> None:
-    port = _free_port()
-    env = {key: value for key, value in os.environ.items() if not key.startswith("MODELDECK_")}
-    env["MODELDECK_ADMIN_TOKEN"] = "mdk_server-cli-test"
-    server = subprocess.Popen(
-        [sys.executable, "-m", "modeldeck", "serve", "--port", str(port)],
-        cwd=tmp_path,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(f"{url}/readyz").status_code == 200:
-                    break
-            except httpx.TransportError:
-                time.sleep(0.05)
+    with serving(tmp_path, {"MODELDECK_ADMIN_TOKEN": "mdk_server-cli-test"}) as (url, _):
         listed = runner.invoke(app, ["models", "ls", "--json", "--url", url])
         assert listed.exit_code == 0, listed.output
         assert len(json.loads(listed.stdout)) >= 40
@@ -347,9 +320,6 @@ def test_commands_work_against_a_server_with_url_and_token(tmp_path: Path) -> No
             ["models", "clone", "gpt-4o", "mine", "--url", url, "--token", "mdk_server-cli-test"],
         )
         assert cloned.exit_code == 0, cloned.output
-    finally:
-        server.terminate()
-        server.wait(15)
 
 
 def test_import_shows_a_diff_applies_it_and_a_second_import_changes_nothing(

@@ -8,12 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import csv
-import os
 import secrets
-import socket
-import subprocess
-import sys
-import time
 import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -30,6 +25,7 @@ from modeldeck.auth.sessions import create_login_code
 from modeldeck.auth.tokens import find_token
 from modeldeck.db import Database
 from modeldeck.settings import normalise_database_url
+from serving import free_port, serving
 
 ROOT = Path(__file__).resolve().parents[1]
 ARTIFACTS = ROOT / "test-artifacts" / "console"
@@ -76,63 +72,23 @@ def unique(prefix: str) -> str:
     return f"{prefix}-{uuid.uuid4().hex[:8]}"
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 @pytest.fixture(scope="session")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     """One real `modeldeck serve` for the whole session, on a fresh SQLite file."""
     folder = tmp_path_factory.mktemp("console-server")
-    port = _free_port()
     token = "mdk_browser_" + secrets.token_urlsafe(24)
     database_url = f"sqlite:///{folder / 'console.db'}"
     env = {
-        **os.environ,
         "MODELDECK_DATABASE_URL": database_url,
         "MODELDECK_ADMIN_TOKEN": token,
         "MODELDECK_SECRET_KEY": SECRET_KEY,
-        "MODELDECK_HOST": "127.0.0.1",
-        "MODELDECK_PORT": str(port),
         "MODELDECK_READ_TOKEN_REQUIRED": "false",
-        "MODELDECK_LOG_LEVEL": "warning",
     }
-    log = (folder / "serve.log").open("wb")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "modeldeck", "serve"],
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        cwd=folder,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            if process.poll() is not None:
-                pytest.fail(
-                    "`modeldeck serve` exited:\n" + (folder / "serve.log").read_text(),
-                    pytrace=False,
-                )
-            try:
-                if httpx.get(f"{url}/readyz", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail("`modeldeck serve` did not become ready in 60 s", pytrace=False)
-            time.sleep(0.05)
-        with httpx.Client(base_url=url, headers={"Authorization": f"Bearer {token}"}) as api:
-            yield Server(url, token, api, database_url)
-    finally:
-        process.terminate()
-        try:
-            process.wait(10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-        log.close()
+    with (
+        serving(folder, env) as (url, _),
+        httpx.Client(base_url=url, headers={"Authorization": f"Bearer {token}"}) as api,
+    ):
+        yield Server(url, token, api, database_url)
 
 
 # Module scope: one browser for all these tests, closed before other modules run, because
@@ -286,7 +242,7 @@ def test_the_login_link_signs_in_once_by_its_button(page: Page, server: Server) 
 
 def test_another_site_cannot_sign_a_visitor_in(page: Page, server: Server) -> None:
     # A page of another origin (localhost is not 127.0.0.1 to a browser), served by the test.
-    other = f"http://localhost:{_free_port()}/trap"
+    other = f"http://localhost:{free_port()}/trap"
     trap = (
         f'<a id="link" href="{server.url}/login?token={server.token}">prize</a>'
         f'<form id="form" method="post" action="{server.url}/login">'

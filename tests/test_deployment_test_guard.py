@@ -24,7 +24,7 @@ from starlette.responses import JSONResponse, PlainTextResponse, RedirectRespons
 from starlette.routing import Route
 
 from conftest import Backend, model_body, settings_for
-from fake_openai import FakeOpenAI, fake_openai, free_port, serve_in_thread
+from fake_openai import FakeOpenAI, fake_openai, serve_in_thread
 from modeldeck.api_keys import Scrubber
 from modeldeck.app import create_app
 from modeldeck.client.errors import EndpointNotAllowed
@@ -32,6 +32,7 @@ from modeldeck.db import Database
 from modeldeck.deployments.policy import OutboundPolicy
 from modeldeck.deployments.transport import GuardedBackend, guarded_http_client
 from modeldeck.settings import Settings
+from serving import free_port
 
 pytestmark = pytest.mark.anyio
 

@@ -11,9 +11,7 @@ import asyncio
 import json
 import os
 import signal
-import socket
 import subprocess
-import sys
 import time
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
@@ -25,6 +23,7 @@ import pytest
 
 from conftest import BACKENDS, _create_postgres_database, _drop_postgres_database, model_body
 from modeldeck.changes.sse import read_messages
+from serving import serving as serve
 
 pytestmark = pytest.mark.anyio
 
@@ -35,54 +34,17 @@ needs_postgres = pytest.mark.skipif(
 )
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 @contextmanager
 def serving(url: str, log: Path, **env: str) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
-    """`modeldeck serve` on a free port; its base URL once /readyz answers."""
-    port = free_port()
-    with log.open("ab") as output:
-        process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "modeldeck",
-                "serve",
-                "--port",
-                str(port),
-                "--database-url",
-                url,
-            ],
-            env=os.environ
-            | {"MODELDECK_ADMIN_TOKEN": ADMIN_TOKEN, "MODELDECK_LOG_LEVEL": "warning"}
-            | env,
-            stdout=output,
-            stderr=subprocess.STDOUT,
-        )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            assert process.poll() is None, f"serve exited:\n{log.read_text()}"
-            try:
-                if httpx.get(f"{base}/readyz", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            assert time.monotonic() < deadline, f"serve never got ready:\n{log.read_text()}"
-            time.sleep(0.05)
-        yield base, process
-    finally:
-        process.terminate()
-        try:
-            process.wait(10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+    """`modeldeck serve` on a free port and database `url`; its base URL once /readyz answers."""
+    with serve(
+        log.parent,
+        {"MODELDECK_ADMIN_TOKEN": ADMIN_TOKEN, **env},
+        args=["--database-url", url],
+        inherit_settings=True,
+        log=log,
+    ) as served:
+        yield served
 
 
 class Follower:

@@ -4,11 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -29,6 +24,7 @@ from modeldeck.bootstrap import prepare
 from modeldeck.cli import app as cli
 from modeldeck.db import Database
 from modeldeck.settings import Settings
+from serving import serving
 
 pytestmark = pytest.mark.anyio
 
@@ -246,26 +242,8 @@ def test_the_last_admin_token_is_revoked_only_with_force(database_url: str) -> N
 
 
 def test_token_commands_work_against_a_server_with_url_and_token(tmp_path: Path) -> None:
-    port = _free_port()
-    env = {key: value for key, value in os.environ.items() if not key.startswith("MODELDECK_")}
-    env["MODELDECK_ADMIN_TOKEN"] = "mdk_server-token-test"
-    server = subprocess.Popen(
-        [sys.executable, "-m", "modeldeck", "serve", "--port", str(port)],
-        cwd=tmp_path,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}"
-    admin = ["--url", url, "--token", "mdk_server-token-test"]
-    try:
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(f"{url}/readyz").status_code == 200:
-                    break
-            except httpx.TransportError:
-                time.sleep(0.05)
+    with serving(tmp_path, {"MODELDECK_ADMIN_TOKEN": "mdk_server-token-test"}) as (url, _):
+        admin = ["--url", url, "--token", "mdk_server-token-test"]
         refused = runner.invoke(cli, ["token", "list", "--url", url])
         assert refused.exit_code == 1
         assert "admin token" in refused.stderr
@@ -283,18 +261,9 @@ def test_token_commands_work_against_a_server_with_url_and_token(tmp_path: Path)
         after = runner.invoke(cli, ["token", "list", *admin])
         assert after.exit_code == 1
         assert "not valid" in after.stderr
-    finally:
-        server.terminate()
-        server.wait(15)
     gone = runner.invoke(cli, ["token", "list", *admin])
     assert gone.exit_code == 1
     assert gone.stderr.count("\n") == 1 and "unreachable" in gone.stderr
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 async def test_uses_noted_while_serving_are_stored_when_the_app_stops(api: Api) -> None:

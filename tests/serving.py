@@ -1,0 +1,73 @@
+"""A real `modeldeck serve` in a subprocess, for the tests that need one, and free ports."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+import pytest
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@contextmanager
+def serving(
+    folder: Path,
+    env: Mapping[str, str] | None = None,
+    *,
+    args: Sequence[str] = (),
+    inherit_settings: bool = False,
+    log: Path | None = None,
+) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    """`modeldeck serve` on a free port, run in `folder`: its base URL once /readyz answers.
+
+    The server sees this environment without its `MODELDECK_*` variables (unless
+    `inherit_settings`), plus `env`; it logs to `log` (default `folder/serve.log`), which a
+    failure to start shows. It is stopped when the block ends.
+    """
+    port = free_port()
+    log = log or folder / "serve.log"
+    environment = {
+        key: value
+        for key, value in os.environ.items()
+        if inherit_settings or not key.startswith("MODELDECK_")
+    }
+    environment |= {"MODELDECK_LOG_LEVEL": "warning", **(env or {})}
+    command = [sys.executable, "-m", "modeldeck", "serve", "--port", str(port), *args]
+    with log.open("ab") as output:
+        process = subprocess.Popen(
+            command, cwd=folder, env=environment, stdout=output, stderr=subprocess.STDOUT
+        )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            if process.poll() is not None:
+                pytest.fail(f"`modeldeck serve` exited:\n{log.read_text()}", pytrace=False)
+            try:
+                if httpx.get(f"{base}/readyz", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if time.monotonic() > deadline:
+                pytest.fail(f"`modeldeck serve` not ready in 60 s:\n{log.read_text()}")
+            time.sleep(0.05)
+        yield base, process
+    finally:
+        process.terminate()
+        try:
+            process.wait(10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
