@@ -6,6 +6,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
 from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.convertors import PathConvertor, register_url_convertor
 from starlette.responses import Response
 
 from modeldeck import answers, serialization
@@ -24,6 +25,22 @@ from modeldeck.web import (
     json_body,
     write_session,
 )
+
+# The model's own URL under `/api/models/…/<sub-resource>`.
+SUB_RESOURCES = ("clone", "default", "history", "prices", "test")
+
+
+class ModelRefConvertor(PathConvertor):
+    """A ref with "/" in it, but not ending in a sub-resource's name.
+
+    So `PUT /api/models/x/default` is a method `/default` does not allow (405), never a
+    replace of a model named "x/default" (write that one by its id).
+    """
+
+    regex = f"(?!.+/(?:{'|'.join(SUB_RESOURCES)})$).*"
+
+
+register_url_convertor("model", ModelRefConvertor())
 
 router = APIRouter(prefix="/api/models", tags=["models"])
 
@@ -170,7 +187,7 @@ async def create_model(
 
 
 @router.put(
-    "/{ref:path}",
+    "/{ref:model}",
     summary="Replace a model (If-Match honoured)",
     operation_id="replaceModel",
     response_class=Response,
@@ -200,7 +217,7 @@ async def replace_model(
 
 
 @router.patch(
-    "/{ref:path}",
+    "/{ref:model}",
     summary="Change part of a model: JSON merge patch (If-Match honoured)",
     operation_id="updateModel",
     response_class=Response,
@@ -230,7 +247,7 @@ async def patch_model(
 
 
 @router.delete(
-    "/{ref:path}",
+    "/{ref:model}",
     status_code=204,
     summary="Delete a model",
     operation_id="deleteModel",
