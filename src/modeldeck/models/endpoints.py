@@ -15,7 +15,7 @@ from modeldeck.audit.diff import diff
 from modeldeck.auth.dependencies import Caller, require_admin, require_reader
 from modeldeck.errors import not_found
 from modeldeck.models import service
-from modeldeck.models.schemas import CloneRequest
+from modeldeck.models.schemas import SUB_ROUTE_WORDS, CloneRequest
 from modeldeck.models.snapshot import CachedResponse, RegistryCache, model_etag
 from modeldeck.records.query import ModelQuery, openapi_parameters
 from modeldeck.web import (
@@ -26,18 +26,15 @@ from modeldeck.web import (
     write_session,
 )
 
-# The model's own URL under `/api/models/…/<sub-resource>`.
-SUB_RESOURCES = ("clone", "default", "history", "prices", "test")
-
 
 class ModelRefConvertor(PathConvertor):
     """A ref with "/" in it, but not ending in a sub-resource's name.
 
     So `PUT /api/models/x/default` is a method `/default` does not allow (405), never a
-    replace of a model named "x/default" (write that one by its id).
+    replace of a model named "x/default" (names may not end so: `SUB_ROUTE_WORDS`).
     """
 
-    regex = f"(?!.+/(?:{'|'.join(SUB_RESOURCES)})$).*"
+    regex = f"(?!.+/(?:{'|'.join(SUB_ROUTE_WORDS)})$).*"
 
 
 register_url_convertor("model", ModelRefConvertor())
