@@ -1,12 +1,13 @@
 """Schemathesis against the app on each database: every check, stateful links, 0 failures.
 
-The run is what `st run --checks all` does (examples, fuzzing, stateful phases; see below),
+The run is what `st run --checks all` does (examples, coverage, fuzzing, stateful phases),
 through its engine, on a database of its own, deterministic and bounded by max-examples.
 """
 
 from __future__ import annotations
 
 import asyncio
+import re
 import tempfile
 from collections import Counter
 from dataclasses import dataclass, field
@@ -15,6 +16,8 @@ from typing import Any
 
 import pytest
 import schemathesis
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from schemathesis import Case, HookContext, Response
 from schemathesis.config import SchemathesisConfig
 from schemathesis.core.failures import Failure
@@ -24,6 +27,7 @@ from schemathesis.python import asgi
 
 from conftest import (
     BACKENDS,
+    Api,
     _create_postgres_database,
     _drop_postgres_database,
     settings_for,
@@ -32,6 +36,7 @@ from modeldeck.app import create_app
 from modeldeck.auth.tokens import create_token
 from modeldeck.bootstrap import prepare
 from modeldeck.db import Database
+from modeldeck.models.schemas import plain_text_pattern, unsafe_character
 
 MAX_EXAMPLES = 10
 
@@ -41,10 +46,12 @@ MAX_EXAMPLES = 10
 # operation's 422 description.
 BUSINESS_RULES = (
     "must not exceed context_window",
+    "must not exceed output_tokens",  # reasoning tokens are part of the output
     "must be at least base_timeout",  # base_timeout_s, and seed 004's base_timeout
     "per million tokens",  # a price in range: a decimal string's value has no JSON Schema bound
     "must be the model_id of the URL",
     "is before the first price period",
+    "no model is named",  # simulate's `models` name stored models
     "two tiers share one above_input_tokens threshold",
     "has more than 12 decimal places",
     "must not hold credentials",  # an endpoint's URL …
@@ -60,7 +67,7 @@ MAX_WAIT_S = 1.0
 EXCLUDED = ("streamEvents", "testModel", "revokeToken")
 
 
-def _config(token: str) -> SchemathesisConfig:
+def _config(token: str, *, coverage: bool) -> SchemathesisConfig:
     operations = [
         f'[[operations]]\ninclude-operation-id = "{operation}"\nenabled = false\n'
         for operation in EXCLUDED
@@ -70,10 +77,8 @@ def _config(token: str) -> SchemathesisConfig:
         "[generation]\n"
         f"max-examples = {MAX_EXAMPLES}\n"
         "deterministic = true\n"
-        # The coverage phase alone sends ~6,000 requests (a minute a database); examples,
-        # fuzzing (positive and negative data) and stateful links keep the run bounded.
         "[phases.coverage]\n"
-        "enabled = false\n"
+        f"enabled = {str(coverage).lower()}\n"
         "[checks]\n"
         "enabled = true\n" + "".join(operations)
     )
@@ -96,9 +101,10 @@ def _only_business_rules(response: Response) -> bool:
     )
 
 
-def _run(url: str, token: str) -> Outcome:
+def _run(url: str, token: str, *, coverage: bool) -> Outcome:
     app = create_app(settings_for(url))
-    schema = schemathesis.openapi.from_asgi("/openapi.json", app, config=_config(token))
+    config = _config(token, coverage=coverage)
+    schema = schemathesis.openapi.from_asgi("/openapi.json", app, config=config)
 
     @schema.hook
     def filter_failure(
@@ -157,7 +163,9 @@ def test_schemathesis_finds_nothing(database_kind: str) -> None:
         url = asyncio.run(_create_postgres_database())
     try:
         token = asyncio.run(_prepared(url))
-        outcome = _run(url, token)
+        # The coverage phase (every boundary, missing field, wrong type and unexpected method:
+        # ~5,400 requests, 40 s) checks the contract, which is the same on both databases.
+        outcome = _run(url, token, coverage=database_kind == "sqlite")
     finally:
         if database_kind == "postgresql":
             asyncio.run(_drop_postgres_database(url))
@@ -167,4 +175,33 @@ def test_schemathesis_finds_nothing(database_kind: str) -> None:
         f"{outcome.dropped} schema-valid bodies refused for a business rule"
     )
     assert outcome.requests["fuzzing"] > 0 and outcome.requests["stateful"] > 0
+    assert outcome.requests["coverage"] > 0 or database_kind != "sqlite"
     assert not outcome.problems, "\n".join(outcome.problems)
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize(
+    ("method", "path", "allowed"),
+    [
+        ("PUT", "/api/models/x/default", "POST"),
+        ("PUT", "/api/models/x/history", "GET"),
+        ("DELETE", "/api/models/x/prices", "GET, POST"),
+        ("POST", "/api/models/x", "DELETE, GET, HEAD, PATCH, PUT"),
+        ("PUT", "/api/models", "GET, HEAD, POST"),
+    ],
+)
+async def test_a_405_lists_every_method_of_the_resource(
+    api: Api, method: str, path: str, allowed: str
+) -> None:
+    response = await api.client.request(method, path, headers=api.admin)
+    assert response.status_code == 405
+    assert response.headers["Allow"] == allowed
+    assert response.headers["Content-Type"] == "application/problem+json"
+
+
+@given(st.text())
+@settings(deadline=None)  # the first example builds the pattern (0.3 s)
+def test_the_documented_text_pattern_is_the_validators_rule(text: str) -> None:
+    assert (re.fullmatch(plain_text_pattern(), text) is not None) == (
+        unsafe_character(text) is None
+    )

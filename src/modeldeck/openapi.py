@@ -81,8 +81,10 @@ BUSINESS_RULES = {
     "addPricePeriod": "; also: prices at most 10000 per million tokens with at most 12 decimal "
     "places, tier thresholds distinct",
     "priceUsage": "; also: `at` before the model's first price period, `usage` with a key of "
-    "none of the accepted shapes (ours, OpenAI chat, OpenAI responses, Anthropic)",
-    "simulate": "; also: custom prices at most 10000 per million tokens with at most 12 decimal "
+    "none of the accepted shapes (ours, OpenAI chat, OpenAI responses, Anthropic), reasoning "
+    "tokens above output tokens",
+    "simulate": "; also: a name in `models` that no model has, reasoning_tokens above "
+    "output_tokens, custom prices at most 10000 per million tokens with at most 12 decimal "
     "places, tier thresholds distinct, max_output_tokens ≤ context_window",
     "createModelConfig": "; also: `name` differs from the URL's model_id, "
     "max_timeout < base_timeout",
