@@ -211,13 +211,21 @@ def _multiline_text(value: str) -> str:
     return value
 
 
+@cache
+def _unsafe_codes() -> tuple[int, ...]:
+    """Every code point `unsafe_character` refuses; one scan of Unicode (0.3 s), when needed."""
+    # Surrogates (Cs) are not characters of a JSON Schema string; no regex engine takes them.
+    categories = UNSAFE_CATEGORIES - {"Cs"}
+    return tuple(
+        code for code in range(sys.maxunicode + 1) if unicodedata.category(chr(code)) in categories
+    )
+
+
 def _character_class(allowed: str = "") -> str:
     """A regex class of the characters `unsafe_character` refuses, for the JSON Schema."""
     ranges: list[tuple[int, int]] = []
-    for code in range(sys.maxunicode + 1):
-        category = unicodedata.category(chr(code))
-        # Surrogates (Cs) are not characters of a JSON Schema string; no regex engine takes them.
-        if chr(code) in allowed or category == "Cs" or category not in UNSAFE_CATEGORIES:
+    for code in _unsafe_codes():
+        if chr(code) in allowed:
             continue
         if ranges and ranges[-1][1] == code - 1:
             ranges[-1] = (ranges[-1][0], code)
