@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import errno
 import logging
+import re
 import socket
 import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
@@ -12,11 +13,13 @@ from typing import Any
 import asyncpg
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from fastapi.routing import iter_route_contexts
 from pydantic import ValidationError
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
+from starlette.routing import BaseRoute, compile_path
 
 from modeldeck.problems import PROBLEM_TYPE_BASE as PROBLEM_TYPE_BASE
 from modeldeck.problems import FieldError as FieldError
@@ -176,6 +179,26 @@ def _described(exc: BaseException) -> str:
     return " <- ".join(kinds)
 
 
+def allowed_methods(routes: Sequence[BaseRoute], path: str) -> list[str]:
+    """The methods of the resource at `path`: every route of its most specific template.
+
+    Starlette's 405 lists only the first route whose path matched; `/api/models/{ref:path}`
+    and `/api/models/{ref:path}/prices` both match `/api/models/x/prices`, and the longer
+    literal template is the resource.
+    """
+    matching: dict[str, set[str]] = {}
+    for route in iter_route_contexts(routes):
+        if route.path is None or not route.methods:
+            continue
+        regex, template, _ = compile_path(route.path)
+        if regex.match(path):
+            matching.setdefault(template, set()).update(route.methods)
+    if not matching:
+        return []
+    resource = max(matching, key=lambda template: len(re.sub(r"{[^}]*}", "", template)))
+    return sorted(matching[resource])
+
+
 def install(app: FastAPI) -> None:
     """Route every error through `Problem` so clients always get problem+json."""
 
@@ -187,12 +210,15 @@ def install(app: FastAPI) -> None:
         assert isinstance(exc, RequestValidationError | ValidationError)
         return validation_problem(exc).response()
 
-    async def on_http(_: Request, exc: Exception) -> Response:
+    async def on_http(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, StarletteHTTPException)
         titles = {404: "Not found", 405: "Method not allowed", 401: "Unauthorized"}
         title = titles.get(exc.status_code, "HTTP error")
         detail = exc.detail if isinstance(exc.detail, str) else title
-        return Problem(exc.status_code, title, detail, headers=dict(exc.headers or {})).response()
+        headers = dict(exc.headers or {})
+        if exc.status_code == 405:
+            headers["Allow"] = ", ".join(allowed_methods(app.router.routes, request.url.path))
+        return Problem(exc.status_code, title, detail, headers=headers).response()
 
     async def on_database(request: Request, exc: Exception) -> Response:
         if database_unavailable(exc):

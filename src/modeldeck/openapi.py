@@ -64,6 +64,33 @@ STATUS_TEXT = {
     429: "Too many failed authentications from this address; see Retry-After",
     503: "The database cannot serve now; retry after Retry-After seconds",
 }
+# FastAPI's own text for a 422, which describes its body, not ours.
+FASTAPI_422 = "Validation Error"
+_MODEL_RULES = (
+    "; also for the registry's rules across fields: max_output_tokens ≤ context_window, "
+    "limits.max_timeout_s ≥ base_timeout_s, prices at most 10000 per million tokens with at "
+    "most 12 decimal places, tier thresholds distinct, an endpoint without credentials or a "
+    "key in its query string"
+)
+# Rules JSON Schema cannot say (across fields, against the URL or the stored data): a body
+# the schema accepts may still get a 422 for one of these.
+BUSINESS_RULES = {
+    "createModel": _MODEL_RULES,
+    "replaceModel": _MODEL_RULES,
+    "updateModel": _MODEL_RULES + " (checked on the merged model)",
+    "addPricePeriod": "; also: prices at most 10000 per million tokens with at most 12 decimal "
+    "places, tier thresholds distinct",
+    "priceUsage": "; also: `at` before the model's first price period, `usage` with a key of "
+    "none of the accepted shapes (ours, OpenAI chat, OpenAI responses, Anthropic), reasoning "
+    "tokens above output tokens",
+    "simulate": "; also: a name in `models` that no model has, reasoning_tokens above "
+    "output_tokens, custom prices at most 10000 per million tokens with at most 12 decimal "
+    "places, tier thresholds distinct, max_output_tokens ≤ context_window",
+    "createModelConfig": "; also: `name` differs from the URL's model_id, "
+    "max_timeout < base_timeout",
+    "replaceModelConfig": "; also: `name` differs from the URL's model_id, "
+    "max_timeout < base_timeout",
+}
 
 
 Reader = Annotated[Caller | None, Depends(require_reader)]
@@ -262,7 +289,11 @@ def _document_operation(
     if path != "/healthz":
         statuses.add(503)
     for status in sorted(statuses):
-        described = responses.get(str(status), {}).get("description") or STATUS_TEXT[status]
+        described = responses.get(str(status), {}).get("description")
+        if not described or described == FASTAPI_422:
+            described = STATUS_TEXT[status]
+        if status == 422:
+            described += BUSINESS_RULES.get(operation["operationId"], "")
         responses[str(status)] = {
             "description": described,
             "content": {"application/problem+json": {"schema": PROBLEM}},

@@ -38,7 +38,16 @@ from typing import Annotated, Any
 from pydantic import Field, StrictBool, ValidationInfo, field_validator
 
 from modeldeck.errors import FieldError
-from modeldeck.models.schemas import MAX_CONTEXT, MultilineText, Number, Strict, Text, WholeNumber
+from modeldeck.models.schemas import (
+    MAX_CONTEXT,
+    JsonSchemaPattern,
+    MultilineText,
+    Number,
+    Strict,
+    Text,
+    WholeNumber,
+    url_pattern,
+)
 
 PROVIDER = "azure_openai"
 API_KEY_ENV = "AZURE_OPENAI_API_KEY"
@@ -71,7 +80,10 @@ class ModelConfigModel(Strict):
     supports_streaming: StrictBool
     supports_temperature: StrictBool
     api_version: Annotated[Text, Field(max_length=64)]
-    azure_endpoint: Annotated[Text, Field(max_length=2048)]
+    # "" or a deployment's endpoint URL (`url_pattern`)
+    azure_endpoint: Annotated[
+        Text, Field(max_length=2048), JsonSchemaPattern(lambda: f"^$|{url_pattern()}")
+    ]
     description: Annotated[MultilineText, Field(max_length=4000)] = ""
     base_timeout: Annotated[Number, Field(gt=0, le=86_400)] = 120.0
     max_timeout: Annotated[Number, Field(gt=0, le=86_400)] = 300.0

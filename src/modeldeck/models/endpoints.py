@@ -6,6 +6,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
 from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.convertors import PathConvertor, register_url_convertor
 from starlette.responses import Response
 
 from modeldeck import answers, serialization
@@ -14,7 +15,7 @@ from modeldeck.audit.diff import diff
 from modeldeck.auth.dependencies import Caller, require_admin, require_reader
 from modeldeck.errors import not_found
 from modeldeck.models import service
-from modeldeck.models.schemas import CloneRequest
+from modeldeck.models.schemas import SUB_ROUTE_WORDS, CloneRequest
 from modeldeck.models.snapshot import CachedResponse, RegistryCache, model_etag
 from modeldeck.records.query import ModelQuery, openapi_parameters
 from modeldeck.web import (
@@ -24,6 +25,19 @@ from modeldeck.web import (
     json_body,
     write_session,
 )
+
+
+class ModelRefConvertor(PathConvertor):
+    """A ref with "/" in it, but not ending in a sub-resource's name.
+
+    So `PUT /api/models/x/default` is a method `/default` does not allow (405), never a
+    replace of a model named "x/default" (names may not end so: `SUB_ROUTE_WORDS`).
+    """
+
+    regex = f"(?!.+/(?:{'|'.join(SUB_ROUTE_WORDS)})$).*"
+
+
+register_url_convertor("model", ModelRefConvertor())
 
 router = APIRouter(prefix="/api/models", tags=["models"])
 
@@ -170,7 +184,7 @@ async def create_model(
 
 
 @router.put(
-    "/{ref:path}",
+    "/{ref:model}",
     summary="Replace a model (If-Match honoured)",
     operation_id="replaceModel",
     response_class=Response,
@@ -200,7 +214,7 @@ async def replace_model(
 
 
 @router.patch(
-    "/{ref:path}",
+    "/{ref:model}",
     summary="Change part of a model: JSON merge patch (If-Match honoured)",
     operation_id="updateModel",
     response_class=Response,
@@ -230,7 +244,7 @@ async def patch_model(
 
 
 @router.delete(
-    "/{ref:path}",
+    "/{ref:model}",
     status_code=204,
     summary="Delete a model",
     operation_id="deleteModel",

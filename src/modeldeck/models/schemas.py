@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import math
 import re
+import sys
 import unicodedata
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
+from functools import cache
 from typing import Annotated, Any, Literal
 from urllib.parse import parse_qsl, urlsplit
 
@@ -16,6 +20,7 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    GetJsonSchemaHandler,
     SecretStr,
     StrictBool,
     StrictInt,
@@ -25,6 +30,8 @@ from pydantic import (
     field_validator,
     model_validator,
 )
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import CoreSchema
 
 from modeldeck.api_keys import key_defect
 from modeldeck.records.fields import SERVER_FIELDS
@@ -117,7 +124,8 @@ def _money_range(value: Decimal) -> Decimal:
 MONEY_SCHEMA = {
     "anyOf": [
         {"type": "number", "minimum": 0, "maximum": int(MAX_PRICE)},
-        {"type": "string", "pattern": r"^\s*\+?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?\s*$"},
+        # Decimal() reads an exponent of at most 18 digits
+        {"type": "string", "pattern": r"^\s*\+?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d{1,18})?\s*$"},
     ],
     "description": 'Per million tokens, exact: a number, or a decimal string such as "2.5"',
 }
@@ -203,8 +211,72 @@ def _multiline_text(value: str) -> str:
     return value
 
 
-Text = Annotated[StrictStr, AfterValidator(_plain_text)]
-MultilineText = Annotated[StrictStr, AfterValidator(_multiline_text)]
+@cache
+def _unsafe_codes() -> tuple[int, ...]:
+    """Every code point `unsafe_character` refuses; one scan of Unicode (0.3 s), when needed."""
+    # Surrogates (Cs) are not characters of a JSON Schema string; no regex engine takes them.
+    categories = UNSAFE_CATEGORIES - {"Cs"}
+    return tuple(
+        code for code in range(sys.maxunicode + 1) if unicodedata.category(chr(code)) in categories
+    )
+
+
+def _character_class(allowed: str = "") -> str:
+    """A regex class of the characters `unsafe_character` refuses, for the JSON Schema."""
+    ranges: list[tuple[int, int]] = []
+    for code in _unsafe_codes():
+        if chr(code) in allowed:
+            continue
+        if ranges and ranges[-1][1] == code - 1:
+            ranges[-1] = (ranges[-1][0], code)
+        else:
+            ranges.append((code, code))
+
+    # BMP as \uXXXX (ECMA-262 and Python read it alike), the rest as the characters themselves.
+    def spelled(code: int) -> str:
+        return f"\\u{code:04x}" if code <= 0xFFFF else chr(code)
+
+    return "".join(
+        spelled(low) if low == high else f"{spelled(low)}-{spelled(high)}" for low, high in ranges
+    )
+
+
+@dataclass(frozen=True)
+class JsonSchemaPattern:
+    """Says a validator's rule in the document as a `pattern` (the validator still decides)."""
+
+    pattern: Callable[[], str]
+
+    def __get_pydantic_json_schema__(
+        self, core_schema: CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        schema = handler(core_schema)
+        schema["pattern"] = self.pattern()
+        return schema
+
+
+# Built when the document is, not on import: the scan of every code point takes 0.3 s.
+@cache
+def plain_text_pattern() -> str:
+    return f"^[^{_character_class()}]*$"
+
+
+@cache
+def multiline_text_pattern() -> str:
+    return f"^(?:[^{_character_class(chr(9) + chr(10))}]|\\r\\n)*$"
+
+
+@cache
+def url_pattern() -> str:
+    """`DeploymentWrite._url`'s rule, in visible text: http(s)://host, then no whitespace."""
+    unsafe = _character_class()
+    return f"^https?://[^\\s/?#{unsafe}]+[^\\s{unsafe}]*$"
+
+
+Text = Annotated[StrictStr, AfterValidator(_plain_text), JsonSchemaPattern(plain_text_pattern)]
+MultilineText = Annotated[
+    StrictStr, AfterValidator(_multiline_text), JsonSchemaPattern(multiline_text_pattern)
+]
 
 
 class Strict(BaseModel):
@@ -243,12 +315,24 @@ class TokenWeights(Strict):
 
 
 class DeploymentWrite(Strict):
-    endpoint: Annotated[Text, Field(max_length=2048)] | None = None
+    endpoint: Annotated[Text, Field(max_length=2048), JsonSchemaPattern(url_pattern)] | None = None
     api_version: Annotated[Text, Field(min_length=1, max_length=64)] | None = None
     deployment: Annotated[Text, Field(min_length=1, max_length=256)] | None = None
-    api_key_env: Annotated[StrictStr, Field(max_length=128)] | None = None
+    api_key_env: (
+        Annotated[
+            StrictStr, Field(max_length=128), JsonSchemaPattern(lambda: ENV_VAR_PATTERN.pattern)
+        ]
+        | None
+    ) = None
     # Write-only. Absent: keep the stored key; null: remove it; a string: store it encrypted.
-    api_key: Annotated[SecretStr, Field(min_length=1, max_length=4096)] | None = None
+    api_key: (
+        Annotated[
+            SecretStr,
+            Field(min_length=1, max_length=4096),
+            JsonSchemaPattern(lambda: "^[\\x21-\\x7e]+$"),  # what `key_defect` accepts
+        ]
+        | None
+    ) = None
 
     @model_validator(mode="before")
     @classmethod
@@ -391,7 +475,11 @@ class ModelWrite(Strict):
     pricing: PricingWrite | None = None
     status: Status = "active"
     deprecation_date: date | None = None
-    tags: Annotated[list[StrictStr], Field(max_length=32), AfterValidator(_unique_tags)] = []
+    tags: Annotated[
+        list[Annotated[StrictStr, JsonSchemaPattern(lambda: TAG_PATTERN.pattern)]],
+        Field(max_length=32),
+        AfterValidator(_unique_tags),
+    ] = []
     is_default: StrictBool = False
     enabled: StrictBool = True
 
