@@ -6,6 +6,7 @@ never skipped: when it cannot be reached the run fails, saying how to start it.
 
 from __future__ import annotations
 
+import asyncio
 import os
 import uuid
 from collections.abc import AsyncIterator, Iterator
@@ -119,6 +120,30 @@ async def _drop_postgres_database(url: str) -> None:
             await connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
     finally:
         await server.dispose()
+
+
+def seeded_database_url(backend: str, folder: Path, admin_token: str) -> Iterator[str]:
+    """For module fixtures of command-line tests: a migrated, seeded database (a SQLite file in
+    `folder`, or a new PostgreSQL database, dropped afterwards) whose admin token is
+    `admin_token`, given as `MODELDECK_ADMIN_TOKEN` would give it."""
+    if backend == "sqlite":
+        url = f"sqlite+aiosqlite:///{folder / 'modeldeck.db'}"
+    else:
+        url = asyncio.run(_create_postgres_database())
+
+    async def seed() -> None:
+        database = Database(url)
+        try:
+            await prepare(Settings(database_url=url, admin_token=admin_token), database)
+        finally:
+            await database.dispose()
+
+    asyncio.run(seed())
+    try:
+        yield url
+    finally:
+        if backend == "postgresql":
+            asyncio.run(_drop_postgres_database(url))
 
 
 def settings_for(url: str, **overrides: Any) -> Settings:

@@ -8,27 +8,16 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Iterator
-from pathlib import Path
 from urllib.parse import urlsplit
 
 import httpx
 import pytest
 from bs4 import BeautifulSoup
-from playwright.sync_api import sync_playwright
 
 from conftest import Api, settings_for
 from modeldeck.app import create_app
-from serving import serving
+from serving import chromium, serving
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 PROTECTED = ("/openapi.json", "/docs", "/metrics")
 
 
@@ -98,8 +87,6 @@ def test_docs_in_chromium_render_every_operation_and_ask_nothing_of_another_orig
     served: tuple[str, str],
 ) -> None:
     url, token = served
-    if not CHROMIUM.exists():
-        pytest.fail(f"{CHROMIUM} is missing: apt-get install chromium", pytrace=False)
     operations = sum(
         len(methods)
         for methods in httpx.get(
@@ -111,29 +98,23 @@ def test_docs_in_chromium_render_every_operation_and_ask_nothing_of_another_orig
     requested: list[str] = []
     console: list[str] = []
     errors: list[str] = []
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
-        )
-        try:
-            anonymous = browser.new_context()
-            response = anonymous.new_page().goto(f"{url}/docs")
-            assert response is not None and response.status == 401
-            anonymous.close()
+    with chromium() as browser:
+        anonymous = browser.new_context()
+        response = anonymous.new_page().goto(f"{url}/docs")
+        assert response is not None and response.status == 401
+        anonymous.close()
 
-            context = browser.new_context(extra_http_headers={"Authorization": f"Bearer {token}"})
-            context.set_default_timeout(15_000)
-            page = context.new_page()
-            page.on("request", lambda request: requested.append(request.url))
-            page.on("console", lambda message: console.append(f"{message.type}: {message.text}"))
-            page.on("pageerror", lambda error: errors.append(str(error)))
-            page.goto(f"{url}/docs")
-            page.locator(".opblock").first.wait_for()
-            page.get_by_text("/api/auth/tokens/{token_id}/revoke").first.wait_for()
-            rendered = page.locator(".opblock").count()
-            context.close()
-        finally:
-            browser.close()
+        context = browser.new_context(extra_http_headers={"Authorization": f"Bearer {token}"})
+        context.set_default_timeout(15_000)
+        page = context.new_page()
+        page.on("request", lambda request: requested.append(request.url))
+        page.on("console", lambda message: console.append(f"{message.type}: {message.text}"))
+        page.on("pageerror", lambda error: errors.append(str(error)))
+        page.goto(f"{url}/docs")
+        page.locator(".opblock").first.wait_for()
+        page.get_by_text("/api/auth/tokens/{token_id}/revoke").first.wait_for()
+        rendered = page.locator(".opblock").count()
+        context.close()
     assert rendered == operations
     origin = urlsplit(url).netloc
     assert requested and all(urlsplit(seen).netloc == origin for seen in requested), requested

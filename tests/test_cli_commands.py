@@ -18,15 +18,12 @@ from conftest import (
     BACKENDS,
     CATALOG_SOURCES,
     SECRET_KEY,
-    _create_postgres_database,
-    _drop_postgres_database,
+    seeded_database_url,
 )
-from modeldeck.bootstrap import prepare
 from modeldeck.cli import app
 from modeldeck.crypto import KeyVault
 from modeldeck.db import Database
 from modeldeck.models.tables import ModelRow
-from modeldeck.settings import Settings
 from serving import serving
 
 runner = CliRunner()
@@ -37,22 +34,7 @@ def database_url(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[str]:
     """A migrated, seeded database for the module's commands."""
-    if request.param == "sqlite":
-        url = f"sqlite+aiosqlite:///{tmp_path_factory.mktemp('cli') / 'cli.db'}"
-    else:
-        url = asyncio.run(_create_postgres_database())
-
-    async def seed() -> None:
-        database = Database(url)
-        try:
-            await prepare(Settings(database_url=url, admin_token="mdk_cli-test"), database)
-        finally:
-            await database.dispose()
-
-    asyncio.run(seed())
-    yield url
-    if request.param == "postgresql":
-        asyncio.run(_drop_postgres_database(url))
+    yield from seeded_database_url(request.param, tmp_path_factory.mktemp("cli"), "mdk_cli-test")
 
 
 def invoke(database_url: str, *args: str, input: str | None = None) -> tuple[int, str, str]:

@@ -18,26 +18,17 @@ from typing import Any
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 
 from conftest import SECRET_KEY
 from modeldeck.auth.sessions import create_login_code
 from modeldeck.auth.tokens import find_token
 from modeldeck.db import Database
 from modeldeck.settings import normalise_database_url
-from serving import free_port, serving
+from serving import chromium, free_port, serving
 
 ROOT = Path(__file__).resolve().parents[1]
 ARTIFACTS = ROOT / "test-artifacts" / "console"
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 IMG_NAME = "<img src=x onerror=alert(1)>"
 SCRIPT_NAME = '"><script>alert(1)</script>'
 STALE = "Someone changed this model meanwhile — reload to see their change"
@@ -95,20 +86,9 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
 # Playwright's sync API keeps its event loop marked running on this thread while it is open.
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
-    if not CHROMIUM.exists():
-        pytest.fail(
-            f"{CHROMIUM} is missing: run scripts/ensure-chromium (apt-get install chromium)",
-            pytrace=False,
-        )
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
-        )
-        try:
-            yield launched
-        finally:
-            launched.close()
+    with chromium() as launched:
+        yield launched
 
 
 @dataclass

@@ -14,16 +14,19 @@ import pytest
 from sqlalchemy import select
 from typer.testing import CliRunner
 
-from conftest import BACKENDS, Api, _create_postgres_database, _drop_postgres_database, settings_for
+from conftest import (
+    BACKENDS,
+    Api,
+    seeded_database_url,
+    settings_for,
+)
 from modeldeck import clock
 from modeldeck.app import create_app
 from modeldeck.auth.tables import ApiTokenRow
 from modeldeck.auth.tokens import create_token, has_admin, hash_token, revoke_token
 from modeldeck.auth.usage import recording_token_use
-from modeldeck.bootstrap import prepare
 from modeldeck.cli import app as cli
 from modeldeck.db import Database
-from modeldeck.settings import Settings
 from serving import serving
 
 pytestmark = pytest.mark.anyio
@@ -163,22 +166,9 @@ def database_url(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[str]:
     """A migrated database with one admin token (from the environment) for the commands."""
-    if request.param == "sqlite":
-        url = f"sqlite+aiosqlite:///{tmp_path_factory.mktemp('tokens') / 'tokens.db'}"
-    else:
-        url = asyncio.run(_create_postgres_database())
-
-    async def seed() -> None:
-        database = Database(url)
-        try:
-            await prepare(Settings(database_url=url, admin_token="mdk_tokens-cli-test"), database)
-        finally:
-            await database.dispose()
-
-    asyncio.run(seed())
-    yield url
-    if request.param == "postgresql":
-        asyncio.run(_drop_postgres_database(url))
+    yield from seeded_database_url(
+        request.param, tmp_path_factory.mktemp("tokens"), "mdk_tokens-cli-test"
+    )
 
 
 def invoke(database_url: str, *args: str) -> tuple[int, str, str]:
