@@ -19,7 +19,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from modeldeck import clock
 from modeldeck.auth.session_tables import ConsoleSessionRow, LoginCodeRow
 from modeldeck.auth.tables import ApiTokenRow
-from modeldeck.auth.tokens import find_token
 
 LOGIN_CODE_LIFETIME = timedelta(minutes=10)
 # How stale `last_seen` may get before a request writes it again (no write per page).
@@ -47,8 +46,8 @@ def csrf_token_for(session_id: str) -> str:
 
 
 def token_usable(token: ApiTokenRow) -> bool:
-    """A token still signs in unless it was revoked (`revoked_at`, where tokens have it)."""
-    return getattr(token, "revoked_at", None) is None
+    """A token still signs in unless it was revoked."""
+    return token.revoked_at is None
 
 
 async def start_session(session: AsyncSession, token: ApiTokenRow, lifetime: timedelta) -> str:
@@ -102,12 +101,6 @@ async def end_session(session: AsyncSession, session_id: str) -> None:
     await session.execute(
         delete(ConsoleSessionRow).where(ConsoleSessionRow.session_hash == secret_hash(session_id))
     )
-
-
-async def usable_token(session: AsyncSession, token: str) -> ApiTokenRow | None:
-    """The stored token `token` names, when it may still sign in."""
-    row = await find_token(session, token)
-    return row if row is not None and token_usable(row) else None
 
 
 async def create_login_code(session: AsyncSession, token: ApiTokenRow) -> str:

@@ -22,6 +22,7 @@ from modeldeck.auth.dependencies import (
     refuse_if_limited,
 )
 from modeldeck.auth.tables import ApiTokenRow
+from modeldeck.auth.tokens import find_token
 from modeldeck.console import charts, session, simulation
 from modeldeck.console.model_rows import CAPABILITIES, RENDERED_ROWS, row_view
 from modeldeck.console.render import SECURITY_HEADERS, STATIC_FILES, cost, page
@@ -333,7 +334,7 @@ async def sign_in(request: Request) -> Response:
         if code:
             owner = await sessions.redeem_login_code(db, code)
         else:
-            owner = await sessions.usable_token(db, token) if token else None
+            owner = await find_token(db, token) if token else None  # never a revoked one
         if owner is not None:
             # Signing in again replaces this browser's session rather than leaving it behind.
             previous = request.cookies.get(SESSION_COOKIE)
