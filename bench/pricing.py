@@ -143,7 +143,7 @@ def _english(size: int) -> str:
 
 
 def token_rate() -> tuple[str, float, float]:
-    from modeldeck.tokens.counting import count_tokens, get_encoding
+    from modeldeck.tokenizer.counting import count_tokens, get_encoding
 
     text = _english(900_000)
     count_tokens(text, "gpt-4o")  # load the encoding once

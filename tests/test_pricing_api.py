@@ -1022,7 +1022,7 @@ def real_o200k(tmp_path_factory: pytest.TempPathFactory) -> Any:
     import tiktoken.load
     import tiktoken_ext.openai_public as openai_public  # type: ignore[import-untyped]
 
-    from modeldeck.tokens import counting
+    from modeldeck.tokenizer import counting
 
     cache = tmp_path_factory.mktemp("real-tiktoken")
     with pytest.MonkeyPatch.context() as mp:

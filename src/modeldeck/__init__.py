@@ -3,7 +3,7 @@
 from typing import TYPE_CHECKING, Any
 
 from modeldeck.pricing.engine import CostBreakdown, CostError, PriceSheet, Usage, cost
-from modeldeck.tokens import TokenCount, count_tokens
+from modeldeck.tokenizer import TokenCount, count_tokens
 
 if TYPE_CHECKING:
     from modeldeck.client import (

@@ -18,7 +18,7 @@ from modeldeck.changes.endpoints import router as changes_router
 from modeldeck.changes.feed import ChangeFeed
 from modeldeck.changes.listener import following_changes
 from modeldeck.changes.revision import RevisionWatcher
-from modeldeck.config.endpoints import router as config_router
+from modeldeck.chatconfig.endpoints import router as config_router
 from modeldeck.console.endpoints import router as console_router
 from modeldeck.crypto import KeyVault
 from modeldeck.db import Database

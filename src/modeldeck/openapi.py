@@ -25,7 +25,7 @@ from starlette.responses import HTMLResponse, JSONResponse, Response
 
 from modeldeck import answers
 from modeldeck.auth.dependencies import Caller, require_admin, require_reader
-from modeldeck.config.mapping import ModelConfigModel
+from modeldeck.chatconfig.mapping import ModelConfigModel
 from modeldeck.console.render import SECURITY_HEADERS
 from modeldeck.errors import not_found
 from modeldeck.models.endpoints import READ_OPERATIONS

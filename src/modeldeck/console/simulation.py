@@ -18,7 +18,7 @@ from modeldeck.models.snapshot import Snapshot
 from modeldeck.pricing.engine import CostError
 from modeldeck.pricing.schemas import SimulateRequest
 from modeldeck.pricing.simulator import simulate
-from modeldeck.tokens.counting import TextTooLarge, count_tokens, tokenizer_for
+from modeldeck.tokenizer.counting import TextTooLarge, count_tokens, tokenizer_for
 
 WORKLOAD_FIELDS = (
     "workload",

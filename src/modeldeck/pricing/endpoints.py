@@ -21,7 +21,7 @@ from modeldeck.pricing import periods
 from modeldeck.pricing.engine import CostError, Usage, cost
 from modeldeck.pricing.schemas import CostRequest, SimulateRequest, TokensRequest
 from modeldeck.pricing.simulator import period_at, simulate
-from modeldeck.tokens.counting import TextTooLarge, count_tokens
+from modeldeck.tokenizer.counting import TextTooLarge, count_tokens
 from modeldeck.web import ExactJSONResponse, body_schema, if_match_version, json_body, write_session
 
 router = APIRouter(tags=["pricing"])
@@ -235,7 +235,7 @@ async def simulate_workload(request: Request, _: Reader, body: Body) -> Response
 
 
 def _tokenizer_key(model: Mapping[str, Any] | None) -> str:
-    from modeldeck.tokens.counting import tokenizer_for
+    from modeldeck.tokenizer.counting import tokenizer_for
 
     return tokenizer_for(dict(model) if model is not None else None)
 

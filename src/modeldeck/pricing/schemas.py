@@ -9,7 +9,7 @@ from pydantic import ConfigDict, Field, StrictStr, field_validator
 
 from modeldeck.models.schemas import Number, PricingWrite, Strict, Text, UTCMoment, WholeNumber
 from modeldeck.pricing.engine import MAX_TOKENS
-from modeldeck.tokens.counting import MAX_TEXT_BYTES
+from modeldeck.tokenizer.counting import MAX_TEXT_BYTES
 
 Count = Annotated[WholeNumber, Field(ge=0, le=MAX_TOKENS)]
 ModelRef = Annotated[StrictStr, Field(min_length=1, max_length=128)]

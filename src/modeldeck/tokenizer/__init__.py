@@ -1,9 +1,9 @@
-"""Token counting that works offline (DESIGN §11); see :mod:`modeldeck.tokens.counting`.
+"""Token counting that works offline (DESIGN §11); see :mod:`modeldeck.tokenizer.counting`.
 
 Importing this package loads no tokenizer: encodings are built on first use.
 """
 
-from modeldeck.tokens.counting import (
+from modeldeck.tokenizer.counting import (
     CHARS_PER_TOKEN,
     ENCODING_NAMES,
     MAX_TEXT_BYTES,

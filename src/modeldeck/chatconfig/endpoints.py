@@ -19,8 +19,8 @@ from starlette.responses import Response
 from modeldeck import answers, serialization
 from modeldeck.auth.dependencies import Caller, require_admin, require_reader
 from modeldeck.changes.revision import claim_revision
-from modeldeck.config import mapping
-from modeldeck.config.mapping import ModelConfigModel
+from modeldeck.chatconfig import mapping
+from modeldeck.chatconfig.mapping import ModelConfigModel
 from modeldeck.errors import FieldError, Problem, conflict, invalid
 from modeldeck.models import repository, service
 from modeldeck.models.public import model_public
