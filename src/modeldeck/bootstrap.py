@@ -28,7 +28,7 @@ async def prepare(settings: Settings, database: Database) -> Prepared:
     """Bring the database to head, seed the catalog once, and ensure an admin token exists."""
     prepared = Prepared()
     async with database.engine.connect() as connection:
-        await migrate.upgrade(connection)
+        await migrate.upgrade_to_head(connection)
         await connection.commit()
     vault = KeyVault(settings.secret_key.get_secret_value() if settings.secret_key else None)
     async with database.writer() as session:
