@@ -107,8 +107,8 @@ def cold_start(runs: int = 5) -> list[ColdStart]:
         body = Path(folder) / "body"
         body.write_bytes(b"{}")
         for name, template in (
-            ("cold start to first 200 from /readyz, first start", None),
-            ("cold start to first 200 from /readyz, restart", seeded),
+            ("cold start to /readyz 200, first start", None),
+            ("cold start to /readyz 200, restart (seeded db)", seeded),
         ):
             ours, bare, first, bare_first = [], [], [], []
             for run in range(runs):
