@@ -31,7 +31,7 @@ async def add_period(
             errors=[FieldError("pricing", "is read-only on a system model; clone it to customise")],
         )
     starts = pricing.effective_from or ctx.now
-    if any(period.effective_from == starts for period in row.price_periods):
+    if model_service.starts_taken(row, starts):
         raise conflict(
             "Another price period of this model starts at that moment.",
             errors=[FieldError("effective_from", "another price period starts then")],

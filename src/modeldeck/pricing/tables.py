@@ -15,6 +15,8 @@ if TYPE_CHECKING:
     from modeldeck.models.tables import ModelRow
 
 RATE_FIELDS = ("input", "cached_input", "cache_write", "output", "reasoning", "per_request")
+# A period's prices and where they were read: everything but its row, model and creation.
+PERIOD_FIELDS = ("effective_from", "currency", "unit", *RATE_FIELDS, "tiers", "source")
 
 
 class PricePeriodRow(Base):
