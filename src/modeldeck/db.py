@@ -176,6 +176,11 @@ class Database:
         if revision is not None and on_commit is not None:
             on_commit(revision)
 
+    async def ping(self) -> None:
+        """Raise unless the database answers."""
+        async with self.reader() as session:
+            await session.execute(select(1))
+
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncSession]:
         async with self.reader() as session:

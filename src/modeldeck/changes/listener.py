@@ -13,8 +13,8 @@ from contextlib import asynccontextmanager
 from types import FrameType
 from typing import Any
 
-from modeldeck.changes.revision import CHANNEL, STATE_ROW, RevisionWatcher, current_revision
-from modeldeck.changes.tables import RegistryStateRow
+from modeldeck.changes.repository import CURRENT_REVISION_SQL
+from modeldeck.changes.revision import CHANNEL, RevisionWatcher, current_revision
 from modeldeck.db import Database
 
 log = logging.getLogger("modeldeck.changes")
@@ -25,9 +25,6 @@ PING_S = 10.0
 # On PostgreSQL, NOTIFY does the work; the periodic check is only a slow safety net.
 POSTGRES_CHECK_INTERVAL_S = 5.0
 LISTENER_NAME = "modeldeck-listener"
-CURRENT_REVISION_SQL = (
-    f"SELECT revision FROM {RegistryStateRow.__tablename__} WHERE id = {STATE_ROW}"  # noqa: S608
-)
 
 
 async def follow_revisions(database: Database, revisions: RevisionWatcher, interval: float) -> None:

@@ -8,15 +8,15 @@ import logging
 from collections import Counter
 from collections.abc import Iterator
 
-from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from modeldeck.changes.tables import RegistryStateRow
+from modeldeck.changes.repository import bump_revision
+from modeldeck.changes.repository import current_revision as current_revision
+from modeldeck.changes.tables import STATE_ROW as STATE_ROW
 from modeldeck.db import CHANGED_KEY, CHANGES_CHANNEL, REVISION_KEY
 
 log = logging.getLogger("modeldeck.changes")
 
-STATE_ROW = 1
 CHANNEL = CHANGES_CHANNEL
 
 
@@ -29,13 +29,7 @@ async def claim_revision(session: AsyncSession) -> int:
     claimed = session.info.get(REVISION_KEY)
     if claimed is not None:
         return int(claimed)
-    result = await session.execute(
-        update(RegistryStateRow)
-        .where(RegistryStateRow.id == STATE_ROW)
-        .values(revision=RegistryStateRow.revision + 1)
-        .returning(RegistryStateRow.revision)
-    )
-    revision = int(result.scalar_one())
+    revision = await bump_revision(session)
     session.info[REVISION_KEY] = revision
     return revision
 
@@ -43,13 +37,6 @@ async def claim_revision(session: AsyncSession) -> int:
 def mark_changed(session: AsyncSession) -> None:
     """Say that this transaction changed something worth committing (else it is rolled back)."""
     session.info[CHANGED_KEY] = True
-
-
-async def current_revision(session: AsyncSession) -> int:
-    result = await session.execute(
-        select(RegistryStateRow.revision).where(RegistryStateRow.id == STATE_ROW)
-    )
-    return int(result.scalar_one_or_none() or 0)
 
 
 class RevisionWatcher:

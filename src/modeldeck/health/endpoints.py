@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
-from sqlalchemy import text
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 
 from modeldeck import answers
@@ -36,8 +35,7 @@ async def healthz() -> JSONResponse:
 )
 async def readyz(request: Request) -> Response:
     try:
-        async with request.app.state.database.read() as session:
-            await session.execute(text("SELECT 1"))
+        await request.app.state.database.ping()
     except Exception as error:  # any database failure means "not ready", never a 500
         problem = database_unavailable_problem()
         problem.detail = f"The database is unreachable: {type(error).__name__}."
