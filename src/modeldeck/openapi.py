@@ -257,7 +257,7 @@ def _add_patch_schema(name: str, schemas: dict[str, Any]) -> None:
 def _server_fields(schema: dict[str, Any]) -> None:
     """The server's fields may be sent back as read (GET → edit → PUT); they are ignored."""
     read = answers.ModelPublic.model_json_schema(mode="serialization")["properties"]
-    for field in (*SERVER_FIELDS, "is_system"):
+    for field in SERVER_FIELDS:
         shown = {key: value for key, value in read[field].items() if key != "title"}
         schema["properties"].setdefault(
             field, shown | {"readOnly": True, "description": "Set by the server; ignored"}

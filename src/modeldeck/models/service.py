@@ -22,9 +22,10 @@ from modeldeck.crypto import KeyVault, KeyVaultError
 from modeldeck.errors import FieldError, Problem, conflict, field_errors, invalid, not_found
 from modeldeck.models import repository
 from modeldeck.models.merge_patch import merge_patch
-from modeldeck.models.public import current_period, model_public, period_public, writable
+from modeldeck.models.public import model_public, period_public, writable
 from modeldeck.models.schemas import SYSTEM_WRITABLE, ModelWrite, PricingWrite
 from modeldeck.models.tables import ModelRow
+from modeldeck.pricing.engine import period_at
 from modeldeck.pricing.tables import PERIOD_FIELDS, RATE_FIELDS, PricePeriodRow
 
 _MISSING: Any = object()
@@ -432,7 +433,7 @@ async def update_model(
     await session.flush()
     after = model_public(row, ctx.now)
     recorded = after
-    if added is not None and added is not current_period(row.price_periods, ctx.now):
+    if added is not None and added is not period_at(row.price_periods, ctx.now):
         # A scheduled or backdated period is not in `pricing`: the trail names it.
         recorded = after | {"added_price_period": period_public(added)}
     audit(session, ctx, revision, row, "update", before, recorded)
@@ -443,7 +444,7 @@ def _apply_pricing(
     row: ModelRow, pricing: PricingWrite | None, now: datetime
 ) -> PricePeriodRow | None:
     """A change of prices adds a period (returned); it never overwrites one (DESIGN §3)."""
-    period = current_period(row.price_periods, now)
+    period = period_at(row.price_periods, now)
     old_rates = _period_rates(period)
     new_rates = pricing.rates() if pricing is not None else None
     if old_rates == new_rates:

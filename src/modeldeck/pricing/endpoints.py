@@ -18,9 +18,9 @@ from modeldeck.models.public import history_public
 from modeldeck.models.schemas import PricingWrite
 from modeldeck.models.snapshot import RegistryCache, Snapshot
 from modeldeck.pricing import periods
-from modeldeck.pricing.engine import CostError, Usage, cost
+from modeldeck.pricing.engine import CostError, Usage, cost, period_at
 from modeldeck.pricing.schemas import CostRequest, SimulateRequest, TokensRequest
-from modeldeck.pricing.simulator import period_at, simulate
+from modeldeck.pricing.simulator import simulate
 from modeldeck.tokenizer.counting import TextTooLarge, count_tokens
 from modeldeck.web import ExactJSONResponse, body_schema, if_match_version, json_body, write_session
 

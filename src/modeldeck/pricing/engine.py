@@ -7,12 +7,12 @@ a private context wide enough that no result is ever rounded (an inexact step ra
 from __future__ import annotations
 
 import decimal
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from itertools import pairwise
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Any, Final, TypeVar
 
 __all__ = [
     "MAX_RATE",
@@ -30,6 +30,8 @@ __all__ = [
     "cost",
     "period_at",
 ]
+
+PeriodT = TypeVar("PeriodT")
 
 MAX_TOKENS: Final = 10**12
 """Largest token (or request) count accepted; anything above is a bug upstream, not usage."""
@@ -620,28 +622,42 @@ class PriceSheet(_Planned):
         }
 
 
-def period_at(periods: Sequence[PriceSheet], at: datetime | str) -> PriceSheet:
-    """The period in effect at `at`: the greatest `effective_from` ≤ `at`.
+def period_at(periods: Iterable[PeriodT], at: datetime | str) -> PeriodT | None:
+    """The one rule of which price period is in effect at `at` (DESIGN §3); None before any.
 
-    A period without `effective_from` has always been in effect; on equal dates the later
-    period in `periods` wins. Naive datetimes are taken as UTC.
+    The period with the greatest `effective_from` ≤ `at`. `periods` may be PriceSheets,
+    stored rows or public mappings, in any order; a period without `effective_from` has
+    always been in effect; on equal starts the later one in `periods` wins. Naive datetimes
+    and ISO 8601 strings are taken as UTC.
     """
-    if not periods:
-        raise Unpriced("pricing", "there are no price periods")
     instant = _instant(at, "at")
-    best: PriceSheet | None = None
+    best: PeriodT | None = None
     best_from: datetime | None = None
     for period in periods:
-        start = period.effective_from
+        item: Any = period
+        start = item.get("effective_from") if isinstance(item, Mapping) else item.effective_from
         if start is None:
-            if best is None or best_from is None:
+            if best_from is None:
                 best = period
-        elif start <= instant and (best_from is None or start >= best_from):
+            continue
+        if type(start) is not datetime or start.tzinfo is None:
+            start = _instant(start, "effective_from")
+        if start <= instant and (best_from is None or start >= best_from):
             best, best_from = period, start
+    return best
+
+
+def _in_effect(periods: Sequence[PriceSheet], at: datetime | str) -> PriceSheet:
+    """`period_at`, as an error a caller can act on when nothing is in effect."""
+    if not periods:
+        raise Unpriced("pricing", "there are no price periods")
+    best = period_at(periods, at)
     if best is None:
         first = min(p.effective_from for p in periods if p.effective_from is not None)
         raise NoPriceAt(
-            "at", f"no price period in effect at {_iso(instant)}; the first starts {_iso(first)}"
+            "at",
+            f"no price period in effect at {_iso(_instant(at, 'at'))}; "
+            f"the first starts {_iso(first)}",
         )
     return best
 
@@ -704,17 +720,17 @@ def _history(history: object) -> tuple[PriceSheet, ...]:
 def _resolve(target: object, at: datetime | str | None) -> PriceSheet:
     """The price period that prices `target`: its current one, or the one in effect `at`."""
     if type(target) is PriceSheet:
-        return target if at is None else period_at((target,), at)
+        return target if at is None else _in_effect((target,), at)
     if type(target) is dict or isinstance(target, Mapping):
         pricing = target.get("pricing", _MISSING)
         if pricing is _MISSING and "price_history" not in target and "name" not in target:
             sheet = _sheet(target, "pricing")  # a pricing mapping, not a model record
-            return sheet if at is None else period_at((sheet,), at)
+            return sheet if at is None else _in_effect((sheet,), at)
         if at is None and pricing is not None and pricing is not _MISSING:
             return _sheet(pricing, "pricing")
         history, name = target.get("price_history"), target.get("name")
     elif isinstance(target, PriceSheet):
-        return target if at is None else period_at((target,), at)
+        return target if at is None else _in_effect((target,), at)
     elif target is None:
         raise Unpriced("pricing", "there is no pricing")
     elif hasattr(target, "pricing"):
@@ -739,7 +755,7 @@ def _resolve(target: object, at: datetime | str | None) -> PriceSheet:
             periods.append(current)
     if not periods:
         raise Unpriced("pricing", _unpriced(name))
-    return period_at(periods, at)
+    return _in_effect(periods, at)
 
 
 def _unpriced(name: object) -> str:
