@@ -23,6 +23,7 @@ from modeldeck.client.schemas import (
     HistoryEntry,
     Model,
     ModelList,
+    PricePeriod,
     Pricing,
     SimulationRow,
 )
@@ -187,7 +188,7 @@ class Registry(_Common):
         """The price period in effect now, or None when the model is unpriced."""
         return self.get(ref, fallback=fallback).pricing
 
-    def prices(self, ref: Ref) -> list[Pricing]:
+    def prices(self, ref: Ref) -> list[PricePeriod]:
         """Every price period of a model, oldest first (no offline answer)."""
         return self._run(self._core.prices_call(self._ref(ref)))
 
@@ -362,7 +363,7 @@ class AsyncRegistry(_Common):
     async def pricing(self, ref: Ref, *, fallback: bool = True) -> Pricing | None:
         return (await self.get(ref, fallback=fallback)).pricing
 
-    async def prices(self, ref: Ref) -> list[Pricing]:
+    async def prices(self, ref: Ref) -> list[PricePeriod]:
         return await self._run(self._core.prices_call(await self._ref(ref)))
 
     async def history(self, ref: Ref, *, limit: int = 100, offset: int = 0) -> list[HistoryEntry]:

@@ -31,7 +31,7 @@ from modeldeck.client.schemas import (
     HistoryEntry,
     Model,
     ModelList,
-    Pricing,
+    PricePeriod,
     SimulationRow,
     Source,
 )
@@ -333,11 +333,11 @@ class Core:
             offline=lambda source: Model.model_validate(source.find(ref)),
         )
 
-    def prices_call(self, ref: str) -> Call[list[Pricing]]:
+    def prices_call(self, ref: str) -> Call[list[PricePeriod]]:
         return Call(
             "GET",
             f"/api/models/{path_ref(ref)}/prices",
-            lambda document: [Pricing.model_validate(item) for item in document["data"]],
+            lambda document: [PricePeriod.model_validate(item) for item in document["data"]],
         )
 
     def history_call(self, ref: str, limit: int, offset: int) -> Call[list[HistoryEntry]]:

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
 from functools import cache
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 from urllib.parse import parse_qsl, urlsplit
 
 from pydantic import (
@@ -34,21 +34,15 @@ from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import CoreSchema
 
 from modeldeck.api_keys import key_defect
-from modeldeck.records.fields import SERVER_FIELDS
+from modeldeck.records.fields import PROVIDERS as PROVIDERS
+from modeldeck.records.fields import SERVER_FIELDS, STATUSES
 
-PROVIDERS = (
-    "openai",
-    "azure_openai",
-    "openai_compatible",
-    "anthropic",
-    "google",
-    "mistral",
-    "other",
-)
 Provider = Literal[
     "openai", "azure_openai", "openai_compatible", "anthropic", "google", "mistral", "other"
 ]
 Status = Literal["active", "deprecated", "retired"]
+# The Literals above are what pydantic and mypy check; records.fields lists the same values.
+assert get_args(Provider) == PROVIDERS and get_args(Status) == STATUSES
 
 NAME_PATTERN = re.compile(r"^[A-Za-z0-9._\-:/@]{1,128}$")
 TAG_PATTERN = re.compile(r"^[A-Za-z0-9._\-:/@]{1,64}$")

@@ -4,6 +4,18 @@ from __future__ import annotations
 
 GPT3_PARAMETERS_B = 175
 
+# Who serves a model (`provider`) and where it is in its life (`status`).
+PROVIDERS = (
+    "openai",
+    "azure_openai",
+    "openai_compatible",
+    "anthropic",
+    "google",
+    "mistral",
+    "other",
+)
+STATUSES = ("active", "deprecated", "retired")
+
 # Fields the server owns: accepted in a body (so GET → edit → PUT works) but never trusted.
 SERVER_FIELDS = ("id", "complexity_factor", "is_system", "version", "created_at", "updated_at")
 
