@@ -27,8 +27,7 @@ from modeldeck.catalog.plan import apply_plan, plan_import
 from modeldeck.crypto import KeyVault
 from modeldeck.db import Database
 from modeldeck.models.service import WriteContext
-from modeldeck.models.tables import ModelRow
-from modeldeck.pricing.tables import PricePeriodRow
+from modeldeck.models.tables import ModelRow, PricePeriodRow
 from modeldeck.settings import Settings
 
 LITELLM_FILE = (

@@ -9,7 +9,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from modeldeck.audit.tables import AuditEntryRow
-from modeldeck.models.repository import possible_ref
+from modeldeck.records.fields import possible_ref
 
 # OFFSET beyond this is past any trail, and beyond what the drivers bind (64-bit integers).
 MAX_OFFSET = 2**62

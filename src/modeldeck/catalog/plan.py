@@ -39,8 +39,8 @@ from modeldeck.models.service import (
     starts_taken,
     stored_value,
 )
-from modeldeck.models.tables import ModelRow
-from modeldeck.pricing.tables import PERIOD_FIELDS, PricePeriodRow
+from modeldeck.models.tables import ModelRow, PricePeriodRow
+from modeldeck.records.fields import PERIOD_FIELDS
 
 Action = Literal["add", "change", "unchanged", "skip", "retire"]
 Progress = Callable[[int, int], None]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import Row, and_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -17,6 +18,16 @@ MAX_REVISION = 2**31 - 1
 CURRENT_REVISION_SQL = (
     f"SELECT revision FROM {RegistryStateRow.__tablename__} WHERE id = {STATE_ROW}"  # noqa: S608
 )
+
+
+async def revision_on(connection: Any) -> int:
+    """The current revision, read on a bare asyncpg connection (the LISTEN one)."""
+    return int(await connection.fetchval(CURRENT_REVISION_SQL) or 0)
+
+
+async def ping(connection: Any) -> None:
+    """Raise unless a bare asyncpg connection still answers (within 5 s)."""
+    await connection.fetchval("SELECT 1", timeout=5)
 
 
 async def bump_revision(session: AsyncSession) -> int:

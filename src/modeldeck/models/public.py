@@ -6,12 +6,9 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from modeldeck.models.tables import ModelRow
+from modeldeck.models.tables import ModelRow, PricePeriodRow
 from modeldeck.pricing.engine import period_at
-from modeldeck.pricing.tables import PricePeriodRow
-from modeldeck.records.fields import SERVER_FIELDS, complexity_factor
-
-DEPLOYMENT_FIELDS = ("endpoint", "api_version", "deployment", "api_key_env")
+from modeldeck.records.fields import DEPLOYMENT_FIELDS, SERVER_FIELDS, complexity_factor
 
 
 def next_change(periods: Iterable[PricePeriodRow], now: datetime) -> datetime | None:

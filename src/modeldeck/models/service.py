@@ -22,11 +22,11 @@ from modeldeck.crypto import KeyVault, KeyVaultError
 from modeldeck.errors import FieldError, Problem, conflict, field_errors, invalid, not_found
 from modeldeck.models import repository
 from modeldeck.models.merge_patch import merge_patch
-from modeldeck.models.public import model_public, period_public, writable
+from modeldeck.models.public import history_public, model_public, period_public, writable
 from modeldeck.models.schemas import SYSTEM_WRITABLE, ModelWrite, PricingWrite
-from modeldeck.models.tables import ModelRow
+from modeldeck.models.tables import ModelRow, PricePeriodRow
 from modeldeck.pricing.engine import period_at
-from modeldeck.pricing.tables import PERIOD_FIELDS, RATE_FIELDS, PricePeriodRow
+from modeldeck.records.fields import PERIOD_FIELDS, RATE_FIELDS
 
 _MISSING: Any = object()
 RequestT = TypeVar("RequestT", bound=BaseModel)
@@ -543,6 +543,54 @@ def parse_request(schema: type[RequestT], body: Any) -> RequestT:
         return schema.model_validate(body)
     except ValidationError as error:
         raise invalid(field_errors(error.errors())) from None
+
+
+async def add_price_period(
+    session: AsyncSession,
+    ctx: WriteContext,
+    ref: str,
+    pricing: PricingWrite,
+    *,
+    if_match: int | None,
+) -> dict[str, Any]:
+    """Add a price period (backdated or future-dated); no two periods share a start."""
+    revision = await ctx.claim(session)
+    row = await load_model(session, ref)
+    check_version(row, if_match)
+    if row.is_system:
+        raise conflict(
+            f"The prices of system model {row.name!r} are owned by the built-in catalog. "
+            "Clone the model to customise it.",
+            errors=[FieldError("pricing", "is read-only on a system model; clone it to customise")],
+        )
+    starts = pricing.effective_from or ctx.now
+    if starts_taken(row, starts):
+        raise conflict(
+            "Another price period of this model starts at that moment.",
+            errors=[FieldError("effective_from", "another price period starts then")],
+        )
+    before = model_public(row, ctx.now)
+    period = new_period(pricing, starts, ctx.now)
+    row.price_periods.append(period)
+    row.version += 1
+    row.updated_at = ctx.now
+    await session.flush()
+    after = model_public(row, ctx.now)
+    audit(
+        session,
+        ctx,
+        revision,
+        row,
+        "price",
+        before,
+        after | {"added_price_period": period_public(period)},
+    )
+    return {
+        "model": after,
+        "period": history_public(row.price_periods, ctx.now)[
+            sorted(row.price_periods, key=lambda p: p.effective_from).index(period)
+        ],
+    }
 
 
 async def rotate_api_keys(session: AsyncSession, vault: KeyVault) -> int:

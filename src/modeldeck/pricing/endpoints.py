@@ -17,7 +17,6 @@ from modeldeck.models import service as model_service
 from modeldeck.models.public import history_public
 from modeldeck.models.schemas import PricingWrite
 from modeldeck.models.snapshot import RegistryCache, Snapshot
-from modeldeck.pricing import periods
 from modeldeck.pricing.engine import CostError, Usage, cost, period_at
 from modeldeck.pricing.schemas import CostRequest, SimulateRequest, TokensRequest
 from modeldeck.pricing.simulator import simulate
@@ -101,7 +100,9 @@ async def add_price(
 ) -> Response:
     pricing = model_service.parse_request(PricingWrite, body)
     ctx = model_service.WriteContext(actor=caller.actor, vault=request.app.state.vault)
-    added = await periods.add_period(session, ctx, ref, pricing, if_match=if_match_version(request))
+    added = await model_service.add_price_period(
+        session, ctx, ref, pricing, if_match=if_match_version(request)
+    )
     return ExactJSONResponse(
         added, status_code=201, headers={"ETag": f'"{added["model"]["version"]}"'}
     )

@@ -7,9 +7,10 @@ from typing import Annotated, Any
 
 from pydantic import ConfigDict, Field, StrictStr, field_validator
 
-from modeldeck.models.schemas import Number, PricingWrite, Strict, Text, UTCMoment, WholeNumber
 from modeldeck.pricing.engine import MAX_TOKENS
+from modeldeck.pricing.periods import PricingWrite
 from modeldeck.tokenizer.counting import MAX_TEXT_BYTES
+from modeldeck.validation import Number, Strict, Text, UTCMoment, WholeNumber
 
 Count = Annotated[WholeNumber, Field(ge=0, le=MAX_TOKENS)]
 ModelRef = Annotated[StrictStr, Field(min_length=1, max_length=128)]
