@@ -5,19 +5,28 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Annotated, Any
 
-from pydantic import ConfigDict, Field, StrictStr, field_validator
+from pydantic import ConfigDict, Field, StrictStr, WithJsonSchema, field_validator
 
 from modeldeck.models.schemas import Number, PricingWrite, Strict, Text, UTCMoment, WholeNumber
-from modeldeck.pricing.engine import MAX_TOKENS
+from modeldeck.pricing.usage import MAX_TOKENS, USAGE_PROPERTY, UsageFormat
 from modeldeck.tokenizer.counting import MAX_TEXT_BYTES
 
 Count = Annotated[WholeNumber, Field(ge=0, le=MAX_TOKENS)]
 ModelRef = Annotated[StrictStr, Field(min_length=1, max_length=128)]
 
 
+# Checked by the cost engine, which names each field as the provider spells it (and, unlike
+# JSON Schema's `integer`, refuses counts written as reals such as 10.0). The document
+# describes it as USAGE_PROPERTY (openapi.py), whose references pydantic cannot resolve.
+ProviderUsage = Annotated[
+    dict[str, Any], WithJsonSchema({"type": "object", "description": USAGE_PROPERTY["description"]})
+]
+
+
 class CostRequest(Strict):
     model: ModelRef
-    usage: dict[str, Any]
+    usage: ProviderUsage
+    usage_format: UsageFormat | None = None
     requests: Annotated[WholeNumber, Field(ge=1, le=MAX_TOKENS)] = 1
     at: UTCMoment | None = None
 
