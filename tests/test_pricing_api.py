@@ -692,16 +692,24 @@ async def test_odd_usage_shapes_are_answered_without_a_500(api: Api, usage: Any)
     assert await state(api) == before
 
 
-@pytest.mark.parametrize(
-    "raw", ['{"input_tokens": 1e400}', '{"input_tokens": 1E+2}', '{"prompt_tokens": 10.0}']
-)
-async def test_token_counts_written_as_json_reals_are_refused(api: Api, raw: str) -> None:
+@pytest.mark.parametrize("raw", ['{"input_tokens": 1e400}', '{"prompt_tokens": 10.5}'])
+async def test_token_counts_with_a_fraction_or_out_of_range_are_refused(api: Api, raw: str) -> None:
     content = f'{{"model": "gpt-4o", "usage": {raw}}}'
     response = await api.client.post(
         "/api/cost", content=content, headers={"Content-Type": "application/json"}
     )
     refused(response, 422)
     assert response.json()["errors"][0]["field"].startswith("usage.")
+
+
+@pytest.mark.parametrize("raw", ['{"input_tokens": 1E+2}', '{"prompt_tokens": 100.0}'])
+async def test_whole_token_counts_written_as_json_reals_are_integers(api: Api, raw: str) -> None:
+    # JSON Schema's `integer`, which the document gives every count, holds 100.0 too.
+    content = f'{{"model": "gpt-4o", "usage": {raw}}}'
+    response = await api.client.post(
+        "/api/cost", content=content, headers={"Content-Type": "application/json"}
+    )
+    assert ok(response)["usage"]["input_tokens"] == 100
 
 
 # --- POST /api/simulate ---------------------------------------------------------------------
