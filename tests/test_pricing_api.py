@@ -18,6 +18,7 @@ import httpx
 import pytest
 import simplejson
 
+import usage_shapes
 from conftest import Api, days_ahead, days_ahead_z
 from modeldeck import clock
 
@@ -1159,3 +1160,30 @@ async def test_a_future_dated_period_becomes_the_pricing_once_it_starts(api: Api
         assert row["total_cost"] == Decimal("0.5")
         current = [period["current"] for period in await periods(api, model["id"])]
     assert current == [False, False, True]
+
+
+@pytest.mark.parametrize("name", sorted(usage_shapes.SHAPES))
+async def test_cost_takes_each_providers_usage_as_it_comes(api: Api, name: str) -> None:
+    model = await api.create(pricing=PRICING)
+    usage, usage_format = usage_shapes.SHAPES[name]
+    expected = usage_shapes.expected(name)
+    detected = ok(await price(api, model=model["id"], usage=usage))
+    named = ok(await price(api, model=model["id"], usage=usage, usage_format=usage_format))
+    ours = ok(await price(api, model=model["id"], usage=expected))
+    assert detected["usage"] == named["usage"] == expected
+    assert detected["total"] == named["total"] == ours["total"]
+
+
+async def test_a_usage_with_two_formats_keys_asks_for_usage_format(api: Api) -> None:
+    model = await api.create(pricing=PRICING)
+    usage = {"prompt_tokens": 10, "cache_read_input_tokens": 5}
+    problem = refused(await price(api, model=model["id"], usage=usage), 422, "usage")
+    assert "usage_format" in problem["errors"][0]["message"]
+    named = ok(await price(api, model=model["id"], usage=usage, usage_format="openai_chat"))
+    assert named["usage"]["input_tokens"] == 10
+
+
+async def test_a_gemini_total_below_its_parts_is_refused_naming_it(api: Api) -> None:
+    model = await api.create(pricing=PRICING)
+    usage = usage_shapes.GEMINI | {"totalTokenCount": 100}
+    refused(await price(api, model=model["id"], usage=usage), 422, "usage.totalTokenCount")
