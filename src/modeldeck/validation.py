@@ -109,7 +109,7 @@ def _finite_number(value: Any) -> Any:
 Number = Annotated[float, BeforeValidator(_finite_number)]
 
 
-def _whole_number(value: Any) -> Any:
+def whole_number(value: Any) -> Any:
     """18243.0 is the integer 18243 (JSON Schema's `integer`); 18243.5 and "18243" stay refused."""
     if isinstance(value, float | Decimal) and not isinstance(value, bool):
         number = Decimal(repr(value)) if isinstance(value, float) else value
@@ -120,7 +120,7 @@ def _whole_number(value: Any) -> Any:
 
 
 # An integer as JSON Schema means it: any number without a fractional part, never a string.
-WholeNumber = Annotated[StrictInt, BeforeValidator(_whole_number)]
+WholeNumber = Annotated[StrictInt, BeforeValidator(whole_number)]
 
 
 def unsafe_character(text: str, allowed: str = "") -> tuple[int, str] | None:

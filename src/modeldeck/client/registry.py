@@ -203,9 +203,11 @@ class Registry(_Common):
         *,
         at: datetime | str | None = None,
         requests: int = 1,
+        usage_format: str | None = None,
     ) -> CostResult:
-        """The exact cost of `usage` (an OpenAI usage object or a mapping) on a model."""
-        return self._run(self._core.cost_call(_plain(ref), usage, at, requests))
+        """The exact cost of `usage` on a model: any provider's usage (a mapping or an SDK
+        object) or a whole SDK response, in `usage_format` when given."""
+        return self._run(self._core.cost_call(_plain(ref), usage, at, requests, usage_format))
 
     def simulate(self, **workload: Any) -> list[SimulationRow]:
         """A workload (`POST /api/simulate` fields) priced on every priced model, cheapest first."""
@@ -376,8 +378,9 @@ class AsyncRegistry(_Common):
         *,
         at: datetime | str | None = None,
         requests: int = 1,
+        usage_format: str | None = None,
     ) -> CostResult:
-        return await self._run(self._core.cost_call(_plain(ref), usage, at, requests))
+        return await self._run(self._core.cost_call(_plain(ref), usage, at, requests, usage_format))
 
     async def simulate(self, **workload: Any) -> list[SimulationRow]:
         return await self._run(self._core.simulate_call(workload))

@@ -31,11 +31,12 @@ Reader = Annotated[Caller | None, Depends(require_reader)]
 Body = Annotated[Any, Depends(json_body)]
 
 COST_EXAMPLE = {
-    "model": "gpt-4o",
+    "model": "claude-sonnet-4-5",
     "usage": {
-        "prompt_tokens": 1200,
-        "completion_tokens": 300,
-        "prompt_tokens_details": {"cached_tokens": 1024},
+        "input_tokens": 21,
+        "cache_read_input_tokens": 188086,
+        "cache_creation_input_tokens": 0,
+        "output_tokens": 393,
     },
 }
 SIMULATE_EXAMPLE = {
@@ -59,11 +60,8 @@ def _model(snapshot: Snapshot, ref: str) -> dict[str, Any]:
     return model
 
 
-def _cost_problem(error: CostError, prefix: str = "") -> Problem:
-    field = (
-        f"{prefix}{error.field}" if prefix and not error.field.startswith(prefix) else error.field
-    )
-    return invalid([FieldError(field, error.message)])
+def _cost_problem(error: CostError) -> Problem:
+    return invalid([FieldError(error.field, error.message)])
 
 
 @router.get(
@@ -122,9 +120,9 @@ async def price_usage(request: Request, _: Reader, body: Body) -> Response:
     model = _model(snapshot, asked.model)
     history = snapshot.price_history.get(model["id"], [])
     try:
-        usage = Usage.parse(asked.usage)
+        usage = Usage.parse(asked.usage, asked.usage_format, responses=False)
     except CostError as error:
-        raise _cost_problem(error, "usage.") from None
+        raise _cost_problem(error) from None
     pricing: Mapping[str, Any] | None
     period: Mapping[str, Any] | None
     if asked.at is None:
