@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from modeldeck import clock
 from modeldeck.auth import repository
 from modeldeck.auth.tables import ApiTokenRow
-from modeldeck.errors import conflict, not_found
+from modeldeck.problems import conflict, not_found
 
 Role = Literal["reader", "admin"]
 ROLES: tuple[Role, ...] = ("reader", "admin")

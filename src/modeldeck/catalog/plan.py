@@ -23,7 +23,6 @@ from modeldeck.audit.diff import diff
 from modeldeck.catalog import repository as catalog_repository
 from modeldeck.catalog.importers import ImportRecord, PricePeriodImport, Skip
 from modeldeck.changes.revision import current_revision, mark_changed
-from modeldeck.errors import conflict
 from modeldeck.models import repository
 from modeldeck.models.public import model_public, period_public, writable
 from modeldeck.models.schemas import SYSTEM_WRITABLE, ModelWrite, PricingWrite
@@ -40,6 +39,7 @@ from modeldeck.models.service import (
     stored_value,
 )
 from modeldeck.models.tables import ModelRow, PricePeriodRow
+from modeldeck.problems import conflict
 from modeldeck.records.fields import PERIOD_FIELDS
 
 Action = Literal["add", "change", "unchanged", "skip", "retire"]

@@ -158,7 +158,7 @@ def import_command(
     """Import a public catalog or our own export: shows the diff, then applies it at once."""
     from modeldeck.catalog.importers import ImportFormatError, read_catalog
     from modeldeck.catalog.plan import apply_plan, plan_import
-    from modeldeck.errors import Problem
+    from modeldeck.problems import Problem
 
     if format not in FORMATS:
         raise _fail("import", f"--format must be one of {', '.join(FORMATS)}", 2)
@@ -245,7 +245,7 @@ def sync_command(
     models are added, and models the catalog dropped are marked retired, never deleted.
     """
     from modeldeck.catalog.sync import apply_sync, plan_sync
-    from modeldeck.errors import Problem
+    from modeldeck.problems import Problem
 
     async def run() -> None:
         async with _session(database_url) as session:

@@ -19,13 +19,13 @@ from modeldeck import clock
 from modeldeck.audit import repository as audit_repository
 from modeldeck.changes.revision import claim_revision, mark_changed
 from modeldeck.crypto import KeyVault, KeyVaultError
-from modeldeck.errors import FieldError, Problem, conflict, field_errors, invalid, not_found
 from modeldeck.models import repository
 from modeldeck.models.merge_patch import merge_patch
 from modeldeck.models.public import history_public, model_public, period_public, writable
 from modeldeck.models.schemas import SYSTEM_WRITABLE, ModelWrite, PricingWrite
 from modeldeck.models.tables import ModelRow, PricePeriodRow
 from modeldeck.pricing.engine import period_at
+from modeldeck.problems import FieldError, Problem, conflict, field_errors, invalid, not_found
 from modeldeck.records.fields import PERIOD_FIELDS, RATE_FIELDS
 
 _MISSING: Any = object()

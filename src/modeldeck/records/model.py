@@ -22,6 +22,18 @@ Money = Annotated[Decimal, WithJsonSchema({"type": "number"})]
 # Known values are documented; a value a newer server adds still parses.
 ProviderName = Annotated[str, WithJsonSchema({"type": "string", "enum": list(PROVIDERS)})]
 StatusName = Annotated[str, WithJsonSchema({"type": "string", "enum": list(STATUSES)})]
+# The server always sends these; a record an app builds by hand may leave them out.
+Moment = Annotated[
+    datetime | None, WithJsonSchema({"type": "string", "format": "date-time"}, mode="serialization")
+]
+
+
+def _sent(schema: dict[str, Any]) -> None:
+    """In the document, a `Moment` has no default: the server always sends it."""
+    schema.pop("default", None)
+
+
+SENT = Field(default=None, json_schema_extra=_sent)
 
 
 class Record(BaseModel):
@@ -94,7 +106,7 @@ class Pricing(Record):
     reasoning: Money | None = None
     per_request: Money | None = None
     tiers: tuple[Tier, ...] = ()
-    effective_from: datetime
+    effective_from: Moment = SENT
     source: str | None = None
 
 
@@ -134,8 +146,8 @@ class ModelPublic(Record):
     is_default: bool = False
     enabled: bool = True
     version: int = 0
-    created_at: datetime
-    updated_at: datetime
+    created_at: Moment = SENT
+    updated_at: Moment = SENT
 
     @property
     def deployment_name(self) -> str:

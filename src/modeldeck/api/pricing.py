@@ -9,9 +9,16 @@ from fastapi import APIRouter, Depends, Request
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.responses import Response
 
-from modeldeck import answers, clock
-from modeldeck.auth.dependencies import Caller, require_admin, require_reader
-from modeldeck.errors import FieldError, Problem, invalid, not_found
+from modeldeck import clock
+from modeldeck.api import answers
+from modeldeck.api.auth import Caller, require_admin, require_reader
+from modeldeck.api.web import (
+    ExactJSONResponse,
+    body_schema,
+    if_match_version,
+    json_body,
+    write_session,
+)
 from modeldeck.models import repository as model_repository
 from modeldeck.models import service as model_service
 from modeldeck.models.public import history_public
@@ -20,8 +27,8 @@ from modeldeck.models.snapshot import RegistryCache, Snapshot
 from modeldeck.pricing.engine import CostError, Usage, cost, period_at
 from modeldeck.pricing.schemas import CostRequest, SimulateRequest, TokensRequest
 from modeldeck.pricing.simulator import simulate
+from modeldeck.problems import FieldError, Problem, invalid, not_found
 from modeldeck.tokenizer.counting import TextTooLarge, count_tokens
-from modeldeck.web import ExactJSONResponse, body_schema, if_match_version, json_body, write_session
 
 router = APIRouter(tags=["pricing"])
 

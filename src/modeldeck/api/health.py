@@ -7,10 +7,10 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 
-from modeldeck import answers
-from modeldeck.auth.dependencies import Caller, require_reader
-from modeldeck.errors import database_unavailable_problem
-from modeldeck.health.metrics import exposition
+from modeldeck.api import answers
+from modeldeck.api.auth import Caller, require_reader
+from modeldeck.api.errors import database_unavailable_problem
+from modeldeck.api.metrics import exposition
 
 router = APIRouter(tags=["operations"])
 

@@ -23,17 +23,16 @@ from markupsafe import escape
 from pydantic import BaseModel
 from starlette.responses import HTMLResponse, JSONResponse, Response
 
-from modeldeck import answers
-from modeldeck.auth.dependencies import Caller, require_admin, require_reader
-from modeldeck.chatconfig.mapping import ModelConfigModel
-from modeldeck.console.render import SECURITY_HEADERS
-from modeldeck.errors import not_found
-from modeldeck.models.endpoints import READ_OPERATIONS
+from modeldeck.api import answers
+from modeldeck.api.auth import Caller, require_admin, require_reader
+from modeldeck.api.chatconfig.mapping import ModelConfigModel
+from modeldeck.api.models import READ_OPERATIONS
+from modeldeck.api.web import SECURITY_HEADERS, json_body
 from modeldeck.models.schemas import CloneRequest, ModelWrite, PricingWrite
 from modeldeck.pricing.schemas import CostRequest, SimulateRequest, TokensRequest
 from modeldeck.pricing.usage import USAGE_PROPERTY, USAGE_SCHEMAS
+from modeldeck.problems import not_found
 from modeldeck.records.fields import SERVER_FIELDS
-from modeldeck.web import json_body
 
 DOCUMENTED_BODIES: tuple[type[BaseModel], ...] = (
     ModelWrite,
