@@ -24,12 +24,10 @@ from modeldeck import clock
 from modeldeck.bootstrap import prepare
 from modeldeck.catalog.importers import read_catalog
 from modeldeck.catalog.plan import apply_plan, plan_import
-from modeldeck.changes.revision import commit_if_changed
 from modeldeck.crypto import KeyVault
 from modeldeck.db import Database
 from modeldeck.models.service import WriteContext
-from modeldeck.models.tables import ModelRow
-from modeldeck.pricing.tables import PricePeriodRow
+from modeldeck.models.tables import ModelRow, PricePeriodRow
 from modeldeck.settings import Settings
 
 LITELLM_FILE = (
@@ -75,10 +73,9 @@ async def _import(database: Database) -> tuple[float, int]:
     ctx = WriteContext(actor="bench", vault=KeyVault(None))
     start = time.perf_counter()
     records = read_catalog(LITELLM_FILE, "litellm")
-    async with database.writer() as session:
+    async with database.write() as session:
         plan = await plan_import(session, records)
         result = await apply_plan(session, plan, ctx=ctx)
-        await commit_if_changed(session)
     return time.perf_counter() - start, result.added
 
 

@@ -16,8 +16,8 @@ import httpx
 
 from bench.harness import BIN, free_port, process, wait_ready
 from bench.registry import _fill
+from modeldeck.api.auth import SESSION_COOKIE
 from modeldeck.app import create_app
-from modeldeck.auth.dependencies import SESSION_COOKIE
 from modeldeck.auth.sessions import csrf_token_for, start_session
 from modeldeck.auth.tokens import create_token, find_token
 from modeldeck.console.render import STATIC_FILES, static_url

@@ -14,7 +14,6 @@ from pathlib import Path
 
 from bench.harness import BIN, compile_bytecode, free_port, process, requests_per_second, wait_ready
 from modeldeck.bootstrap import prepare
-from modeldeck.changes.revision import commit_if_changed
 from modeldeck.crypto import KeyVault
 from modeldeck.db import Database
 from modeldeck.models.schemas import ModelWrite
@@ -29,7 +28,7 @@ async def _fill(url: str, total: int) -> None:
     database = Database(url)
     try:
         prepared = await prepare(Settings(database_url=url), database)
-        async with database.writer() as session:
+        async with database.write() as session:
             ctx = WriteContext(actor="bench", vault=KeyVault(None))
             for number in range(total - len(prepared.seeded)):
                 payload = ModelWrite.model_validate(
@@ -46,7 +45,6 @@ async def _fill(url: str, total: int) -> None:
                     }
                 )
                 await create_model(session, ctx, payload)
-            await commit_if_changed(session)
     finally:
         await database.dispose()
 

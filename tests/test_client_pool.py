@@ -16,6 +16,7 @@ import pytest
 
 from conftest import Backend, settings_for
 from fake_openai import FakeOpenAI, ModelDeckServer, fake_openai
+from modeldeck.api.deployments import router as deployments_router
 from modeldeck.app import create_app
 from modeldeck.client import (
     AsyncRegistry,
@@ -30,7 +31,6 @@ from modeldeck.client import (
 )
 from modeldeck.client.snapshot import catalog_records
 from modeldeck.db import Database
-from modeldeck.deployments.endpoints import router as deployments_router
 
 pytestmark = pytest.mark.anyio
 

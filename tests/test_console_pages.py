@@ -18,8 +18,8 @@ from sqlalchemy import select
 
 from conftest import Api, settings_for
 from modeldeck import clock
+from modeldeck.api.auth import SESSION_COOKIE
 from modeldeck.app import create_app
-from modeldeck.auth.dependencies import SESSION_COOKIE
 from modeldeck.auth.session_tables import ConsoleSessionRow
 from modeldeck.auth.sessions import create_login_code, csrf_token_for
 from modeldeck.auth.tokens import create_token, find_token

@@ -669,10 +669,36 @@ def test_period_at_takes_the_greatest_effective_from_not_after_at() -> None:
 
     assert period_at(periods, datetime(2024, 7, 1)).input == 5  # naive means UTC
     assert period_at(periods, datetime(2024, 8, 6)).input == Decimal("2.5")
-    with pytest.raises(NoPriceAt):
-        period_at(periods, datetime(2024, 1, 1))
+    assert period_at(periods, "2024-08-06T00:00:00Z").input == Decimal("2.5")
+    assert period_at(periods, datetime(2024, 1, 1)) is None
+    assert period_at([], datetime(2024, 1, 1)) is None
+
+
+def test_one_rule_picks_the_period_for_sheets_mappings_and_rows() -> None:
+    """The engine, the simulator and the registry's rows all ask the same function."""
+    sheets = [PriceSheet.parse(period) for period in HISTORY]
+    mappings = [
+        {**period, "effective_from": datetime.fromisoformat(period["effective_from"])}
+        for period in HISTORY
+    ]
+    rows = [SimpleNamespace(**mapping) for mapping in mappings]
+    for at in ("2024-01-01", "2024-07-01", "2024-08-06", "2030-01-01"):
+        picked = [period_at(kind, at) for kind in (sheets, mappings, rows)]
+        starts = {None if item is None else _start(item) for item in picked}
+        assert len(starts) == 1, (at, picked)
+
+
+def _start(item: Any) -> datetime:
+    value = item["effective_from"] if isinstance(item, dict) else item.effective_from
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def test_pricing_before_the_first_period_names_it() -> None:
+    model = {"name": "m", "pricing": None, "price_history": HISTORY}
+    with pytest.raises(NoPriceAt, match="the first starts"):
+        cost(model, Usage(input_tokens=1), at="2024-01-01")
     with pytest.raises(Unpriced):
-        period_at([], datetime(2024, 1, 1))
+        cost({"name": "m", "pricing": None, "price_history": []}, Usage(), at="2024-01-01")
 
 
 # --- properties -----------------------------------------------------------------------------

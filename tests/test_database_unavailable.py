@@ -32,11 +32,11 @@ from conftest import (
     settings_for,
 )
 from modeldeck import db
+from modeldeck.api.errors import database_unavailable
 from modeldeck.app import create_app
 from modeldeck.auth.tokens import create_token
 from modeldeck.bootstrap import prepare
 from modeldeck.db import Database
-from modeldeck.errors import database_unavailable
 
 pytestmark = pytest.mark.anyio
 

@@ -24,8 +24,8 @@ from modeldeck.db import Database
 from modeldeck.models import service
 from modeldeck.models.public import writable
 from modeldeck.models.schemas import ModelWrite, PricingWrite
+from modeldeck.models.service import add_price_period
 from modeldeck.models.tables import ModelRow
-from modeldeck.pricing.periods import add_period
 
 pytestmark = [pytest.mark.anyio, pytest.mark.dated]
 
@@ -83,7 +83,7 @@ async def make_models(database: Database) -> None:
             "per_request": "0.001",
             "effective_from": "2025-03-01T00:00:00Z",
         }
-        await add_period(
+        await add_price_period(
             session, ctx(), "acme/chat", PricingWrite.model_validate(later), if_match=None
         )
         unpriced = model(name="acme/local", provider="openai_compatible", pricing=None)

@@ -16,6 +16,7 @@ from sqlalchemy import func, select, update
 
 from conftest import CATALOG_SOURCES, SECRET_KEY, Backend
 from modeldeck import serialization
+from modeldeck.api.errors import Problem
 from modeldeck.audit.tables import AuditEntryRow
 from modeldeck.catalog.export import exportable_models
 from modeldeck.catalog.importers import (
@@ -28,7 +29,6 @@ from modeldeck.catalog.importers import (
 from modeldeck.catalog.plan import ImportPlan, ImportResult, apply_plan, plan_import
 from modeldeck.crypto import KeyVault
 from modeldeck.db import Database
-from modeldeck.errors import Problem
 from modeldeck.models import service
 from modeldeck.models.schemas import ModelWrite
 from modeldeck.models.tables import ModelRow

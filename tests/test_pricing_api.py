@@ -18,6 +18,7 @@ import httpx
 import pytest
 import simplejson
 
+import usage_shapes
 from conftest import Api, days_ahead, days_ahead_z
 from modeldeck import clock
 
@@ -692,16 +693,24 @@ async def test_odd_usage_shapes_are_answered_without_a_500(api: Api, usage: Any)
     assert await state(api) == before
 
 
-@pytest.mark.parametrize(
-    "raw", ['{"input_tokens": 1e400}', '{"input_tokens": 1E+2}', '{"prompt_tokens": 10.0}']
-)
-async def test_token_counts_written_as_json_reals_are_refused(api: Api, raw: str) -> None:
+@pytest.mark.parametrize("raw", ['{"input_tokens": 1e400}', '{"prompt_tokens": 10.5}'])
+async def test_token_counts_with_a_fraction_or_out_of_range_are_refused(api: Api, raw: str) -> None:
     content = f'{{"model": "gpt-4o", "usage": {raw}}}'
     response = await api.client.post(
         "/api/cost", content=content, headers={"Content-Type": "application/json"}
     )
     refused(response, 422)
     assert response.json()["errors"][0]["field"].startswith("usage.")
+
+
+@pytest.mark.parametrize("raw", ['{"input_tokens": 1E+2}', '{"prompt_tokens": 100.0}'])
+async def test_whole_token_counts_written_as_json_reals_are_integers(api: Api, raw: str) -> None:
+    # JSON Schema's `integer`, which the document gives every count, holds 100.0 too.
+    content = f'{{"model": "gpt-4o", "usage": {raw}}}'
+    response = await api.client.post(
+        "/api/cost", content=content, headers={"Content-Type": "application/json"}
+    )
+    assert ok(response)["usage"]["input_tokens"] == 100
 
 
 # --- POST /api/simulate ---------------------------------------------------------------------
@@ -1151,3 +1160,30 @@ async def test_a_future_dated_period_becomes_the_pricing_once_it_starts(api: Api
         assert row["total_cost"] == Decimal("0.5")
         current = [period["current"] for period in await periods(api, model["id"])]
     assert current == [False, False, True]
+
+
+@pytest.mark.parametrize("name", sorted(usage_shapes.SHAPES))
+async def test_cost_takes_each_providers_usage_as_it_comes(api: Api, name: str) -> None:
+    model = await api.create(pricing=PRICING)
+    usage, usage_format = usage_shapes.SHAPES[name]
+    expected = usage_shapes.expected(name)
+    detected = ok(await price(api, model=model["id"], usage=usage))
+    named = ok(await price(api, model=model["id"], usage=usage, usage_format=usage_format))
+    ours = ok(await price(api, model=model["id"], usage=expected))
+    assert detected["usage"] == named["usage"] == expected
+    assert detected["total"] == named["total"] == ours["total"]
+
+
+async def test_a_usage_with_two_formats_keys_asks_for_usage_format(api: Api) -> None:
+    model = await api.create(pricing=PRICING)
+    usage = {"prompt_tokens": 10, "cache_read_input_tokens": 5}
+    problem = refused(await price(api, model=model["id"], usage=usage), 422, "usage")
+    assert "usage_format" in problem["errors"][0]["message"]
+    named = ok(await price(api, model=model["id"], usage=usage, usage_format="openai_chat"))
+    assert named["usage"]["input_tokens"] == 10
+
+
+async def test_a_gemini_total_below_its_parts_is_refused_naming_it(api: Api) -> None:
+    model = await api.create(pricing=PRICING)
+    usage = usage_shapes.GEMINI | {"totalTokenCount": 100}
+    refused(await price(api, model=model["id"], usage=usage), 422, "usage.totalTokenCount")

@@ -17,8 +17,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from modeldeck import cost
+from modeldeck.pricing.engine import period_at
 from modeldeck.pricing.schemas import SimulateRequest
-from modeldeck.pricing.simulator import period_at, pricing_at, simulate
+from modeldeck.pricing.simulator import pricing_at, simulate
 
 pytestmark = pytest.mark.dated
 

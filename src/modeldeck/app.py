@@ -8,27 +8,28 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from modeldeck import cors, errors, openapi
-from modeldeck.auth.dependencies import Caller, TokenCache
-from modeldeck.auth.endpoints import router as tokens_router
+from modeldeck import cors
+from modeldeck.api import errors, openapi
+from modeldeck.api.auth import Caller, TokenCache
+from modeldeck.api.changes import router as changes_router
+from modeldeck.api.chatconfig.endpoints import router as config_router
+from modeldeck.api.deployments import router as deployments_router
+from modeldeck.api.health import router as health_router
+from modeldeck.api.metrics import Metrics, MetricsMiddleware
+from modeldeck.api.models import get_model, list_models
+from modeldeck.api.models import router as models_router
+from modeldeck.api.pricing import router as pricing_router
+from modeldeck.api.tokens import router as tokens_router
 from modeldeck.auth.failures import FailedAuthentications
 from modeldeck.auth.usage import TokenUsage, recording_token_use
 from modeldeck.body_limit import BodyLimitMiddleware
-from modeldeck.changes.endpoints import router as changes_router
 from modeldeck.changes.feed import ChangeFeed
 from modeldeck.changes.listener import following_changes
 from modeldeck.changes.revision import RevisionWatcher
-from modeldeck.chatconfig.endpoints import router as config_router
 from modeldeck.console.endpoints import router as console_router
 from modeldeck.crypto import KeyVault
 from modeldeck.db import Database
-from modeldeck.deployments.endpoints import router as deployments_router
-from modeldeck.health.endpoints import router as health_router
-from modeldeck.health.metrics import Metrics, MetricsMiddleware
-from modeldeck.models.endpoints import get_model, list_models
-from modeldeck.models.endpoints import router as models_router
 from modeldeck.models.snapshot import RegistryCache
-from modeldeck.pricing.endpoints import router as pricing_router
 from modeldeck.settings import Settings, get_settings
 
 log = logging.getLogger("modeldeck")

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from modeldeck.errors import Problem
+from modeldeck.problems import Problem
 
 
 class BodyTooLarge(Problem):

@@ -7,7 +7,6 @@ from dataclasses import dataclass, field
 from modeldeck import migrate
 from modeldeck.auth import sessions, tokens
 from modeldeck.catalog.seed import SEED_ACTOR, seed_catalog
-from modeldeck.changes.revision import commit_if_changed
 from modeldeck.crypto import KeyVault
 from modeldeck.db import Database
 from modeldeck.models.service import WriteContext
@@ -31,10 +30,9 @@ async def prepare(settings: Settings, database: Database) -> Prepared:
         await migrate.upgrade_to_head(connection)
         await connection.commit()
     vault = KeyVault(settings.secret_key.get_secret_value() if settings.secret_key else None)
-    async with database.writer() as session:
+    async with database.write() as session:
         prepared.seeded = await seed_catalog(session, WriteContext(actor=SEED_ACTOR, vault=vault))
-        await commit_if_changed(session)
-    async with database.writer() as session:
+    async with database.write() as session:
         if settings.admin_token is not None:
             await tokens.ensure_environment_token(session, settings.admin_token.get_secret_value())
         elif not await tokens.has_admin(session):
@@ -44,5 +42,4 @@ async def prepare(settings: Settings, database: Database) -> Prepared:
             admin = await tokens.find_token(session, prepared.new_admin_token)
             assert admin is not None
             prepared.login_code = await sessions.create_login_code(session, admin)
-        await session.commit()
     return prepared

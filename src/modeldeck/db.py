@@ -10,8 +10,9 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import JSON, MetaData, Numeric, String, event
+from sqlalchemy import JSON, MetaData, Numeric, String, event, func, select
 from sqlalchemy.engine import Dialect
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import (
     AsyncConnection,
     AsyncEngine,
@@ -23,6 +24,7 @@ from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.types import DateTime, TypeDecorator, TypeEngine
 
 from modeldeck import serialization, sqlite_connection
+from modeldeck.problems import conflict
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -31,6 +33,12 @@ NAMING_CONVENTION = {
     "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
     "pk": "pk_%(table_name)s",
 }
+# The PostgreSQL channel every committed revision is announced on (payload: the revision).
+CHANGES_CHANNEL = "modeldeck_changes"
+# What a registry write leaves in `session.info`: the revision it claimed, and whether it
+# changed anything (see modeldeck.changes.revision).
+REVISION_KEY = "revision"
+CHANGED_KEY = "changed"
 # How soon a thread waiting for the GIL gets it from a busy event loop (Python's default: 5 ms).
 SQLITE_SWITCH_INTERVAL_S = 0.0005
 
@@ -141,10 +149,37 @@ class Database:
         return self.engine.dialect.name
 
     @asynccontextmanager
-    async def write(self) -> AsyncIterator[AsyncSession]:
-        """A write transaction: committed when the block ends, rolled back on an exception."""
-        async with self.writer() as session, session.begin():
-            yield session
+    async def write(
+        self, on_commit: Callable[[int], None] | None = None
+    ) -> AsyncIterator[AsyncSession]:
+        """The one way anything is written: a transaction that ends when the block does.
+
+        A registry change (its session claimed a revision) commits only when it changed
+        something, and on PostgreSQL announces the revision in the same transaction, so
+        listeners hear of it exactly when (and only if) it commits; `on_commit` gets it too.
+        Other writes (API tokens, console sessions) commit. An exception rolls everything
+        back; a write that lost a uniqueness race to another one becomes a 409.
+        """
+        async with self.writer() as session:
+            try:
+                yield session
+            except BaseException:
+                await session.rollback()
+                raise
+            try:
+                revision = await _finish(session)
+            except IntegrityError:
+                await session.rollback()
+                raise conflict(
+                    "The change conflicts with another one saved meanwhile; retry it."
+                ) from None
+        if revision is not None and on_commit is not None:
+            on_commit(revision)
+
+    async def ping(self) -> None:
+        """Raise unless the database answers."""
+        async with self.reader() as session:
+            await session.execute(select(1))
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncSession]:
@@ -153,6 +188,22 @@ class Database:
 
     async def dispose(self) -> None:
         await self.engine.dispose()
+
+
+async def _finish(session: AsyncSession) -> int | None:
+    """Commit `session`'s transaction (or roll back an empty registry write); the revision."""
+    claimed = session.info.get(REVISION_KEY)
+    if claimed is None:
+        await session.commit()
+        return None
+    if not session.info.get(CHANGED_KEY):
+        await session.rollback()  # nothing changed: the claimed revision is given back
+        return None
+    revision = int(claimed)
+    if session.get_bind().dialect.name == "postgresql":
+        await session.execute(select(func.pg_notify(CHANGES_CHANNEL, str(revision))))
+    await session.commit()
+    return revision
 
 
 class WriterQueue:

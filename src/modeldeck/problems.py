@@ -1,7 +1,7 @@
 """The one error type a client can act on, and its RFC 9457 body: pure, no web framework.
 
-`modeldeck.errors` renders it as `application/problem+json` and maps every other failure onto it;
-the client and the query code raise it without loading the server.
+`modeldeck.api.errors` renders it as `application/problem+json` and maps every other failure
+onto it; the client and the query code raise it without loading the server.
 """
 
 from __future__ import annotations
@@ -80,3 +80,43 @@ def not_found(what: str) -> Problem:
 
 def conflict(detail: str, *, errors: Sequence[FieldError] = ()) -> Problem:
     return Problem(409, "Conflict", detail, slug="conflict", errors=errors)
+
+
+def field_path(location: Sequence[str | int]) -> str:
+    """("body", "pricing", "tiers", 0, "input") → "pricing.tiers[0].input"."""
+    parts: list[str] = []
+    for item in location:
+        if item in ("body", "query", "path", "header") and not parts:
+            continue
+        if isinstance(item, int):
+            parts.append(f"[{item}]")
+        elif parts:
+            parts.append(f".{item}")
+        else:
+            parts.append(str(item))
+    return "".join(parts) or "body"
+
+
+_FRIENDLY = {
+    "extra_forbidden": "is not a field of this object",
+    "missing": "is required",
+    "finite_number": "must be a finite number",
+    "json_invalid": "is not valid JSON",
+}
+
+
+def field_errors(errors: Iterable[Any]) -> list[FieldError]:
+    """Pydantic's error list as our field errors, with short plain messages."""
+    result = []
+    for error in errors:
+        location = error.get("loc", ())
+        # Union members add their type name to the location; the user never wrote it.
+        location = tuple(
+            part
+            for part in location
+            if not (isinstance(part, str) and ("[" in part or part in ("function-after",)))
+        )
+        message = _FRIENDLY.get(error.get("type", ""), error.get("msg", "is invalid"))
+        message = message.removeprefix("Value error, ")
+        result.append(FieldError(field_path(location), message))
+    return result

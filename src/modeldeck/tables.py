@@ -5,8 +5,7 @@ from modeldeck.auth.session_tables import ConsoleSessionRow, LoginCodeRow
 from modeldeck.auth.tables import ApiTokenRow
 from modeldeck.changes.tables import RegistryStateRow
 from modeldeck.db import Base
-from modeldeck.models.tables import ModelRow
-from modeldeck.pricing.tables import PricePeriodRow
+from modeldeck.models.tables import ModelRow, PricePeriodRow
 
 metadata = Base.metadata
 

@@ -3,41 +3,21 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from modeldeck.audit.tables import AuditEntryRow
-from modeldeck.models.repository import possible_ref
+from modeldeck.records.fields import possible_ref
 
 # OFFSET beyond this is past any trail, and beyond what the drivers bind (64-bit integers).
 MAX_OFFSET = 2**62
 
 
-def add_entry(
-    session: AsyncSession,
-    *,
-    revision: int,
-    model_id: str,
-    model_name: str,
-    action: str,
-    actor: str,
-    at: datetime,
-    before: dict[str, Any] | None,
-    after: dict[str, Any] | None,
-) -> AuditEntryRow:
-    entry = AuditEntryRow(
-        revision=revision,
-        model_id=model_id,
-        model_name=model_name,
-        action=action,
-        actor=actor,
-        at=at,
-        before=before,
-        after=after,
-    )
+def add_entry(session: AsyncSession, columns: dict[str, Any]) -> AuditEntryRow:
+    """One audit entry (`columns`: as `WriteContext.entry` makes them)."""
+    entry = AuditEntryRow(**columns)
     session.add(entry)
     return entry
 

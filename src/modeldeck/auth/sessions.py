@@ -13,10 +13,10 @@ import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from modeldeck import clock
+from modeldeck.auth import repository
 from modeldeck.auth.session_tables import ConsoleSessionRow, LoginCodeRow
 from modeldeck.auth.tables import ApiTokenRow
 
@@ -53,7 +53,7 @@ def token_usable(token: ApiTokenRow) -> bool:
 async def start_session(session: AsyncSession, token: ApiTokenRow, lifetime: timedelta) -> str:
     """Store a new session of `token` and return its id: the only time the id is seen."""
     now = clock.now()
-    await session.execute(delete(ConsoleSessionRow).where(ConsoleSessionRow.expires_at <= now))
+    await repository.delete_expired_sessions(session, now)
     session_id = secrets.token_urlsafe(32)
     session.add(
         ConsoleSessionRow(
@@ -70,12 +70,7 @@ async def start_session(session: AsyncSession, token: ApiTokenRow, lifetime: tim
 
 async def session_owner(session: AsyncSession, session_id: str) -> SessionOwner | None:
     """Who a live session belongs to; None when it is unknown, expired or its token revoked."""
-    statement = (
-        select(ConsoleSessionRow, ApiTokenRow)
-        .join(ApiTokenRow, ApiTokenRow.id == ConsoleSessionRow.token_id)
-        .where(ConsoleSessionRow.session_hash == secret_hash(session_id))
-    )
-    found = (await session.execute(statement)).first()
+    found = await repository.session_and_token(session, secret_hash(session_id))
     if found is None:
         return None
     row, token = found
@@ -98,15 +93,13 @@ async def mark_seen(session: AsyncSession, session_hash: str) -> None:
 
 
 async def end_session(session: AsyncSession, session_id: str) -> None:
-    await session.execute(
-        delete(ConsoleSessionRow).where(ConsoleSessionRow.session_hash == secret_hash(session_id))
-    )
+    await repository.delete_session(session, secret_hash(session_id))
 
 
 async def create_login_code(session: AsyncSession, token: ApiTokenRow) -> str:
     """A code that signs in as `token` once, within LOGIN_CODE_LIFETIME; returns the code."""
     now = clock.now()
-    await session.execute(delete(LoginCodeRow).where(LoginCodeRow.expires_at <= now))
+    await repository.delete_expired_codes(session, now)
     code = secrets.token_urlsafe(32)
     session.add(
         LoginCodeRow(
@@ -122,12 +115,7 @@ async def create_login_code(session: AsyncSession, token: ApiTokenRow) -> str:
 
 async def code_owner(session: AsyncSession, code: str) -> ApiTokenRow | None:
     """The token a live login code signs in as, without using the code up."""
-    statement = (
-        select(ApiTokenRow)
-        .join(LoginCodeRow, LoginCodeRow.token_id == ApiTokenRow.id)
-        .where(LoginCodeRow.code_hash == secret_hash(code), LoginCodeRow.expires_at > clock.now())
-    )
-    token = (await session.execute(statement)).scalar_one_or_none()
+    token = await repository.live_code_token(session, secret_hash(code), clock.now())
     return token if token is not None and token_usable(token) else None
 
 
@@ -135,7 +123,5 @@ async def redeem_login_code(session: AsyncSession, code: str) -> ApiTokenRow | N
     """Use a login code up and return its token; None when it is unknown, used or expired."""
     token = await code_owner(session, code)
     # Deleting the row is the claim: of two concurrent redeemers only one deletes it.
-    claimed = await session.execute(
-        delete(LoginCodeRow).where(LoginCodeRow.code_hash == secret_hash(code))
-    )
-    return token if token is not None and claimed.rowcount == 1 else None  # type: ignore[attr-defined]
+    claimed = await repository.delete_code(session, secret_hash(code))
+    return token if token is not None and claimed else None

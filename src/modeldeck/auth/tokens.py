@@ -4,15 +4,14 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from datetime import datetime, timedelta
 from typing import Any, Literal
 
-from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from modeldeck import clock
+from modeldeck.auth import repository
 from modeldeck.auth.tables import ApiTokenRow
-from modeldeck.errors import conflict, not_found
+from modeldeck.problems import conflict, not_found
 
 Role = Literal["reader", "admin"]
 ROLES: tuple[Role, ...] = ("reader", "admin")
@@ -41,27 +40,17 @@ async def create_token(session: AsyncSession, *, name: str, role: Role) -> str:
 
 async def find_token(session: AsyncSession, token: str) -> ApiTokenRow | None:
     """The row of `token` when it is valid: known and not revoked."""
-    statement = select(ApiTokenRow).where(
-        ApiTokenRow.token_hash == hash_token(token), ApiTokenRow.revoked_at.is_(None)
-    )
-    return (await session.execute(statement)).scalar_one_or_none()
+    return await repository.token_by_hash(session, hash_token(token))
 
 
 async def has_admin(session: AsyncSession) -> bool:
     """Whether an admin can still sign in: an admin token that is not revoked exists."""
-    statement = (
-        select(ApiTokenRow.id)
-        .where(ApiTokenRow.role == "admin", ApiTokenRow.revoked_at.is_(None))
-        .limit(1)
-    )
-    return (await session.execute(statement)).first() is not None
+    return await repository.has_active_admin(session)
 
 
 async def ensure_environment_token(session: AsyncSession, token: str) -> None:
     """Register `MODELDECK_ADMIN_TOKEN` as an admin token (hashed), replacing an older value."""
-    rows = (
-        await session.execute(select(ApiTokenRow).where(ApiTokenRow.name == ENVIRONMENT_TOKEN_NAME))
-    ).scalars()
+    rows = await repository.tokens_named(session, ENVIRONMENT_TOKEN_NAME)
     wanted = hash_token(token)
     for row in rows:
         if row.token_hash == wanted:
@@ -89,7 +78,7 @@ def token_public(row: ApiTokenRow) -> dict[str, Any]:
 
 
 async def list_tokens(session: AsyncSession) -> list[ApiTokenRow]:
-    return list((await session.execute(select(ApiTokenRow).order_by(ApiTokenRow.id))).scalars())
+    return await repository.all_tokens(session)
 
 
 async def revoke_token(session: AsyncSession, token_id: int, *, force: bool = False) -> ApiTokenRow:
@@ -102,37 +91,18 @@ async def revoke_token(session: AsyncSession, token_id: int, *, force: bool = Fa
         raise not_found(f"Token {token_id}")
     if row.revoked_at is not None:
         return row
-    if row.role == "admin" and not force:
-        # Every active admin row locked in one order (PostgreSQL; SQLite writers queue anyway),
-        # so two revocations at once cannot both count the other one as the remaining admin.
-        active = (
-            select(ApiTokenRow.id)
-            .where(ApiTokenRow.role == "admin", ApiTokenRow.revoked_at.is_(None))
-            .order_by(ApiTokenRow.id)
-            .with_for_update()
+    # Every active admin row locked (PostgreSQL), so two revocations at once cannot both count
+    # the other one as the remaining admin.
+    if (
+        not force
+        and row.role == "admin"
+        and await repository.lock_active_admins(session) <= {token_id}
+    ):
+        raise conflict(
+            f"Token {token_id} ({row.name}) is the last active admin token: revoking it "
+            "would lock every admin out. Create another admin token first, or force it "
+            "(`force=true`, `modeldeck token revoke --force`)."
         )
-        if set((await session.execute(active)).scalars()) <= {token_id}:
-            raise conflict(
-                f"Token {token_id} ({row.name}) is the last active admin token: revoking it "
-                "would lock every admin out. Create another admin token first, or force it "
-                "(`force=true`, `modeldeck token revoke --force`)."
-            )
     row.revoked_at = clock.now()
     await session.flush()
     return row
-
-
-async def record_use(session: AsyncSession, used: dict[int, datetime], every: timedelta) -> None:
-    """Store when tokens were last used, skipping any stored less than `every` earlier.
-
-    The condition keeps many instances from writing the same token more than once per `every`.
-    """
-    for token_id, at in used.items():
-        await session.execute(
-            update(ApiTokenRow)
-            .where(
-                ApiTokenRow.id == token_id,
-                or_(ApiTokenRow.last_used_at.is_(None), ApiTokenRow.last_used_at <= at - every),
-            )
-            .values(last_used_at=at)
-        )

@@ -14,7 +14,7 @@ from contextlib import asynccontextmanager
 from datetime import datetime, timedelta
 
 from modeldeck import clock
-from modeldeck.auth.tokens import record_use
+from modeldeck.auth.repository import record_use
 from modeldeck.db import Database
 
 log = logging.getLogger("modeldeck.auth")

@@ -19,23 +19,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from modeldeck import clock, serialization
 from modeldeck.catalog.importers import MODELDECK_FORMAT, MODELDECK_VERSION
 from modeldeck.models import repository
-from modeldeck.models.public import DEPLOYMENT_FIELDS, history_public, model_public
+from modeldeck.models.public import history_public, model_public
 from modeldeck.models.schemas import ModelWrite
+from modeldeck.records.fields import DEPLOYMENT_FIELDS, PERIOD_FIELDS
 
 EXPORT_FIELDS = tuple(ModelWrite.model_fields)
-PERIOD_FIELDS = (
-    "effective_from",
-    "currency",
-    "unit",
-    "input",
-    "cached_input",
-    "cache_write",
-    "output",
-    "reasoning",
-    "per_request",
-    "tiers",
-    "source",
-)
 PER_MILLION = Decimal(1_000_000)
 
 # LiteLLM's provider prefix for `litellm_params.model`; "other" models keep their own name.

@@ -16,7 +16,6 @@ from decimal import Decimal
 from types import SimpleNamespace
 from typing import Any, Literal, cast
 
-from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from modeldeck import clock, serialization
@@ -24,13 +23,24 @@ from modeldeck.audit.diff import diff
 from modeldeck.catalog import repository as catalog_repository
 from modeldeck.catalog.importers import ImportRecord, PricePeriodImport, Skip
 from modeldeck.changes.revision import current_revision, mark_changed
-from modeldeck.errors import conflict
 from modeldeck.models import repository
 from modeldeck.models.public import model_public, period_public, writable
 from modeldeck.models.schemas import SYSTEM_WRITABLE, ModelWrite, PricingWrite
-from modeldeck.models.service import WriteContext, new_period
-from modeldeck.models.tables import ModelRow
-from modeldeck.pricing.tables import RATE_FIELDS, PricePeriodRow
+from modeldeck.models.service import (
+    STORED_FIELDS,
+    WriteContext,
+    columns,
+    default_refusal,
+    key_move_refusal,
+    new_period,
+    period_columns,
+    set_columns,
+    starts_taken,
+    stored_value,
+)
+from modeldeck.models.tables import ModelRow, PricePeriodRow
+from modeldeck.problems import conflict
+from modeldeck.records.fields import PERIOD_FIELDS
 
 Action = Literal["add", "change", "unchanged", "skip", "retire"]
 Progress = Callable[[int, int], None]
@@ -42,6 +52,11 @@ SKIP_PRICE_HISTORY = "price_history_conflict"
 SKIP_FUTURE_PRICE = "future_price_period"
 SKIP_DEFAULT_MODEL = "default_model"
 SKIP_STORED_KEY = "stored_api_key"
+_SKIP_REASONS = {
+    SKIP_DEFAULT_MODEL: "it is the default model, which cannot be disabled or retired",
+    SKIP_STORED_KEY: "its stored API key goes to its endpoint; change deployment.endpoint "
+    "through the API or the console, sending the key again",
+}
 
 INSERT_CHUNK = 1000  # models per flush: few statements, and a progress step per chunk
 
@@ -277,18 +292,6 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def _write_value(model: ModelWrite, name: str) -> Any:
-    """A field of a record in the shape `writable(model_public(row))` has it."""
-    value = getattr(model, name)
-    if name == "deployment":
-        return model.deployment.model_dump(exclude={"api_key"})
-    if isinstance(value, BaseModel):
-        return value.model_dump()
-    if isinstance(value, list):
-        return list(value)
-    return value
-
-
 def period_shape(period: PricePeriodRow | None) -> dict[str, Any] | None:
     """A stored period's prices and source (not its start), or None when unpriced."""
     if period is None or not period.is_priced:
@@ -331,35 +334,30 @@ def compare(row: ModelRow, record: ImportRecord, now: datetime) -> PlannedModel:
     for name in ModelWrite.model_fields:
         if name not in fields or name == "pricing":
             continue
-        old, new = current[name], _write_value(model, name)
+        old, new = current[name], stored_value(model, name)
         if name == "tags":
             new = list(dict.fromkeys([*old, *new]))  # an import adds tags, never removes one
         if old != new:
             before[name], after[name] = old, new
             update.values[name] = new
-    if row.is_default and (
-        update.values.get("enabled") is False
-        # A sync may retire a system default (and says so); an import never retires one.
-        or (update.values.get("status") == "retired" and not row.is_system)
-    ):
+    # The rules every writer keeps (models.service); here a refusal skips the record.
+    refused = default_refusal(
+        row,
+        enabled=update.values.get("enabled", row.enabled),
+        status=update.values.get("status", row.status),
+        by_catalog=row.is_system,
+    ) or key_move_refusal(
+        row,
+        update.values.get("deployment", row.deployment).get("endpoint"),
+        key_sent=False,  # an import never carries a key
+    )
+    if refused is not None:
         return PlannedModel(
             "skip",
             row.name,
             record.position,
-            reason="it is the default model, which cannot be disabled or retired",
-            code=SKIP_DEFAULT_MODEL,
-            model_id=row.id,
-        )
-    moved_to = update.values.get("deployment", {}).get("endpoint", row.deployment.get("endpoint"))
-    if row.api_key_ciphertext is not None and moved_to != row.deployment.get("endpoint"):
-        # As over the API: a stored key is sent to its endpoint, so it never moves unseen.
-        return PlannedModel(
-            "skip",
-            row.name,
-            record.position,
-            reason="its stored API key goes to its endpoint; change deployment.endpoint "
-            "through the API or the console, sending the key again",
-            code=SKIP_STORED_KEY,
+            reason=_SKIP_REASONS[refused.code],
+            code=refused.code,
             model_id=row.id,
         )
     changes = diff(_plain(before), _plain(after))
@@ -454,52 +452,20 @@ def _compare_history(
 # --- applying -------------------------------------------------------------------------------
 
 
-def _set_values(row: ModelRow, values: dict[str, Any]) -> None:
-    for name, value in values.items():
-        setattr(row, name, value)
-        if name == "name":
-            row.name_key = value.lower()
-        elif name == "description":
-            row.description = value or ""
-
-
 def _apply_update(row: ModelRow, update: RowUpdate, now: datetime) -> None:
-    _set_values(row, update.values)
+    set_columns(row, update.values)
     for period, source in update.sources:
         period.source = source
     for starts, pricing, source in update.new_periods:
         moment = now if starts is None else starts
-        if any(existing.effective_from == moment for existing in row.price_periods):
+        if starts_taken(row, moment):
             raise conflict(
                 f"Another price period of {row.name!r} starts at "
                 f"{serialization.isoformat_z(moment)}; plan the import again."
             )
-        period = new_period(pricing, moment, now)
-        period.source = source
-        row.price_periods.append(period)
+        row.price_periods.append(new_period(pricing, moment, now, source))
     row.version += 1
     row.updated_at = now
-
-
-def _period_values(
-    model_id: str,
-    pricing: PricingWrite | None,
-    effective_from: datetime,
-    source: str | None,
-    now: datetime,
-) -> dict[str, Any]:
-    """The columns of a new price period (pricing None: unpriced from then on)."""
-    rates = pricing.model_dump(exclude={"effective_from", "source"}) if pricing else {}
-    return {
-        "model_id": model_id,
-        "effective_from": effective_from,
-        "currency": rates.get("currency", "USD"),
-        "unit": rates.get("unit", "per_1m_tokens"),
-        **{rate: rates.get(rate) for rate in RATE_FIELDS},
-        "tiers": rates.get("tiers", []),
-        "source": source,
-        "created_at": now,
-    }
 
 
 def _new_values(
@@ -511,33 +477,22 @@ def _new_values(
     model = record.model
     model_id = str(uuid.uuid4())
     if record.price_history is not None:
-        periods = [
-            _period_values(model_id, period.pricing, period.effective_from, period.source, now)
+        starts = [
+            (period.pricing, period.effective_from, period.source)
             for period in record.price_history
         ]
     elif model.pricing is not None:
-        starts = model.pricing.effective_from or now
-        periods = [_period_values(model_id, model.pricing, starts, model.pricing.source, now)]
+        starts = [(model.pricing, model.pricing.effective_from or now, model.pricing.source)]
     else:
-        periods = []
+        starts = []
+    periods = [
+        {"model_id": model_id, **period_columns(pricing, moment, source, now)}
+        for pricing, moment, source in starts
+    ]
     values = {
         "id": model_id,
-        "name": model.name,
-        "name_key": model.name.lower(),
-        "display_name": model.display_name,
-        "description": model.description or "",
-        "provider": model.provider,
-        "deployment": model.deployment.model_dump(exclude={"api_key"}),
+        **columns({name: stored_value(model, name) for name in STORED_FIELDS}),
         "api_key_ciphertext": None,
-        "parameters_b": model.parameters_b,
-        "context_window": model.context_window,
-        "max_output_tokens": model.max_output_tokens,
-        "capabilities": model.capabilities.model_dump(),
-        "limits": model.limits.model_dump(),
-        "token_weights": model.token_weights.model_dump(),
-        "status": model.status,
-        "deprecation_date": model.deprecation_date,
-        "tags": list(model.tags),
         "is_system": plan.as_system,
         "is_default": model.name == plan.new_default,
         "enabled": model.enabled,
@@ -548,54 +503,19 @@ def _new_values(
     return values, periods
 
 
-@dataclass(frozen=True, slots=True)
-class _NewPeriod:
-    """A price period being inserted, seen as model_public reads a PricePeriodRow."""
-
-    effective_from: datetime
-    currency: str
-    unit: str
-    input: Decimal | None
-    cached_input: Decimal | None
-    cache_write: Decimal | None
-    output: Decimal | None
-    reasoning: Decimal | None
-    per_request: Decimal | None
-    tiers: list[Any]
-    source: str | None
-
-    @property
-    def is_priced(self) -> bool:
-        return self.input is not None and self.output is not None
-
-
 def _new_public(values: dict[str, Any], periods: list[dict[str, Any]], now: datetime) -> Any:
     """The public record of a model being bulk-inserted, by the one function that makes it."""
-    fields = _NewPeriod.__dataclass_fields__
     row = SimpleNamespace(
         **values,
-        price_periods=[_NewPeriod(**{key: period[key] for key in fields}) for period in periods],
+        price_periods=[
+            SimpleNamespace(
+                **{key: period[key] for key in PERIOD_FIELDS},
+                is_priced=period["input"] is not None and period["output"] is not None,
+            )
+            for period in periods
+        ],
     )
     return model_public(cast(ModelRow, row), now)
-
-
-def _audit_entry(
-    revision: int,
-    ctx: WriteContext,
-    action: str,
-    after: dict[str, Any],
-    before: dict[str, Any] | None = None,
-) -> dict[str, Any]:
-    return {
-        "revision": revision,
-        "model_id": after["id"],
-        "model_name": after["name"],
-        "action": action,
-        "actor": ctx.actor,
-        "at": ctx.now,
-        "before": before,
-        "after": after,
-    }
 
 
 async def apply_plan(
@@ -637,7 +557,8 @@ async def apply_plan(
             raise ValueError("apply a plan in the session that made it")
         before = model_public(row, now)
         _apply_update(row, update, now)
-        entries.append(_audit_entry(revision, ctx, plan.action, model_public(row, now), before))
+        after = model_public(row, now)
+        entries.append(ctx.entry(revision, plan.action, row.id, row.name, before, after))
         done += 1
         if progress is not None and (done % 100 == 0 or done == total):
             progress(done, total)
@@ -652,7 +573,14 @@ async def apply_plan(
             [period for _, periods in chunk for period in periods],
         )
         entries.extend(
-            _audit_entry(revision, ctx, plan.action, _new_public(values, periods, now))
+            ctx.entry(
+                revision,
+                plan.action,
+                values["id"],
+                values["name"],
+                None,
+                _new_public(values, periods, now),
+            )
             for values, periods in chunk
         )
         done += len(chunk)

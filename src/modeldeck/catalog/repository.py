@@ -9,8 +9,7 @@ from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from modeldeck.audit.tables import AuditEntryRow
-from modeldeck.models.tables import ModelRow
-from modeldeck.pricing.tables import PricePeriodRow
+from modeldeck.models.tables import ModelRow, PricePeriodRow
 
 
 async def insert_models(

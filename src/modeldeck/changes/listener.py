@@ -13,8 +13,8 @@ from contextlib import asynccontextmanager
 from types import FrameType
 from typing import Any
 
-from modeldeck.changes.revision import CHANNEL, STATE_ROW, RevisionWatcher, current_revision
-from modeldeck.changes.tables import RegistryStateRow
+from modeldeck.changes import repository
+from modeldeck.changes.revision import CHANNEL, RevisionWatcher, current_revision
 from modeldeck.db import Database
 
 log = logging.getLogger("modeldeck.changes")
@@ -25,9 +25,6 @@ PING_S = 10.0
 # On PostgreSQL, NOTIFY does the work; the periodic check is only a slow safety net.
 POSTGRES_CHECK_INTERVAL_S = 5.0
 LISTENER_NAME = "modeldeck-listener"
-CURRENT_REVISION_SQL = (
-    f"SELECT revision FROM {RegistryStateRow.__tablename__} WHERE id = {STATE_ROW}"  # noqa: S608
-)
 
 
 async def follow_revisions(database: Database, revisions: RevisionWatcher, interval: float) -> None:
@@ -80,13 +77,13 @@ async def listen(database: Database, revisions: RevisionWatcher) -> None:
             connection.add_termination_listener(lambda _connection, lost=lost: lost.set())
             await connection.add_listener(CHANNEL, announced)
             # Listening first, then reading: nothing committed in between is missed.
-            revisions.observe(int(await connection.fetchval(CURRENT_REVISION_SQL) or 0))
+            revisions.observe(await repository.revision_on(connection))
             delay = BACKOFF_S[0]
             while not lost.is_set():
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(lost.wait(), PING_S)
                 if not lost.is_set():
-                    await connection.fetchval("SELECT 1", timeout=5)
+                    await repository.ping(connection)
             log.warning("change listener lost its connection; reconnecting")
         except Exception as error:  # whatever failed, listening must resume
             log.warning("change listener cannot reach the database: %s", type(error).__name__)

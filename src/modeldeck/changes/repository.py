@@ -4,16 +4,52 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import Row, and_, select
+from sqlalchemy import Row, and_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from modeldeck.audit.tables import AuditEntryRow
-from modeldeck.changes.revision import STATE_ROW
-from modeldeck.changes.tables import RegistryStateRow
+from modeldeck.changes.tables import STATE_ROW, RegistryStateRow
 
 # Revisions are 32-bit integer columns; a larger cursor (a client's typo) matches nothing above it.
 MAX_REVISION = 2**31 - 1
+# The same read for the LISTEN connection, which is a bare asyncpg connection.
+CURRENT_REVISION_SQL = (
+    f"SELECT revision FROM {RegistryStateRow.__tablename__} WHERE id = {STATE_ROW}"  # noqa: S608
+)
+
+
+async def revision_on(connection: Any) -> int:
+    """The current revision, read on a bare asyncpg connection (the LISTEN one)."""
+    return int(await connection.fetchval(CURRENT_REVISION_SQL) or 0)
+
+
+async def ping(connection: Any) -> None:
+    """Raise unless a bare asyncpg connection still answers (within 5 s)."""
+    await connection.fetchval("SELECT 1", timeout=5)
+
+
+async def bump_revision(session: AsyncSession) -> int:
+    """+1 on the registry's revision, in the caller's transaction; the new revision.
+
+    Bumping the single state row takes its row lock (PostgreSQL) or the write lock (SQLite).
+    """
+    result = await session.execute(
+        update(RegistryStateRow)
+        .where(RegistryStateRow.id == STATE_ROW)
+        .values(revision=RegistryStateRow.revision + 1)
+        .returning(RegistryStateRow.revision)
+    )
+    return int(result.scalar_one())
+
+
+async def current_revision(session: AsyncSession) -> int:
+    result = await session.execute(
+        select(RegistryStateRow.revision).where(RegistryStateRow.id == STATE_ROW)
+    )
+    return int(result.scalar_one_or_none() or 0)
+
 
 ENTRY_COLUMNS = (
     AuditEntryRow.revision,

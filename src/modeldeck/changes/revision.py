@@ -8,16 +8,16 @@ import logging
 from collections import Counter
 from collections.abc import Iterator
 
-from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from modeldeck.changes.tables import RegistryStateRow
+from modeldeck.changes.repository import bump_revision
+from modeldeck.changes.repository import current_revision as current_revision
+from modeldeck.changes.tables import STATE_ROW as STATE_ROW
+from modeldeck.db import CHANGED_KEY, CHANGES_CHANNEL, REVISION_KEY
 
 log = logging.getLogger("modeldeck.changes")
 
-STATE_ROW = 1
-# PostgreSQL channel every committed revision is announced on (payload: the revision).
-CHANNEL = "modeldeck_changes"
+CHANNEL = CHANGES_CHANNEL
 
 
 async def claim_revision(session: AsyncSession) -> int:
@@ -26,30 +26,17 @@ async def claim_revision(session: AsyncSession) -> int:
     Bumping the single state row takes its row lock (PostgreSQL) or the write lock (SQLite),
     so writers queue here and every check that follows sees the latest committed data.
     """
-    claimed = session.info.get("revision")
+    claimed = session.info.get(REVISION_KEY)
     if claimed is not None:
         return int(claimed)
-    result = await session.execute(
-        update(RegistryStateRow)
-        .where(RegistryStateRow.id == STATE_ROW)
-        .values(revision=RegistryStateRow.revision + 1)
-        .returning(RegistryStateRow.revision)
-    )
-    revision = int(result.scalar_one())
-    session.info["revision"] = revision
+    revision = await bump_revision(session)
+    session.info[REVISION_KEY] = revision
     return revision
 
 
 def mark_changed(session: AsyncSession) -> None:
     """Say that this transaction changed something worth committing (else it is rolled back)."""
-    session.info["changed"] = True
-
-
-async def current_revision(session: AsyncSession) -> int:
-    result = await session.execute(
-        select(RegistryStateRow.revision).where(RegistryStateRow.id == STATE_ROW)
-    )
-    return int(result.scalar_one_or_none() or 0)
+    session.info[CHANGED_KEY] = True
 
 
 class RevisionWatcher:
@@ -94,19 +81,3 @@ class RevisionWatcher:
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._changed.wait(), timeout)
         return self.known > revision
-
-
-async def commit_if_changed(session: AsyncSession) -> int | None:
-    """Commit when the transaction changed something, else roll back; the committed revision.
-
-    On PostgreSQL the revision is announced in the same transaction, so listeners hear of it
-    exactly when (and only if) it commits.
-    """
-    if not session.info.get("changed"):
-        await session.rollback()
-        return None
-    revision = int(session.info["revision"])
-    if session.get_bind().dialect.name == "postgresql":
-        await session.execute(select(func.pg_notify(CHANNEL, str(revision))))
-    await session.commit()
-    return revision

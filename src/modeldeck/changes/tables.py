@@ -7,6 +7,8 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from modeldeck.db import Base
 
+STATE_ROW = 1  # the id of the one row
+
 
 class RegistryStateRow(Base):
     __tablename__ = "registry_state"

@@ -183,8 +183,8 @@ def secrets_rotate(database_url: DatabaseUrl = None) -> None:
     """
     from modeldeck.cli.connection import NotReady, ready_database
     from modeldeck.crypto import KeyVault, KeyVaultError
-    from modeldeck.errors import Problem
     from modeldeck.models.service import rotate_api_keys
+    from modeldeck.problems import Problem
 
     settings = settings_for(database_url)
     try:

@@ -35,8 +35,14 @@ DatabaseUrl = Annotated[
 
 @asynccontextmanager
 async def _session(database_url: str | None) -> AsyncIterator[AsyncSession]:
-    """A write session on a migrated database; the caller commits with commit_if_changed."""
-    async with ready_database(database_url) as (_, database), database.writer() as session:
+    """A write transaction on a migrated database, committed when the block ends."""
+    async with ready_database(database_url) as (_, database), database.write() as session:
+        yield session
+
+
+@asynccontextmanager
+async def _reading(database_url: str | None) -> AsyncIterator[AsyncSession]:
+    async with ready_database(database_url) as (_, database), database.read() as session:
         yield session
 
 
@@ -111,8 +117,6 @@ async def _apply(
 ) -> Any:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
-    from modeldeck.changes.revision import commit_if_changed
-
     ctx = _context()
     total = len(plan.added) + len(plan.changed) + len(plan.retired)
     with Progress(
@@ -129,7 +133,6 @@ async def _apply(
             ctx=ctx,
             progress=lambda done, _total: progress.update(task, completed=done),
         )
-    await commit_if_changed(session)
     return result
 
 
@@ -155,7 +158,7 @@ def import_command(
     """Import a public catalog or our own export: shows the diff, then applies it at once."""
     from modeldeck.catalog.importers import ImportFormatError, read_catalog
     from modeldeck.catalog.plan import apply_plan, plan_import
-    from modeldeck.errors import Problem
+    from modeldeck.problems import Problem
 
     if format not in FORMATS:
         raise _fail("import", f"--format must be one of {', '.join(FORMATS)}", 2)
@@ -173,11 +176,11 @@ def import_command(
                 json_output=json_output,
                 nothing_to_do="nothing to change",
             )
-            if result is not None:
-                out.print(
-                    f"imported: {result.added} added, {result.changed} changed, "
-                    f"{result.skipped} skipped (revision {result.revision})"
-                )
+        if result is not None:  # committed
+            out.print(
+                f"imported: {result.added} added, {result.changed} changed, "
+                f"{result.skipped} skipped (revision {result.revision})"
+            )
 
     try:
         asyncio.run(run())
@@ -207,9 +210,8 @@ def export_command(
         raise _fail("export", f"--format must be one of {', '.join(EXPORT_FORMATS)}", 2)
 
     async def run() -> str:
-        async with _session(database_url) as session:
+        async with _reading(database_url) as session:
             models = await exportable_models(session)
-            await session.rollback()
         return export_modeldeck(models) if format == "modeldeck" else export_litellm_config(models)
 
     try:
@@ -243,7 +245,7 @@ def sync_command(
     models are added, and models the catalog dropped are marked retired, never deleted.
     """
     from modeldeck.catalog.sync import apply_sync, plan_sync
-    from modeldeck.errors import Problem
+    from modeldeck.problems import Problem
 
     async def run() -> None:
         async with _session(database_url) as session:
@@ -257,11 +259,11 @@ def sync_command(
                 json_output=json_output,
                 nothing_to_do="the catalog is in sync",
             )
-            if result is not None:
-                out.print(
-                    f"synced: {result.added} added, {result.changed} changed, "
-                    f"{result.retired} retired (revision {result.revision})"
-                )
+        if result is not None:  # committed
+            out.print(
+                f"synced: {result.added} added, {result.changed} changed, "
+                f"{result.retired} retired (revision {result.revision})"
+            )
 
     try:
         asyncio.run(run())

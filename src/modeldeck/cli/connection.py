@@ -186,8 +186,8 @@ def database_error(error: BaseException) -> str:
 async def _local(database_url: str | None) -> AsyncIterator[httpx.AsyncBaseTransport]:
     import httpx
 
+    from modeldeck.api.auth import Caller
     from modeldeck.app import create_app
-    from modeldeck.auth.dependencies import Caller
 
     async with ready_database(database_url) as (settings, database):
         caller = Caller(f"cli:{actor_name()}", "admin")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from enum import Enum
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -10,6 +11,11 @@ import typer
 from modeldeck.cli.connection import DatabaseUrl, Token, Url, registry
 from modeldeck.cli.models import Json, _read_json, read_text
 from modeldeck.cli.output import money, out, print_json, run, table
+from modeldeck.pricing.usage import USAGE_FORMATS
+
+UsageFormatOption = Enum(  # type: ignore[misc]
+    "UsageFormatOption", {name: name for name in USAGE_FORMATS}, type=str
+)
 
 
 @run("cost")
@@ -27,7 +33,20 @@ async def cost_command(
     requests: Annotated[int, typer.Option(help="How many such requests.")] = 1,
     at: Annotated[str | None, typer.Option(help="Price at this date (ISO 8601).")] = None,
     usage: Annotated[
-        str | None, typer.Option(help="A usage JSON file (an OpenAI usage object); - for stdin.")
+        str | None,
+        typer.Option(
+            help="A usage JSON file, as any provider returns it (OpenAI, Anthropic, Gemini, "
+            "Bedrock, Mistral) or a whole response with its usage; - for stdin."
+        ),
+    ] = None,
+    usage_format: Annotated[
+        UsageFormatOption | None,
+        typer.Option(
+            metavar="<format>",
+            help="The format of --usage when its keys do not tell (they usually do): "
+            + ", ".join(USAGE_FORMATS)
+            + ".",
+        ),
     ] = None,
     json_output: Json = False,
     url: Url = None,
@@ -35,6 +54,8 @@ async def cost_command(
     database_url: DatabaseUrl = None,
 ) -> None:
     """The exact cost of a call on a model, line by line."""
+    if usage_format is not None and not usage:
+        raise typer.BadParameter("needs --usage", param_hint="--usage-format")
     given: dict[str, Any] = (
         _read_json(usage)
         if usage
@@ -47,7 +68,13 @@ async def cost_command(
         }
     )
     async with registry(url, token, database_url) as models:
-        result = await models.cost(model, given, at=at, requests=requests)
+        result = await models.cost(
+            model,
+            given,
+            at=at,
+            requests=requests,
+            usage_format=usage_format.value if usage_format else None,
+        )
     if json_output:
         print_json(result)
         return

@@ -23,6 +23,7 @@ from modeldeck.client.schemas import (
     HistoryEntry,
     Model,
     ModelList,
+    PricePeriod,
     Pricing,
     SimulationRow,
 )
@@ -187,7 +188,7 @@ class Registry(_Common):
         """The price period in effect now, or None when the model is unpriced."""
         return self.get(ref, fallback=fallback).pricing
 
-    def prices(self, ref: Ref) -> list[Pricing]:
+    def prices(self, ref: Ref) -> list[PricePeriod]:
         """Every price period of a model, oldest first (no offline answer)."""
         return self._run(self._core.prices_call(self._ref(ref)))
 
@@ -202,9 +203,11 @@ class Registry(_Common):
         *,
         at: datetime | str | None = None,
         requests: int = 1,
+        usage_format: str | None = None,
     ) -> CostResult:
-        """The exact cost of `usage` (an OpenAI usage object or a mapping) on a model."""
-        return self._run(self._core.cost_call(_plain(ref), usage, at, requests))
+        """The exact cost of `usage` on a model: any provider's usage (a mapping or an SDK
+        object) or a whole SDK response, in `usage_format` when given."""
+        return self._run(self._core.cost_call(_plain(ref), usage, at, requests, usage_format))
 
     def simulate(self, **workload: Any) -> list[SimulationRow]:
         """A workload (`POST /api/simulate` fields) priced on every priced model, cheapest first."""
@@ -362,7 +365,7 @@ class AsyncRegistry(_Common):
     async def pricing(self, ref: Ref, *, fallback: bool = True) -> Pricing | None:
         return (await self.get(ref, fallback=fallback)).pricing
 
-    async def prices(self, ref: Ref) -> list[Pricing]:
+    async def prices(self, ref: Ref) -> list[PricePeriod]:
         return await self._run(self._core.prices_call(await self._ref(ref)))
 
     async def history(self, ref: Ref, *, limit: int = 100, offset: int = 0) -> list[HistoryEntry]:
@@ -375,8 +378,9 @@ class AsyncRegistry(_Common):
         *,
         at: datetime | str | None = None,
         requests: int = 1,
+        usage_format: str | None = None,
     ) -> CostResult:
-        return await self._run(self._core.cost_call(_plain(ref), usage, at, requests))
+        return await self._run(self._core.cost_call(_plain(ref), usage, at, requests, usage_format))
 
     async def simulate(self, **workload: Any) -> list[SimulationRow]:
         return await self._run(self._core.simulate_call(workload))

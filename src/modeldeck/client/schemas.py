@@ -6,134 +6,53 @@ Unknown fields are ignored, so an older client keeps working against a newer ser
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import date, datetime
+from datetime import datetime
 from decimal import Decimal
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict
-
-from modeldeck.records.fields import SERVER_FIELDS
+from modeldeck.records.model import (
+    CapabilitiesPublic,
+    DeploymentPublic,
+    LimitsPublic,
+    ModelPublic,
+    PricePeriod,
+    Pricing,
+    Record,
+    Tier,
+    TokenWeightsPublic,
+)
 
 Source = Literal["server", "snapshot", "catalog"]
 
-
-class Record(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="ignore")
-
-
-class Deployment(Record):
-    endpoint: str | None = None
-    api_version: str | None = None
-    deployment: str | None = None
-    api_key_env: str | None = None
-    has_api_key: bool = False
-
-
-class Capabilities(Record):
-    streaming: bool = True
-    temperature: bool = True
-    tools: bool = False
-    vision: bool = False
-    json_mode: bool = False
-    reasoning: bool = False
-
-
-class Limits(Record):
-    base_timeout_s: float = 120.0
-    max_timeout_s: float = 300.0
-    timeout_per_token_s: float = 0.05
-    max_retries: int = 3
-
-    def timeout_for(self, expected_tokens: int) -> float:
-        """DESIGN §2: min(max_timeout_s, base_timeout_s + timeout_per_token_s * N)."""
-        return min(
-            self.max_timeout_s, self.base_timeout_s + self.timeout_per_token_s * expected_tokens
-        )
+__all__ = [
+    "Capabilities",
+    "Change",
+    "ChangeBatch",
+    "ChangeEvent",
+    "CostLine",
+    "CostResult",
+    "Deployment",
+    "FieldChange",
+    "HistoryEntry",
+    "Limits",
+    "Model",
+    "ModelList",
+    "PricePeriod",
+    "PricePeriodUsed",
+    "Pricing",
+    "Record",
+    "SimulationRow",
+    "Tier",
+    "TokenWeights",
+]
 
 
-class TokenWeights(Record):
-    input: float = 1.0
-    cached_input: float = 1.0
-    output: float = 1.0
-    reasoning: float = 1.0
-
-
-class Tier(Record):
-    above_input_tokens: int
-    input: Decimal | None = None
-    output: Decimal | None = None
-    cached_input: Decimal | None = None
-    cache_write: Decimal | None = None
-    reasoning: Decimal | None = None
-
-
-class Pricing(Record):
-    """A price period (DESIGN §3); in a history also when it ends and whether it is current."""
-
-    currency: str = "USD"
-    unit: str = "per_1m_tokens"
-    input: Decimal | None = None
-    cached_input: Decimal | None = None
-    cache_write: Decimal | None = None
-    output: Decimal | None = None
-    reasoning: Decimal | None = None
-    per_request: Decimal | None = None
-    tiers: tuple[Tier, ...] = ()
-    effective_from: datetime | None = None
-    source: str | None = None
-    effective_until: datetime | None = None
-    current: bool | None = None
-    priced: bool | None = None
-
-
-class Model(Record):
-    """One model as the API shows it (DESIGN §2)."""
-
-    id: str
-    name: str
-    display_name: str = ""
-    description: str = ""
-    provider: str
-    deployment: Deployment = Deployment()
-    parameters_b: float | None = None
-    complexity_factor: float | None = None
-    context_window: int
-    max_output_tokens: int
-    capabilities: Capabilities = Capabilities()
-    limits: Limits = Limits()
-    token_weights: TokenWeights = TokenWeights()
-    pricing: Pricing | None = None
-    status: str = "active"
-    deprecation_date: date | None = None
-    tags: tuple[str, ...] = ()
-    is_system: bool = False
-    is_default: bool = False
-    enabled: bool = True
-    version: int = 0
-    created_at: datetime | None = None
-    updated_at: datetime | None = None
-
-    @property
-    def deployment_name(self) -> str:
-        """The name the provider knows it by: `deployment.deployment`, else `name`."""
-        return self.deployment.deployment or self.name
-
-    def timeout_for(self, expected_tokens: int) -> float:
-        return self.limits.timeout_for(expected_tokens)
-
-    def writable(self) -> dict[str, Any]:
-        """This record as a body for `create`/`replace` (server-managed fields left out)."""
-        body = self.model_dump(
-            mode="python",
-            exclude=set(SERVER_FIELDS),
-        )
-        body["deployment"].pop("has_api_key", None)
-        body["tags"] = list(self.tags)
-        if body["pricing"] is not None:
-            for extra in ("effective_until", "current", "priced"):
-                body["pricing"].pop(extra, None)
-            body["pricing"]["tiers"] = [dict(tier) for tier in body["pricing"]["tiers"]]
-        return body
+# The public model record is one type, shared with the server's OpenAPI document.
+Deployment = DeploymentPublic
+Capabilities = CapabilitiesPublic
+Limits = LimitsPublic
+TokenWeights = TokenWeightsPublic
+Model = ModelPublic
 
 
 class ModelList(list[Model]):

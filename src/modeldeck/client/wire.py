@@ -31,12 +31,13 @@ from modeldeck.client.schemas import (
     HistoryEntry,
     Model,
     ModelList,
-    Pricing,
+    PricePeriod,
     SimulationRow,
     Source,
 )
 from modeldeck.client.snapshot import SavedList, SnapshotFile, catalog_records, default_cache_dir
 from modeldeck.pricing.engine import CostError, Usage, cost
+from modeldeck.pricing.usage import usage_of
 from modeldeck.problems import Problem
 from modeldeck.records import query as model_query
 
@@ -136,14 +137,16 @@ def as_record(record: Mapping[str, Any] | Model) -> dict[str, Any]:
     return record.writable() if isinstance(record, Model) else dict(record)
 
 
-def usage_body(usage: Any) -> Any:
-    """An OpenAI `usage` object (pydantic) or a mapping, as JSON-ready data."""
+def usage_body(usage: Any, usage_format: str | None) -> tuple[Any, str | None]:
+    """A provider's usage (a mapping, an SDK object or a whole SDK response) as JSON, and the
+    `usage_format` to send with it."""
+    usage = usage_of(usage)  # of a whole response, the API takes the usage only
     dump = getattr(usage, "model_dump", None)
     if callable(dump):
-        return dump(exclude_none=True)
+        return dump(mode="json", exclude_none=True), usage_format
     if isinstance(usage, Mapping):
-        return dict(usage)
-    return Usage.parse(usage).as_dict()
+        return dict(usage), usage_format
+    return Usage.parse(usage, usage_format).as_dict(), None  # read here, sent in our shape
 
 
 def moment(at: datetime | str | None) -> str | None:
@@ -333,11 +336,11 @@ class Core:
             offline=lambda source: Model.model_validate(source.find(ref)),
         )
 
-    def prices_call(self, ref: str) -> Call[list[Pricing]]:
+    def prices_call(self, ref: str) -> Call[list[PricePeriod]]:
         return Call(
             "GET",
             f"/api/models/{path_ref(ref)}/prices",
-            lambda document: [Pricing.model_validate(item) for item in document["data"]],
+            lambda document: [PricePeriod.model_validate(item) for item in document["data"]],
         )
 
     def history_call(self, ref: str, limit: int, offset: int) -> Call[list[HistoryEntry]]:
@@ -392,11 +395,19 @@ class Core:
         return Call("POST", f"/api/models/{path_ref(ref)}/default", Model.model_validate, body={})
 
     def cost_call(
-        self, ref: str, usage: Any, at: datetime | str | None, requests: int
+        self,
+        ref: str,
+        usage: Any,
+        at: datetime | str | None,
+        requests: int,
+        usage_format: str | None = None,
     ) -> Call[CostResult]:
-        body: dict[str, Any] = {"model": ref, "usage": usage_body(usage), "requests": requests}
+        sent, usage_format = usage_body(usage, usage_format)
+        body: dict[str, Any] = {"model": ref, "usage": sent, "requests": requests}
         if at is not None:
             body["at"] = moment(at)
+        if usage_format is not None:
+            body["usage_format"] = usage_format
 
         def read(document: Any) -> CostResult:
             return CostResult.model_validate(
@@ -409,7 +420,9 @@ class Core:
                     f"Model Deck is unreachable ({source.reason}); a cost at a past date needs "
                     "the price history, which only the server has."
                 )
-            return offline_cost(source.find(ref), body["usage"], requests, source.source)
+            return offline_cost(
+                source.find(ref), body["usage"], requests, source.source, body.get("usage_format")
+            )
 
         return Call("POST", "/api/cost", read, body=body, offline=offline)
 
@@ -438,7 +451,11 @@ class Core:
 
 
 def offline_cost(
-    record: Mapping[str, Any], usage: Any, requests: int, source: Source
+    record: Mapping[str, Any],
+    usage: Any,
+    requests: int,
+    source: Source,
+    usage_format: str | None = None,
 ) -> CostResult:
     """The cost engine on a saved record's current prices: the same numbers the server gives."""
     if record.get("pricing") is None:
@@ -448,7 +465,7 @@ def offline_cost(
             errors=[{"field": "model", "message": "has no price"}],
         )
     try:
-        parsed = Usage.parse(usage)
+        parsed = Usage.parse(usage, usage_format)
         breakdown = cost(record["pricing"], parsed, requests=requests)
     except CostError as error:
         raise ValidationFailed(

@@ -12,23 +12,24 @@ from fastapi import APIRouter, Request
 from starlette.responses import Response
 
 from modeldeck import clock
-from modeldeck.audit import repository as audit_repository
-from modeldeck.audit.diff import diff
-from modeldeck.audit.tables import AuditEntryRow
-from modeldeck.auth import sessions
-from modeldeck.auth.dependencies import (
+from modeldeck.api.auth import (
     SESSION_COOKIE,
     authentication_failed,
     refuse_if_limited,
 )
+from modeldeck.api.web import SECURITY_HEADERS
+from modeldeck.audit import repository as audit_repository
+from modeldeck.audit.diff import diff
+from modeldeck.audit.tables import AuditEntryRow
+from modeldeck.auth import sessions
 from modeldeck.auth.tables import ApiTokenRow
 from modeldeck.auth.tokens import find_token
 from modeldeck.console import charts, session, simulation
 from modeldeck.console.model_rows import CAPABILITIES, RENDERED_ROWS, row_view
-from modeldeck.console.render import SECURITY_HEADERS, STATIC_FILES, cost, page
-from modeldeck.errors import Problem
+from modeldeck.console.render import STATIC_FILES, cost, page
 from modeldeck.models.schemas import PROVIDERS, SYSTEM_WRITABLE
 from modeldeck.models.snapshot import RegistryCache, Snapshot
+from modeldeck.problems import Problem
 from modeldeck.records import query as model_query
 
 router = APIRouter(include_in_schema=False)

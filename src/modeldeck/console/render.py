@@ -15,6 +15,7 @@ from urllib.parse import quote, urlencode
 from starlette.responses import HTMLResponse, Response
 
 from modeldeck import serialization
+from modeldeck.api.web import SECURITY_HEADERS
 
 if TYPE_CHECKING:
     import jinja2
@@ -22,17 +23,6 @@ if TYPE_CHECKING:
 HERE = Path(__file__).parent
 TEMPLATES = HERE / "templates"
 STATIC = HERE / "static"
-
-# No inline script or style anywhere: data reaches scripts through data-* attributes.
-SECURITY_HEADERS = {
-    "Content-Security-Policy": "default-src 'none'; script-src 'self'; style-src 'self'; "
-    "img-src 'self' data:; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; "
-    "base-uri 'none'",
-    "X-Content-Type-Options": "nosniff",
-    "X-Frame-Options": "DENY",
-    "Referrer-Policy": "same-origin",
-    "Cache-Control": "no-store",
-}
 
 
 @dataclass(frozen=True)

@@ -9,15 +9,15 @@ from urllib.parse import urlencode, urlsplit
 from fastapi import Request
 from starlette.responses import RedirectResponse, Response
 
-from modeldeck.auth import sessions
-from modeldeck.auth.dependencies import (
+from modeldeck.api.auth import (
     SESSION_COOKIE,
     Caller,
     caller_for_session,
     csrf_matches,
 )
+from modeldeck.api.web import SECURITY_HEADERS
+from modeldeck.auth import sessions
 from modeldeck.auth.sessions import csrf_token_for
-from modeldeck.console.render import SECURITY_HEADERS
 from modeldeck.settings import Settings
 
 # What a browser says of a request it sends (Fetch Metadata); "none" is a typed address.

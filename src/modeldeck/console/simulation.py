@@ -12,12 +12,12 @@ from decimal import Decimal
 from typing import Any
 
 from modeldeck import serialization
-from modeldeck.errors import FieldError, Problem
 from modeldeck.models import service as model_service
 from modeldeck.models.snapshot import Snapshot
 from modeldeck.pricing.engine import CostError
 from modeldeck.pricing.schemas import SimulateRequest
 from modeldeck.pricing.simulator import simulate
+from modeldeck.problems import FieldError, Problem
 from modeldeck.tokenizer.counting import TextTooLarge, count_tokens, tokenizer_for
 
 WORKLOAD_FIELDS = (

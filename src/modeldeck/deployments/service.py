@@ -13,8 +13,8 @@ from typing import Any
 from modeldeck.crypto import KeyVault, KeyVaultError
 from modeldeck.db import Database
 from modeldeck.deployments.policy import OutboundPolicy
-from modeldeck.errors import FieldError, invalid
 from modeldeck.models import repository
+from modeldeck.problems import FieldError, invalid
 
 # Seconds a test may take at most, whatever the model's own timeouts say.
 TIMEOUT_CAP_S = 20.0

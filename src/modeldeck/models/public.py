@@ -6,17 +6,9 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from modeldeck.models.tables import ModelRow
-from modeldeck.pricing.tables import PricePeriodRow
-from modeldeck.records.fields import complexity_factor
-
-DEPLOYMENT_FIELDS = ("endpoint", "api_version", "deployment", "api_key_env")
-
-
-def current_period(periods: Iterable[PricePeriodRow], now: datetime) -> PricePeriodRow | None:
-    """The period in effect at `now`: the latest one that has started."""
-    started = [period for period in periods if period.effective_from <= now]
-    return max(started, key=lambda period: period.effective_from, default=None)
+from modeldeck.models.tables import ModelRow, PricePeriodRow
+from modeldeck.pricing.engine import period_at
+from modeldeck.records.fields import DEPLOYMENT_FIELDS, SERVER_FIELDS, complexity_factor
 
 
 def next_change(periods: Iterable[PricePeriodRow], now: datetime) -> datetime | None:
@@ -50,7 +42,7 @@ def pricing_public(period: PricePeriodRow | None) -> dict[str, Any] | None:
 def history_public(periods: list[PricePeriodRow], now: datetime) -> list[dict[str, Any]]:
     """Oldest first, each with the derived end (`effective_until`) and whether it is current."""
     ordered = sorted(periods, key=lambda period: period.effective_from)
-    current = current_period(ordered, now)
+    current = period_at(ordered, now)
     result = []
     for index, period in enumerate(ordered):
         following = ordered[index + 1] if index + 1 < len(ordered) else None
@@ -84,7 +76,7 @@ def model_public(row: ModelRow, now: datetime) -> dict[str, Any]:
         "limits": {key: _float(value) for key, value in row.limits.items()}
         | {"max_retries": int(row.limits.get("max_retries", 3))},
         "token_weights": {key: _float(value) for key, value in row.token_weights.items()},
-        "pricing": pricing_public(current_period(row.price_periods, now)),
+        "pricing": pricing_public(period_at(row.price_periods, now)),
         "status": row.status,
         "deprecation_date": row.deprecation_date,
         "tags": list(row.tags),
@@ -99,12 +91,7 @@ def model_public(row: ModelRow, now: datetime) -> dict[str, Any]:
 
 def writable(public: dict[str, Any]) -> dict[str, Any]:
     """A public record as the body that would write it again (the base a merge patch applies to)."""
-    body = {
-        key: value
-        for key, value in public.items()
-        if key
-        not in ("id", "complexity_factor", "is_system", "version", "created_at", "updated_at")
-    }
+    body = {key: value for key, value in public.items() if key not in SERVER_FIELDS}
     body["deployment"] = {
         key: value for key, value in public["deployment"].items() if key != "has_api_key"
     }

@@ -9,8 +9,8 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload, selectinload
 
-from modeldeck.models.schemas import NAME_PATTERN
 from modeldeck.models.tables import ModelRow
+from modeldeck.records.fields import possible_ref
 
 
 def _is_uuid(text: str) -> bool:
@@ -19,11 +19,6 @@ def _is_uuid(text: str) -> bool:
     except ValueError:
         return False
     return True
-
-
-def possible_ref(ref: str) -> bool:
-    """Could `ref` name a model at all? (Anything else matches nothing, without a query.)"""
-    return NAME_PATTERN.match(ref) is not None
 
 
 async def get_by_ref(session: AsyncSession, ref: str) -> ModelRow | None:

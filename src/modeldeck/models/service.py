@@ -19,13 +19,14 @@ from modeldeck import clock
 from modeldeck.audit import repository as audit_repository
 from modeldeck.changes.revision import claim_revision, mark_changed
 from modeldeck.crypto import KeyVault, KeyVaultError
-from modeldeck.errors import FieldError, Problem, conflict, field_errors, invalid, not_found
 from modeldeck.models import repository
 from modeldeck.models.merge_patch import merge_patch
-from modeldeck.models.public import current_period, model_public, period_public, writable
+from modeldeck.models.public import history_public, model_public, period_public, writable
 from modeldeck.models.schemas import SYSTEM_WRITABLE, ModelWrite, PricingWrite
-from modeldeck.models.tables import ModelRow
-from modeldeck.pricing.tables import PricePeriodRow
+from modeldeck.models.tables import ModelRow, PricePeriodRow
+from modeldeck.pricing.engine import period_at
+from modeldeck.problems import FieldError, Problem, conflict, field_errors, invalid, not_found
+from modeldeck.records.fields import PERIOD_FIELDS, RATE_FIELDS
 
 _MISSING: Any = object()
 RequestT = TypeVar("RequestT", bound=BaseModel)
@@ -47,6 +48,27 @@ class WriteContext:
         revision = await claim_revision(session)
         self.now = clock.now()
         return revision
+
+    def entry(
+        self,
+        revision: int,
+        action: str,
+        model_id: str,
+        model_name: str,
+        before: dict[str, Any] | None,
+        after: dict[str, Any] | None,
+    ) -> dict[str, Any]:
+        """One audit entry (AuditEntryRow's columns) written by this writer, now."""
+        return {
+            "revision": revision,
+            "model_id": model_id,
+            "model_name": model_name,
+            "action": action,
+            "actor": self.actor,
+            "at": self.now,
+            "before": before,
+            "after": after,
+        }
 
 
 def parse_model(body: Any) -> ModelWrite:
@@ -106,26 +128,140 @@ def audit(
     after: dict[str, Any] | None,
 ) -> None:
     audit_repository.add_entry(
-        session,
-        revision=revision,
-        model_id=row.id,
-        model_name=row.name,
-        action=action,
-        actor=ctx.actor,
-        at=ctx.now,
-        before=before,
-        after=after,
+        session, ctx.entry(revision, action, row.id, row.name, before, after)
     )
     mark_changed(session)
 
 
+# --- the one description of what a write stores ----------------------------------------------
+
+# What a model write stores on its row, besides its prices and the default flag.
+STORED_FIELDS = tuple(
+    name for name in ModelWrite.model_fields if name not in ("pricing", "is_default")
+)
+
+
+def stored_value(model: ModelWrite, name: str) -> Any:
+    """A field of a write in the shape the row stores it (and `writable()` shows it)."""
+    value = getattr(model, name)
+    if name == "deployment":
+        return model.deployment.model_dump(exclude={"api_key"})
+    if isinstance(value, BaseModel):
+        return value.model_dump()
+    if isinstance(value, list):
+        return list(value)
+    return value
+
+
+def columns(values: Mapping[str, Any]) -> dict[str, Any]:
+    """Stored fields (all or some) as the row's columns, derived ones included."""
+    result = dict(values)
+    if "name" in result:
+        result["name_key"] = result["name"].lower()
+    if "description" in result:
+        result["description"] = result["description"] or ""
+    return result
+
+
+def set_columns(row: ModelRow, values: Mapping[str, Any]) -> None:
+    for column, value in columns(values).items():
+        setattr(row, column, value)
+
+
+def period_columns(
+    pricing: PricingWrite | None, effective_from: datetime, source: str | None, now: datetime
+) -> dict[str, Any]:
+    """The columns of a new price period; `pricing` None marks the model unpriced from then."""
+    rates = pricing.model_dump(exclude={"effective_from", "source"}) if pricing else {}
+    return {
+        "effective_from": effective_from,
+        "currency": rates.get("currency", "USD"),
+        "unit": rates.get("unit", "per_1m_tokens"),
+        **{rate: rates.get(rate) for rate in RATE_FIELDS},
+        "tiers": list(rates.get("tiers", [])),
+        "source": source,
+        "created_at": now,
+    }
+
+
 def new_period(
-    pricing: PricingWrite | None, effective_from: datetime, now: datetime
+    pricing: PricingWrite | None,
+    effective_from: datetime,
+    now: datetime,
+    source: str | object | None = _MISSING,
 ) -> PricePeriodRow:
-    if pricing is None:
-        return PricePeriodRow(effective_from=effective_from, tiers=[], created_at=now)
-    rates = pricing.model_dump(exclude={"effective_from"})
-    return PricePeriodRow(**rates, effective_from=effective_from, created_at=now)
+    """A price period row; its source is the write's unless another is given."""
+    if source is _MISSING:
+        source = pricing.source if pricing is not None else None
+    assert source is None or isinstance(source, str)
+    return PricePeriodRow(**period_columns(pricing, effective_from, source, now))
+
+
+def copied_period(period: PricePeriodRow, now: datetime) -> PricePeriodRow:
+    """The same prices, from the same moment, for another model (a clone)."""
+    copied = {column: getattr(period, column) for column in PERIOD_FIELDS}
+    return PricePeriodRow(**copied | {"tiers": list(period.tiers or [])}, created_at=now)
+
+
+def starts_taken(row: ModelRow, moment: datetime) -> bool:
+    """No two price periods of a model start at the same moment (DESIGN §3)."""
+    return any(period.effective_from == moment for period in row.price_periods)
+
+
+# --- the rules an existing model's change must keep, for every writer -------------------------
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """A change a rule refuses: the field, a message about it, and the whole story."""
+
+    code: str
+    field: str
+    message: str
+    detail: str
+
+
+def default_refusal(
+    row: ModelRow, *, enabled: bool, status: str, by_catalog: bool
+) -> Refusal | None:
+    """The default model stays usable: never disabled, and never retired except by its catalog.
+
+    A catalog sync may retire a system default (the catalog no longer offers it); it stays
+    the default until an admin chooses another, and the sync says so.
+    """
+    if not row.is_default:
+        return None
+    if not enabled:
+        return Refusal(
+            "default_model",
+            "enabled",
+            "the default model cannot be disabled",
+            f"Model {row.name!r} is the default and cannot be disabled; "
+            "make another model the default first.",
+        )
+    if status == "retired" and row.status != "retired" and not by_catalog:
+        return Refusal(
+            "default_model",
+            "status",
+            "the default model cannot be retired",
+            f"Model {row.name!r} is the default and cannot be retired; "
+            "make another model the default first.",
+        )
+    return None
+
+
+def key_move_refusal(row: ModelRow, endpoint: Any, *, key_sent: bool) -> Refusal | None:
+    """A stored key is sent to its endpoint: moving the endpoint must not carry it along unseen."""
+    if row.api_key_ciphertext is None or key_sent or endpoint == row.deployment.get("endpoint"):
+        return None
+    return Refusal(
+        "stored_api_key",
+        "deployment.api_key",
+        "a stored key goes to its endpoint: send the key again (or null to drop it) "
+        "when you change deployment.endpoint",
+        f"Model {row.name!r} has a stored API key, which goes to its endpoint; send the key "
+        "again (or null to drop it) when you change deployment.endpoint.",
+    )
 
 
 def _period_rates(period: PricePeriodRow | None) -> dict[str, Any] | None:
@@ -142,22 +278,7 @@ def _encrypt_key(ctx: WriteContext, api_key: str) -> str:
 
 
 def _apply_fields(row: ModelRow, payload: ModelWrite) -> None:
-    row.name = payload.name
-    row.name_key = payload.name.lower()
-    row.display_name = payload.display_name
-    row.description = payload.description or ""
-    row.provider = payload.provider
-    row.deployment = payload.deployment.model_dump(exclude={"api_key"})
-    row.parameters_b = payload.parameters_b
-    row.context_window = payload.context_window
-    row.max_output_tokens = payload.max_output_tokens
-    row.capabilities = payload.capabilities.model_dump()
-    row.limits = payload.limits.model_dump()
-    row.token_weights = payload.token_weights.model_dump()
-    row.status = payload.status
-    row.deprecation_date = payload.deprecation_date
-    row.tags = list(payload.tags)
-    row.enabled = payload.enabled
+    set_columns(row, {name: stored_value(payload, name) for name in STORED_FIELDS})
 
 
 def _may_be_default(row: ModelRow) -> bool:
@@ -288,35 +409,13 @@ async def update_model(
             f"Model {row.name!r} is the default; make another model the default instead.",
             errors=[FieldError("is_default", "the default moves by making another model default")],
         )
-    if row.is_default and not payload.enabled:
-        raise conflict(
-            f"Model {row.name!r} is the default and cannot be disabled; "
-            "make another model the default first.",
-            errors=[FieldError("enabled", "the default model cannot be disabled")],
-        )
-    if row.is_default and payload.status == "retired" and row.status != "retired":
-        raise conflict(
-            f"Model {row.name!r} is the default and cannot be retired; "
-            "make another model the default first.",
-            errors=[FieldError("status", "the default model cannot be retired")],
-        )
-
+    refused = default_refusal(row, enabled=payload.enabled, status=payload.status, by_catalog=False)
+    if refused is not None:
+        raise conflict(refused.detail, errors=[FieldError(refused.field, refused.message)])
     api_key = _api_key_change(body)
-    if (
-        row.api_key_ciphertext is not None
-        and api_key is _MISSING
-        and payload.deployment.endpoint != row.deployment.get("endpoint")
-    ):
-        # A stored key is sent to the endpoint: moving it must not carry the key along unseen.
-        raise invalid(
-            [
-                FieldError(
-                    "deployment.api_key",
-                    "a stored key goes to its endpoint: send the key again (or null to drop it) "
-                    "when you change deployment.endpoint",
-                )
-            ]
-        )
+    refused = key_move_refusal(row, payload.deployment.endpoint, key_sent=api_key is not _MISSING)
+    if refused is not None:
+        raise invalid([FieldError(refused.field, refused.message)])
     _apply_fields(row, payload)
     if api_key is None:
         row.api_key_ciphertext = None
@@ -334,7 +433,7 @@ async def update_model(
     await session.flush()
     after = model_public(row, ctx.now)
     recorded = after
-    if added is not None and added is not current_period(row.price_periods, ctx.now):
+    if added is not None and added is not period_at(row.price_periods, ctx.now):
         # A scheduled or backdated period is not in `pricing`: the trail names it.
         recorded = after | {"added_price_period": period_public(added)}
     audit(session, ctx, revision, row, "update", before, recorded)
@@ -345,7 +444,7 @@ def _apply_pricing(
     row: ModelRow, pricing: PricingWrite | None, now: datetime
 ) -> PricePeriodRow | None:
     """A change of prices adds a period (returned); it never overwrites one (DESIGN §3)."""
-    period = current_period(row.price_periods, now)
+    period = period_at(row.price_periods, now)
     old_rates = _period_rates(period)
     new_rates = pricing.rates() if pricing is not None else None
     if old_rates == new_rates:
@@ -355,7 +454,7 @@ def _apply_pricing(
     starts = pricing.effective_from if pricing is not None else None
     if starts is None or (period is not None and starts == period.effective_from):
         starts = now
-    if any(existing.effective_from == starts for existing in row.price_periods):
+    if starts_taken(row, starts):
         raise conflict(
             "Another price period of this model starts at that moment.",
             errors=[FieldError("pricing.effective_from", "another price period starts then")],
@@ -411,23 +510,7 @@ async def clone_model(
         created_at=ctx.now,
         updated_at=ctx.now,
         api_key_ciphertext=source.api_key_ciphertext,
-        price_periods=[
-            PricePeriodRow(
-                effective_from=period.effective_from,
-                currency=period.currency,
-                unit=period.unit,
-                input=period.input,
-                cached_input=period.cached_input,
-                cache_write=period.cache_write,
-                output=period.output,
-                reasoning=period.reasoning,
-                per_request=period.per_request,
-                tiers=list(period.tiers or []),
-                source=period.source,
-                created_at=ctx.now,
-            )
-            for period in source.price_periods
-        ],
+        price_periods=[copied_period(period, ctx.now) for period in source.price_periods],
     )
     _apply_fields(row, parse_model(body))
     session.add(row)
@@ -460,6 +543,54 @@ def parse_request(schema: type[RequestT], body: Any) -> RequestT:
         return schema.model_validate(body)
     except ValidationError as error:
         raise invalid(field_errors(error.errors())) from None
+
+
+async def add_price_period(
+    session: AsyncSession,
+    ctx: WriteContext,
+    ref: str,
+    pricing: PricingWrite,
+    *,
+    if_match: int | None,
+) -> dict[str, Any]:
+    """Add a price period (backdated or future-dated); no two periods share a start."""
+    revision = await ctx.claim(session)
+    row = await load_model(session, ref)
+    check_version(row, if_match)
+    if row.is_system:
+        raise conflict(
+            f"The prices of system model {row.name!r} are owned by the built-in catalog. "
+            "Clone the model to customise it.",
+            errors=[FieldError("pricing", "is read-only on a system model; clone it to customise")],
+        )
+    starts = pricing.effective_from or ctx.now
+    if starts_taken(row, starts):
+        raise conflict(
+            "Another price period of this model starts at that moment.",
+            errors=[FieldError("effective_from", "another price period starts then")],
+        )
+    before = model_public(row, ctx.now)
+    period = new_period(pricing, starts, ctx.now)
+    row.price_periods.append(period)
+    row.version += 1
+    row.updated_at = ctx.now
+    await session.flush()
+    after = model_public(row, ctx.now)
+    audit(
+        session,
+        ctx,
+        revision,
+        row,
+        "price",
+        before,
+        after | {"added_price_period": period_public(period)},
+    )
+    return {
+        "model": after,
+        "period": history_public(row.price_periods, ctx.now)[
+            sorted(row.price_periods, key=lambda p: p.effective_from).index(period)
+        ],
+    }
 
 
 async def rotate_api_keys(session: AsyncSession, vault: KeyVault) -> int:

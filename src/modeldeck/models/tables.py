@@ -1,17 +1,26 @@
-"""The `models` table: one row per registry model."""
+"""The registry's tables: `models`, one row per model, and each model's `price_periods`."""
 
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import TYPE_CHECKING, Any
+from decimal import Decimal
+from typing import Any
 
-from sqlalchemy import Boolean, Date, Float, Index, Integer, String, Text, text
+from sqlalchemy import (
+    Boolean,
+    Date,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from modeldeck.db import Base, UTCDateTime
-
-if TYPE_CHECKING:
-    from modeldeck.pricing.tables import PricePeriodRow
+from modeldeck.db import Base, ExactDecimal, UTCDateTime
 
 
 class ModelRow(Base):
@@ -59,3 +68,33 @@ class ModelRow(Base):
             postgresql_where=text("is_default"),
         ),
     )
+
+
+class PricePeriodRow(Base):
+    __tablename__ = "price_periods"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    model_id: Mapped[str] = mapped_column(
+        String(36), ForeignKey("models.id", ondelete="CASCADE"), index=True
+    )
+    effective_from: Mapped[datetime] = mapped_column(UTCDateTime)
+    currency: Mapped[str] = mapped_column(String(3), default="USD")
+    unit: Mapped[str] = mapped_column(String(32), default="per_1m_tokens")
+    # A period whose input and output are both null marks the model unpriced from then on.
+    input: Mapped[Decimal | None] = mapped_column(ExactDecimal, default=None)
+    cached_input: Mapped[Decimal | None] = mapped_column(ExactDecimal, default=None)
+    cache_write: Mapped[Decimal | None] = mapped_column(ExactDecimal, default=None)
+    output: Mapped[Decimal | None] = mapped_column(ExactDecimal, default=None)
+    reasoning: Mapped[Decimal | None] = mapped_column(ExactDecimal, default=None)
+    per_request: Mapped[Decimal | None] = mapped_column(ExactDecimal, default=None)
+    tiers: Mapped[list[Any]] = mapped_column(default=list)
+    source: Mapped[str | None] = mapped_column(Text, default=None)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    model: Mapped[ModelRow] = relationship(back_populates="price_periods")
+
+    __table_args__ = (UniqueConstraint("model_id", "effective_from"),)
+
+    @property
+    def is_priced(self) -> bool:
+        return self.input is not None and self.output is not None

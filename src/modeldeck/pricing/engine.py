@@ -7,16 +7,20 @@ a private context wide enough that no result is ever rounded (an inexact step ra
 from __future__ import annotations
 
 import decimal
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from itertools import pairwise
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Any, Final, TypeVar
+
+from modeldeck.pricing.errors import CostError, InvalidPricing, InvalidUsage, NoPriceAt, Unpriced
+from modeldeck.pricing.usage import MAX_TOKENS, USAGE_FORMATS, Counts, Usage, usage_counts
 
 __all__ = [
     "MAX_RATE",
     "MAX_TOKENS",
+    "USAGE_FORMATS",
     "CostBreakdown",
     "CostError",
     "CostLine",
@@ -31,8 +35,7 @@ __all__ = [
     "period_at",
 ]
 
-MAX_TOKENS: Final = 10**12
-"""Largest token (or request) count accepted; anything above is a bug upstream, not usage."""
+PeriodT = TypeVar("PeriodT")
 MAX_RATE: Final = Decimal(10_000)
 """Largest price accepted per million tokens (and per request), as DESIGN §2 calls absurd."""
 MAX_RATE_PLACES: Final = 30
@@ -53,278 +56,11 @@ _norm: Final = _CTX.normalize
 _ZERO: Final = Decimal(0)
 
 
-# --- errors ---------------------------------------------------------------------------------
-
-
-class CostError(ValueError):
-    """A cost question that cannot be answered; `field` names the culprit (dotted path)."""
-
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(field, message)
-        self.field = field
-        self.message = message
-
-    def __str__(self) -> str:
-        return f"{self.field}: {self.message}"
-
-
-class InvalidUsage(CostError):
-    """The usage (or `requests`) is not a valid token count."""
-
-
-class InvalidPricing(CostError):
-    """A price period is malformed: a missing, negative, non-finite or absurd price."""
-
-
-class Unpriced(CostError):
-    """The model has no pricing."""
-
-
-class NoPriceAt(CostError):
-    """`at` falls before the first price period."""
-
-
 def _reprefixed(error: CostError, old: str, new: str) -> CostError:
     """The same error with its field path moved from under `old` to under `new`."""
     if old == new or not error.field.startswith(old):
         return error
     return type(error)(new + error.field[len(old) :], error.message)
-
-
-# --- usage ----------------------------------------------------------------------------------
-
-_Counts = tuple[int, int, int, int, int]
-_USAGE_FIELDS: Final = (
-    "input_tokens",
-    "cached_input_tokens",
-    "cache_write_tokens",
-    "output_tokens",
-    "reasoning_tokens",
-)
-_OWN_NAMES: Final = tuple(f"usage.{name}" for name in _USAGE_FIELDS)
-_OWN_KEYS: Final = frozenset(_USAGE_FIELDS)
-_OWN_ONLY_KEYS: Final = frozenset(("cached_input_tokens", "cache_write_tokens", "reasoning_tokens"))
-_CHAT_NAMES: Final = (
-    "usage.prompt_tokens",
-    "usage.prompt_tokens_details.cached_tokens",
-    "usage.cache_write_tokens",
-    "usage.completion_tokens",
-    "usage.completion_tokens_details.reasoning_tokens",
-)
-_RESPONSES_NAMES: Final = (
-    "usage.input_tokens",
-    "usage.input_tokens_details.cached_tokens",
-    "usage.cache_write_tokens",
-    "usage.output_tokens",
-    "usage.output_tokens_details.reasoning_tokens",
-)
-_ANTHROPIC_NAMES: Final = (
-    "usage.input_tokens",
-    "usage.cache_read_input_tokens",
-    "usage.cache_creation_input_tokens",
-    "usage.output_tokens",
-    "usage.reasoning_tokens",
-)
-
-
-def _count(value: object, field: str) -> int:
-    """One token count: an int (never a bool), 0 ≤ value ≤ MAX_TOKENS."""
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise InvalidUsage(field, f"must be a whole number of tokens, got {value!r}")
-    if value < 0:
-        raise InvalidUsage(field, f"must not be negative, got {value}")
-    if value > MAX_TOKENS:
-        raise InvalidUsage(field, f"must be at most {MAX_TOKENS:,}, got {value:,}")
-    return int(value)
-
-
-def _checked(i: Any, c: Any, w: Any, o: Any, r: Any, names: tuple[str, ...]) -> _Counts:
-    """Validated counts; errors name the field as the caller spelled it (`names`)."""
-    if (
-        type(i) is int
-        and type(c) is int
-        and type(w) is int
-        and type(o) is int
-        and type(r) is int
-        and c >= 0
-        and w >= 0
-        and r >= 0
-        and c + w <= i <= MAX_TOKENS
-        and r <= o <= MAX_TOKENS
-    ):
-        return (i, c, w, o, r)
-    i, c, w, o, r = (_count(v, n) for v, n in zip((i, c, w, o, r), names, strict=True))
-    if c + w > i:
-        field = names[1] if c else names[2]
-        raise InvalidUsage(
-            field, f"cached ({c}) plus cache-write ({w}) tokens exceed the {i} input tokens"
-        )
-    if r > o:
-        raise InvalidUsage(names[4], f"{r} reasoning tokens exceed the {o} output tokens")
-    return (i, c, w, o, r)
-
-
-def _detail(details: object, key: str) -> Any:
-    """`details[key]` of an OpenAI *_tokens_details dict or object; None and absent mean 0."""
-    if type(details) is dict:
-        value = details.get(key)
-    elif details is None:
-        return 0
-    elif isinstance(details, Mapping):
-        value = details.get(key)
-    else:
-        value = getattr(details, key, None)
-    return 0 if value is None else value
-
-
-def _or0(value: Any) -> Any:
-    return 0 if value is None else value
-
-
-def _counts(usage: object) -> _Counts:
-    """Validated (input, cached, cache_write, output, reasoning) from any accepted usage shape.
-
-    Shapes, in the order they are recognised: ours (any of our own field names), OpenAI Chat
-    Completions (prompt_tokens / completion_tokens), Anthropic (cache_*_input_tokens, input
-    excluding them), OpenAI Responses (input_tokens / output_tokens with *_details). Mappings
-    in our shape must not carry other keys; the providers' extra keys are ignored.
-    """
-    if isinstance(usage, Usage):
-        return (
-            usage.input_tokens,
-            usage.cached_input_tokens,
-            usage.cache_write_tokens,
-            usage.output_tokens,
-            usage.reasoning_tokens,
-        )
-    get: Callable[[str], Any]
-    if type(usage) is dict or isinstance(usage, Mapping):
-        if (
-            "cached_input_tokens" in usage
-            or "cache_write_tokens" in usage
-            or "reasoning_tokens" in usage
-        ):
-            return _own_counts(_known(usage))
-        get = usage.get
-        markers: Any = usage
-    elif usage is None or isinstance(usage, str | bytes | int | float | Sequence):
-        raise InvalidUsage("usage", "expected a usage mapping or an OpenAI usage object")
-    else:
-
-        def get(key: str) -> Any:
-            return getattr(usage, key, None)
-
-        if any(get(key) is not None for key in _OWN_ONLY_KEYS):
-            return _own_counts(get)
-        markers = None
-
-    prompt, completion = get("prompt_tokens"), get("completion_tokens")
-    if prompt is not None or completion is not None:
-        details = get("prompt_tokens_details")
-        cached = (
-            details.get("cached_tokens")
-            if type(details) is dict
-            else _detail(details, "cached_tokens")
-        )
-        details = get("completion_tokens_details")
-        reasoning = (
-            details.get("reasoning_tokens")
-            if type(details) is dict
-            else _detail(details, "reasoning_tokens")
-        )
-        return _checked(
-            0 if prompt is None else prompt,
-            0 if cached is None else cached,
-            0,
-            0 if completion is None else completion,
-            0 if reasoning is None else reasoning,
-            _CHAT_NAMES,
-        )
-    read, written = get("cache_read_input_tokens"), get("cache_creation_input_tokens")
-    if read is not None or written is not None:
-        fresh = _count(_or0(get("input_tokens")), _ANTHROPIC_NAMES[0])
-        read = _count(_or0(read), _ANTHROPIC_NAMES[1])
-        written = _count(_or0(written), _ANTHROPIC_NAMES[2])
-        output = _or0(get("output_tokens"))
-        return _checked(fresh + read + written, read, written, output, 0, _ANTHROPIC_NAMES)
-    if markers is not None and not any(key in markers for key in _RESPONSES_MARKERS):
-        return _own_counts(_known(markers))
-    return _checked(
-        _or0(get("input_tokens")),
-        _detail(get("input_tokens_details"), "cached_tokens"),
-        0,
-        _or0(get("output_tokens")),
-        _detail(get("output_tokens_details"), "reasoning_tokens"),
-        _RESPONSES_NAMES,
-    )
-
-
-_RESPONSES_MARKERS: Final = ("input_tokens_details", "output_tokens_details", "total_tokens")
-
-
-def _known(usage: Mapping[str, Any]) -> Callable[[str], Any]:
-    """`usage.get` once every key is one of our field names."""
-    if not usage.keys() <= _OWN_KEYS:
-        unknown = sorted(str(key) for key in usage if key not in _OWN_KEYS)
-        raise InvalidUsage(
-            f"usage.{unknown[0]}", f"unknown field; expected {', '.join(_USAGE_FIELDS)}"
-        )
-    return usage.get
-
-
-def _own_counts(get: Callable[[str], Any]) -> _Counts:
-    return _checked(
-        _or0(get("input_tokens")),
-        _or0(get("cached_input_tokens")),
-        _or0(get("cache_write_tokens")),
-        _or0(get("output_tokens")),
-        _or0(get("reasoning_tokens")),
-        _OWN_NAMES,
-    )
-
-
-@dataclass(frozen=True, slots=True)
-class Usage:
-    """One request's token usage with OpenAI semantics (DESIGN §3).
-
-    `input_tokens` counts every prompt token, of which `cached_input_tokens` were cache reads and
-    `cache_write_tokens` cache writes; `output_tokens` counts every completion token, of which
-    `reasoning_tokens` were reasoning.
-    """
-
-    input_tokens: int = 0
-    cached_input_tokens: int = 0
-    cache_write_tokens: int = 0
-    output_tokens: int = 0
-    reasoning_tokens: int = 0
-
-    def __post_init__(self) -> None:
-        counts = (
-            self.input_tokens,
-            self.cached_input_tokens,
-            self.cache_write_tokens,
-            self.output_tokens,
-            self.reasoning_tokens,
-        )
-        checked = _checked(*counts, _OWN_NAMES)
-        if any(type(count) is not int for count in counts):  # e.g. IntEnum: store plain ints
-            for name, value in zip(_USAGE_FIELDS, checked, strict=True):
-                object.__setattr__(self, name, value)
-
-    @classmethod
-    def parse(cls, usage: Mapping[str, Any] | object) -> Usage:
-        """Usage from our field names, an OpenAI Chat or Responses usage, or an Anthropic usage.
-
-        Mappings and SDK objects are both accepted. Unknown keys are refused in our own shape
-        and ignored in the providers' (`total_tokens`, audio details, …).
-        """
-        if type(usage) is cls:
-            return usage
-        return cls(*_counts(usage))
-
-    def as_dict(self) -> dict[str, int]:
-        """Our field names and counts."""
-        return {name: getattr(self, name) for name in _USAGE_FIELDS}
 
 
 # --- prices ---------------------------------------------------------------------------------
@@ -620,28 +356,42 @@ class PriceSheet(_Planned):
         }
 
 
-def period_at(periods: Sequence[PriceSheet], at: datetime | str) -> PriceSheet:
-    """The period in effect at `at`: the greatest `effective_from` ≤ `at`.
+def period_at(periods: Iterable[PeriodT], at: datetime | str) -> PeriodT | None:
+    """The one rule of which price period is in effect at `at` (DESIGN §3); None before any.
 
-    A period without `effective_from` has always been in effect; on equal dates the later
-    period in `periods` wins. Naive datetimes are taken as UTC.
+    The period with the greatest `effective_from` ≤ `at`. `periods` may be PriceSheets,
+    stored rows or public mappings, in any order; a period without `effective_from` has
+    always been in effect; on equal starts the later one in `periods` wins. Naive datetimes
+    and ISO 8601 strings are taken as UTC.
     """
-    if not periods:
-        raise Unpriced("pricing", "there are no price periods")
     instant = _instant(at, "at")
-    best: PriceSheet | None = None
+    best: PeriodT | None = None
     best_from: datetime | None = None
     for period in periods:
-        start = period.effective_from
+        item: Any = period
+        start = item.get("effective_from") if isinstance(item, Mapping) else item.effective_from
         if start is None:
-            if best is None or best_from is None:
+            if best_from is None:
                 best = period
-        elif start <= instant and (best_from is None or start >= best_from):
+            continue
+        if type(start) is not datetime or start.tzinfo is None:
+            start = _instant(start, "effective_from")
+        if start <= instant and (best_from is None or start >= best_from):
             best, best_from = period, start
+    return best
+
+
+def _in_effect(periods: Sequence[PriceSheet], at: datetime | str) -> PriceSheet:
+    """`period_at`, as an error a caller can act on when nothing is in effect."""
+    if not periods:
+        raise Unpriced("pricing", "there are no price periods")
+    best = period_at(periods, at)
     if best is None:
         first = min(p.effective_from for p in periods if p.effective_from is not None)
         raise NoPriceAt(
-            "at", f"no price period in effect at {_iso(instant)}; the first starts {_iso(first)}"
+            "at",
+            f"no price period in effect at {_iso(_instant(at, 'at'))}; "
+            f"the first starts {_iso(first)}",
         )
     return best
 
@@ -704,17 +454,17 @@ def _history(history: object) -> tuple[PriceSheet, ...]:
 def _resolve(target: object, at: datetime | str | None) -> PriceSheet:
     """The price period that prices `target`: its current one, or the one in effect `at`."""
     if type(target) is PriceSheet:
-        return target if at is None else period_at((target,), at)
+        return target if at is None else _in_effect((target,), at)
     if type(target) is dict or isinstance(target, Mapping):
         pricing = target.get("pricing", _MISSING)
         if pricing is _MISSING and "price_history" not in target and "name" not in target:
             sheet = _sheet(target, "pricing")  # a pricing mapping, not a model record
-            return sheet if at is None else period_at((sheet,), at)
+            return sheet if at is None else _in_effect((sheet,), at)
         if at is None and pricing is not None and pricing is not _MISSING:
             return _sheet(pricing, "pricing")
         history, name = target.get("price_history"), target.get("name")
     elif isinstance(target, PriceSheet):
-        return target if at is None else period_at((target,), at)
+        return target if at is None else _in_effect((target,), at)
     elif target is None:
         raise Unpriced("pricing", "there is no pricing")
     elif hasattr(target, "pricing"):
@@ -739,7 +489,7 @@ def _resolve(target: object, at: datetime | str | None) -> PriceSheet:
             periods.append(current)
     if not periods:
         raise Unpriced("pricing", _unpriced(name))
-    return period_at(periods, at)
+    return _in_effect(periods, at)
 
 
 def _unpriced(name: object) -> str:
@@ -813,7 +563,7 @@ class CostBreakdown(_PendingLines):
 
 
 def _lines(
-    counts: _Counts, requests: int, per_million: _Rates, per_token: _Rates, fee: Decimal | None
+    counts: Counts, requests: int, per_million: _Rates, per_token: _Rates, fee: Decimal | None
 ) -> tuple[CostLine, ...]:
     """The lines of a breakdown: input and output always, the others when a request has some."""
     i, c, w, o, r = counts
@@ -846,16 +596,19 @@ def cost(
     *,
     requests: int = 1,
     at: datetime | str | None = None,
+    usage_format: str | None = None,
 ) -> CostBreakdown:
     """The exact cost of `requests` requests with `usage` each, priced by `target`.
 
     `target`: a PriceSheet, a pricing mapping, a model record mapping (DESIGN §2, with
     "pricing" and optionally "price_history") or an object with `.pricing` (and optionally
-    `.price_history`). `usage`: a Usage or anything `Usage.parse` takes. `at`: price with the
-    period in effect then (greatest `effective_from` <= `at`) instead of the current one.
+    `.price_history`). `usage`: a Usage or anything `Usage.parse` takes (any provider's usage,
+    or an SDK response with its `.usage`), in `usage_format` when given (see `pricing.usage`).
+    `at`: price with the period in effect then (greatest `effective_from` <= `at`) instead of
+    the current one.
     """
     sheet = target if type(target) is PriceSheet and at is None else _resolve(target, at)
-    if type(usage) is Usage:
+    if type(usage) is Usage and usage_format is None:
         counts = (
             usage.input_tokens,
             usage.cached_input_tokens,
@@ -864,7 +617,7 @@ def cost(
             usage.reasoning_tokens,
         )
     else:
-        counts = _counts(usage)
+        counts = usage_counts(usage, usage_format)
     if type(requests) is not int or not 0 <= requests <= MAX_TOKENS:
         requests = _requests(requests)
     try:

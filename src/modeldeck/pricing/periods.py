@@ -1,60 +1,46 @@
-"""Price history of one model: adding a period, and periods in their public shape."""
+"""A price period as a client writes it, and the rules every price must satisfy (DESIGN §3)."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any, Literal
 
-from sqlalchemy.ext.asyncio import AsyncSession
+from pydantic import Field, StrictStr, field_validator
 
-from modeldeck.errors import FieldError, conflict
-from modeldeck.models import service as model_service
-from modeldeck.models.public import history_public, model_public, period_public
-from modeldeck.models.schemas import PricingWrite
+from modeldeck.validation import MAX_CONTEXT, Money, Strict, Text, UTCMoment, WholeNumber
 
 
-async def add_period(
-    session: AsyncSession,
-    ctx: model_service.WriteContext,
-    ref: str,
-    pricing: PricingWrite,
-    *,
-    if_match: int | None,
-) -> dict[str, Any]:
-    """Add a price period (backdated or future-dated); no two periods share a start."""
-    revision = await ctx.claim(session)
-    row = await model_service.load_model(session, ref)
-    model_service.check_version(row, if_match)
-    if row.is_system:
-        raise conflict(
-            f"The prices of system model {row.name!r} are owned by the built-in catalog. "
-            "Clone the model to customise it.",
-            errors=[FieldError("pricing", "is read-only on a system model; clone it to customise")],
-        )
-    starts = pricing.effective_from or ctx.now
-    if any(period.effective_from == starts for period in row.price_periods):
-        raise conflict(
-            "Another price period of this model starts at that moment.",
-            errors=[FieldError("effective_from", "another price period starts then")],
-        )
-    before = model_public(row, ctx.now)
-    period = model_service.new_period(pricing, starts, ctx.now)
-    row.price_periods.append(period)
-    row.version += 1
-    row.updated_at = ctx.now
-    await session.flush()
-    after = model_public(row, ctx.now)
-    model_service.audit(
-        session,
-        ctx,
-        revision,
-        row,
-        "price",
-        before,
-        after | {"added_price_period": period_public(period)},
-    )
-    return {
-        "model": after,
-        "period": history_public(row.price_periods, ctx.now)[
-            sorted(row.price_periods, key=lambda p: p.effective_from).index(period)
-        ],
-    }
+class TierWrite(Strict):
+    above_input_tokens: Annotated[WholeNumber, Field(gt=0, le=MAX_CONTEXT)]
+    input: Money | None = None
+    output: Money | None = None
+    cached_input: Money | None = None
+    cache_write: Money | None = None
+    reasoning: Money | None = None
+
+
+class PricingWrite(Strict):
+    """One price period (DESIGN §3); `effective_from` defaults to the moment it is saved."""
+
+    currency: Annotated[StrictStr, Field(pattern=r"^[A-Z]{3}$")] = "USD"
+    unit: Literal["per_1m_tokens"] = "per_1m_tokens"
+    input: Money
+    output: Money
+    cached_input: Money | None = None
+    cache_write: Money | None = None
+    reasoning: Money | None = None
+    per_request: Money | None = None
+    tiers: Annotated[list[TierWrite], Field(max_length=16)] = []
+    effective_from: UTCMoment | None = None
+    source: Annotated[Text, Field(max_length=2048)] | None = None
+
+    @field_validator("tiers")
+    @classmethod
+    def _distinct_thresholds(cls, tiers: list[TierWrite]) -> list[TierWrite]:
+        thresholds = [tier.above_input_tokens for tier in tiers]
+        if len(set(thresholds)) != len(thresholds):
+            raise ValueError("two tiers share one above_input_tokens threshold")
+        return sorted(tiers, key=lambda tier: tier.above_input_tokens)
+
+    def rates(self) -> dict[str, Any]:
+        """What a price is, without when it started or where it was read."""
+        return self.model_dump(exclude={"effective_from", "source"})

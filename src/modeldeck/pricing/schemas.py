@@ -5,19 +5,39 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Annotated, Any
 
-from pydantic import ConfigDict, Field, StrictStr, field_validator
+from pydantic import AfterValidator, ConfigDict, Field, StrictStr, WithJsonSchema, field_validator
 
-from modeldeck.models.schemas import Number, PricingWrite, Strict, Text, UTCMoment, WholeNumber
-from modeldeck.pricing.engine import MAX_TOKENS
+from modeldeck.pricing.periods import PricingWrite
+from modeldeck.pricing.usage import MAX_TOKENS, USAGE_PROPERTY, UsageFormat
 from modeldeck.tokenizer.counting import MAX_TEXT_BYTES
+from modeldeck.validation import Number, Strict, Text, UTCMoment, WholeNumber, whole_number
 
 Count = Annotated[WholeNumber, Field(ge=0, le=MAX_TOKENS)]
 ModelRef = Annotated[StrictStr, Field(min_length=1, max_length=128)]
 
 
+def _json_integers(value: Any) -> Any:
+    """1545.0 is the integer 1545, as JSON Schema's `integer` (and the document) says."""
+    if isinstance(value, dict):
+        return {key: _json_integers(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_json_integers(item) for item in value]
+    return whole_number(value)
+
+
+# Checked by the cost engine, which names each field as the provider spells it. The document
+# describes it as USAGE_PROPERTY (openapi.py), whose references pydantic cannot resolve.
+ProviderUsage = Annotated[
+    dict[str, Any],
+    AfterValidator(_json_integers),
+    WithJsonSchema({"type": "object", "description": USAGE_PROPERTY["description"]}),
+]
+
+
 class CostRequest(Strict):
     model: ModelRef
-    usage: dict[str, Any]
+    usage: ProviderUsage
+    usage_format: UsageFormat | None = None
     requests: Annotated[WholeNumber, Field(ge=1, le=MAX_TOKENS)] = 1
     at: UTCMoment | None = None
 

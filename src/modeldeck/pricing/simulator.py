@@ -7,7 +7,7 @@ from datetime import datetime
 from decimal import Context, Decimal, Inexact, InvalidOperation, Overflow
 from typing import Any
 
-from modeldeck.pricing.engine import CostError, PriceSheet, Usage, cost
+from modeldeck.pricing.engine import CostError, PriceSheet, Usage, cost, period_at
 from modeldeck.pricing.schemas import CustomPrice, SimulateRequest
 
 # Weighted tokens and compute units are exact: tokens (≤ 10^12) times requests (≤ 10^12)
@@ -16,17 +16,6 @@ from modeldeck.pricing.schemas import CustomPrice, SimulateRequest
 _EXACT = Context(prec=200, traps=[Inexact, InvalidOperation, Overflow])
 
 TokenCounter = Callable[[Mapping[str, Any] | None], tuple[int, str, bool]]
-
-
-def period_at(history: Sequence[Mapping[str, Any]], at: datetime) -> Mapping[str, Any] | None:
-    """The period of a model's history in effect at `at` (None before the first)."""
-    chosen = None
-    for period in history:
-        if period["effective_from"] <= at:
-            chosen = period
-        else:
-            break
-    return chosen
 
 
 def pricing_at(

@@ -8,12 +8,28 @@ timestamps are ISO 8601 in UTC with a `Z`.
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from modeldeck.models.schemas import Provider, Status
+from modeldeck.records.model import (
+    CapabilitiesPublic as CapabilitiesPublic,
+)
+from modeldeck.records.model import (
+    DeploymentPublic as DeploymentPublic,
+)
+from modeldeck.records.model import (
+    LimitsPublic as LimitsPublic,
+)
+from modeldeck.records.model import ModelPublic as ModelPublic
+from modeldeck.records.model import PricePeriod as PricePeriod
+from modeldeck.records.model import Pricing as Pricing
+from modeldeck.records.model import ProviderName
+from modeldeck.records.model import Tier as Tier
+from modeldeck.records.model import (
+    TokenWeightsPublic as TokenWeightsPublic,
+)
 
 
 class Answer(BaseModel):
@@ -41,102 +57,10 @@ class Problem(BaseModel):
     )
 
 
-class DeploymentPublic(Answer):
-    endpoint: str | None
-    api_version: str | None
-    deployment: str | None
-    api_key_env: str | None
-    has_api_key: bool = Field(description="A key is stored (encrypted); it is never returned")
-
-
-class CapabilitiesPublic(Answer):
-    streaming: bool
-    temperature: bool
-    tools: bool
-    vision: bool
-    json_mode: bool
-    reasoning: bool
-
-
-class LimitsPublic(Answer):
-    base_timeout_s: float
-    max_timeout_s: float
-    timeout_per_token_s: float
-    max_retries: int
-
-
-class TokenWeightsPublic(Answer):
-    input: float
-    cached_input: float
-    output: float
-    reasoning: float
-
-
-class Tier(Answer):
-    above_input_tokens: int
-    input: float | None = None
-    output: float | None = None
-    cached_input: float | None = None
-    cache_write: float | None = None
-    reasoning: float | None = None
-
-
-class Pricing(Answer):
-    """A model's prices per million tokens, exact decimals."""
-
-    currency: str
-    unit: Literal["per_1m_tokens"]
-    input: float | None
-    cached_input: float | None
-    cache_write: float | None
-    output: float | None
-    reasoning: float | None
-    per_request: float | None
-    tiers: list[Tier]
-    effective_from: datetime
-    source: str | None
-
-
-class ModelPublic(Answer):
-    """A model as the API shows it (its ETag is `"<version>-<hash>"`)."""
-
-    id: str
-    name: str
-    display_name: str
-    description: str
-    provider: Provider
-    deployment: DeploymentPublic
-    parameters_b: float | None
-    complexity_factor: float | None = Field(description="parameters_b / 175 (GPT-3 davinci)")
-    context_window: int
-    max_output_tokens: int
-    capabilities: CapabilitiesPublic
-    limits: LimitsPublic
-    token_weights: TokenWeightsPublic
-    pricing: Pricing | None = Field(description="The price period in effect now; null: unpriced")
-    status: Status
-    deprecation_date: date | None
-    tags: list[str]
-    is_system: bool
-    is_default: bool
-    enabled: bool
-    version: int
-    created_at: datetime
-    updated_at: datetime
-
-
 class ModelList(Answer):
     data: list[ModelPublic]
     count: int = Field(description="How many models match the filters, before paging")
     revision: int
-
-
-class PricePeriod(Pricing):
-    """One price period of a model's history, with its derived end."""
-
-    priced: bool
-    effective_until: datetime | None
-    current: bool
 
 
 class PriceHistory(Answer):
@@ -226,7 +150,7 @@ class SimulationRow(Answer):
     model: str
     model_id: str | None
     display_name: str
-    provider: Provider | None
+    provider: ProviderName | None
     custom: bool
     currency: str
     cost_per_request: float

@@ -7,13 +7,13 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Request
 from starlette.responses import Response
 
-from modeldeck import answers
-from modeldeck.auth.dependencies import Caller, require_admin
+from modeldeck.api import answers
+from modeldeck.api.auth import Caller, require_admin
+from modeldeck.api.web import ExactJSONResponse
 from modeldeck.deployments import service
 from modeldeck.deployments.policy import OutboundPolicy
-from modeldeck.errors import not_found
 from modeldeck.models.snapshot import RegistryCache
-from modeldeck.web import ExactJSONResponse
+from modeldeck.problems import not_found
 
 router = APIRouter(tags=["models"])
 

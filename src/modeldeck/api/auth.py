@@ -18,7 +18,7 @@ from modeldeck.auth.failures import FailedAuthentications
 from modeldeck.auth.sessions import csrf_token_for
 from modeldeck.auth.tokens import find_token, hash_token
 from modeldeck.auth.usage import TokenUsage
-from modeldeck.errors import Problem
+from modeldeck.problems import Problem
 
 log = logging.getLogger("modeldeck.auth")
 

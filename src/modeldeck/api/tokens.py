@@ -8,12 +8,12 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Path, Query, Request
 from starlette.responses import Response
 
-from modeldeck import answers
+from modeldeck.api import answers
+from modeldeck.api.auth import Caller, TokenCache, require_admin
+from modeldeck.api.web import ExactJSONResponse
 from modeldeck.auth import tokens
-from modeldeck.auth.dependencies import Caller, TokenCache, require_admin
 from modeldeck.auth.usage import TokenUsage
 from modeldeck.db import Database
-from modeldeck.web import ExactJSONResponse
 
 log = logging.getLogger("modeldeck.auth")
 

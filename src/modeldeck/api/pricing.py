@@ -9,20 +9,26 @@ from fastapi import APIRouter, Depends, Request
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.responses import Response
 
-from modeldeck import answers, clock
-from modeldeck.auth.dependencies import Caller, require_admin, require_reader
-from modeldeck.errors import FieldError, Problem, invalid, not_found
+from modeldeck import clock
+from modeldeck.api import answers
+from modeldeck.api.auth import Caller, require_admin, require_reader
+from modeldeck.api.web import (
+    ExactJSONResponse,
+    body_schema,
+    if_match_version,
+    json_body,
+    write_session,
+)
 from modeldeck.models import repository as model_repository
 from modeldeck.models import service as model_service
 from modeldeck.models.public import history_public
 from modeldeck.models.schemas import PricingWrite
 from modeldeck.models.snapshot import RegistryCache, Snapshot
-from modeldeck.pricing import periods
-from modeldeck.pricing.engine import CostError, Usage, cost
+from modeldeck.pricing.engine import CostError, Usage, cost, period_at
 from modeldeck.pricing.schemas import CostRequest, SimulateRequest, TokensRequest
-from modeldeck.pricing.simulator import period_at, simulate
+from modeldeck.pricing.simulator import simulate
+from modeldeck.problems import FieldError, Problem, invalid, not_found
 from modeldeck.tokenizer.counting import TextTooLarge, count_tokens
-from modeldeck.web import ExactJSONResponse, body_schema, if_match_version, json_body, write_session
 
 router = APIRouter(tags=["pricing"])
 
@@ -32,11 +38,12 @@ Reader = Annotated[Caller | None, Depends(require_reader)]
 Body = Annotated[Any, Depends(json_body)]
 
 COST_EXAMPLE = {
-    "model": "gpt-4o",
+    "model": "claude-sonnet-4-5",
     "usage": {
-        "prompt_tokens": 1200,
-        "completion_tokens": 300,
-        "prompt_tokens_details": {"cached_tokens": 1024},
+        "input_tokens": 21,
+        "cache_read_input_tokens": 188086,
+        "cache_creation_input_tokens": 0,
+        "output_tokens": 393,
     },
 }
 SIMULATE_EXAMPLE = {
@@ -60,11 +67,8 @@ def _model(snapshot: Snapshot, ref: str) -> dict[str, Any]:
     return model
 
 
-def _cost_problem(error: CostError, prefix: str = "") -> Problem:
-    field = (
-        f"{prefix}{error.field}" if prefix and not error.field.startswith(prefix) else error.field
-    )
-    return invalid([FieldError(field, error.message)])
+def _cost_problem(error: CostError) -> Problem:
+    return invalid([FieldError(error.field, error.message)])
 
 
 @router.get(
@@ -101,7 +105,9 @@ async def add_price(
 ) -> Response:
     pricing = model_service.parse_request(PricingWrite, body)
     ctx = model_service.WriteContext(actor=caller.actor, vault=request.app.state.vault)
-    added = await periods.add_period(session, ctx, ref, pricing, if_match=if_match_version(request))
+    added = await model_service.add_price_period(
+        session, ctx, ref, pricing, if_match=if_match_version(request)
+    )
     return ExactJSONResponse(
         added, status_code=201, headers={"ETag": f'"{added["model"]["version"]}"'}
     )
@@ -121,9 +127,9 @@ async def price_usage(request: Request, _: Reader, body: Body) -> Response:
     model = _model(snapshot, asked.model)
     history = snapshot.price_history.get(model["id"], [])
     try:
-        usage = Usage.parse(asked.usage)
+        usage = Usage.parse(asked.usage, asked.usage_format, responses=False)
     except CostError as error:
-        raise _cost_problem(error, "usage.") from None
+        raise _cost_problem(error) from None
     pricing: Mapping[str, Any] | None
     period: Mapping[str, Any] | None
     if asked.at is None:

@@ -5,13 +5,12 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
-from sqlalchemy import text
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 
-from modeldeck import answers
-from modeldeck.auth.dependencies import Caller, require_reader
-from modeldeck.errors import database_unavailable_problem
-from modeldeck.health.metrics import exposition
+from modeldeck.api import answers
+from modeldeck.api.auth import Caller, require_reader
+from modeldeck.api.errors import database_unavailable_problem
+from modeldeck.api.metrics import exposition
 
 router = APIRouter(tags=["operations"])
 
@@ -36,8 +35,7 @@ async def healthz() -> JSONResponse:
 )
 async def readyz(request: Request) -> Response:
     try:
-        async with request.app.state.database.read() as session:
-            await session.execute(text("SELECT 1"))
+        await request.app.state.database.ping()
     except Exception as error:  # any database failure means "not ready", never a 500
         problem = database_unavailable_problem()
         problem.detail = f"The database is unreachable: {type(error).__name__}."

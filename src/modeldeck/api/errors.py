@@ -7,8 +7,7 @@ import logging
 import re
 import socket
 import sqlite3
-from collections.abc import Iterable, Iterator, Sequence
-from typing import Any
+from collections.abc import Iterator, Sequence
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -24,50 +23,12 @@ from modeldeck.problems import PROBLEM_TYPE_BASE as PROBLEM_TYPE_BASE
 from modeldeck.problems import FieldError as FieldError
 from modeldeck.problems import Problem as Problem
 from modeldeck.problems import conflict as conflict
+from modeldeck.problems import field_errors as field_errors
+from modeldeck.problems import field_path as field_path
 from modeldeck.problems import invalid as invalid
 from modeldeck.problems import not_found as not_found
 
 log = logging.getLogger("modeldeck")
-
-
-def field_path(location: Sequence[str | int]) -> str:
-    """("body", "pricing", "tiers", 0, "input") → "pricing.tiers[0].input"."""
-    parts: list[str] = []
-    for item in location:
-        if item in ("body", "query", "path", "header") and not parts:
-            continue
-        if isinstance(item, int):
-            parts.append(f"[{item}]")
-        elif parts:
-            parts.append(f".{item}")
-        else:
-            parts.append(str(item))
-    return "".join(parts) or "body"
-
-
-_FRIENDLY = {
-    "extra_forbidden": "is not a field of this object",
-    "missing": "is required",
-    "finite_number": "must be a finite number",
-    "json_invalid": "is not valid JSON",
-}
-
-
-def field_errors(errors: Iterable[Any]) -> list[FieldError]:
-    """Pydantic's error list as our field errors, with short plain messages."""
-    result = []
-    for error in errors:
-        location = error.get("loc", ())
-        # Union members add their type name to the location; the user never wrote it.
-        location = tuple(
-            part
-            for part in location
-            if not (isinstance(part, str) and ("[" in part or part in ("function-after",)))
-        )
-        message = _FRIENDLY.get(error.get("type", ""), error.get("msg", "is invalid"))
-        message = message.removeprefix("Value error, ")
-        result.append(FieldError(field_path(location), message))
-    return result
 
 
 def validation_problem(error: ValidationError | RequestValidationError) -> Problem:

@@ -23,16 +23,16 @@ from markupsafe import escape
 from pydantic import BaseModel
 from starlette.responses import HTMLResponse, JSONResponse, Response
 
-from modeldeck import answers
-from modeldeck.auth.dependencies import Caller, require_admin, require_reader
-from modeldeck.chatconfig.mapping import ModelConfigModel
-from modeldeck.console.render import SECURITY_HEADERS
-from modeldeck.errors import not_found
-from modeldeck.models.endpoints import READ_OPERATIONS
+from modeldeck.api import answers
+from modeldeck.api.auth import Caller, require_admin, require_reader
+from modeldeck.api.chatconfig.mapping import ModelConfigModel
+from modeldeck.api.models import READ_OPERATIONS
+from modeldeck.api.web import SECURITY_HEADERS, json_body
 from modeldeck.models.schemas import CloneRequest, ModelWrite, PricingWrite
 from modeldeck.pricing.schemas import CostRequest, SimulateRequest, TokensRequest
+from modeldeck.pricing.usage import USAGE_PROPERTY, USAGE_SCHEMAS
+from modeldeck.problems import not_found
 from modeldeck.records.fields import SERVER_FIELDS
-from modeldeck.web import json_body
 
 DOCUMENTED_BODIES: tuple[type[BaseModel], ...] = (
     ModelWrite,
@@ -80,9 +80,12 @@ BUSINESS_RULES = {
     "updateModel": _MODEL_RULES + " (checked on the merged model)",
     "addPricePeriod": "; also: prices at most 10000 per million tokens with at most 12 decimal "
     "places, tier thresholds distinct",
-    "priceUsage": "; also: `at` before the model's first price period, `usage` with a key of "
-    "none of the accepted shapes (ours, OpenAI chat, OpenAI responses, Anthropic), reasoning "
-    "tokens above output tokens",
+    "priceUsage": "; also: `at` before the model's first price period, and for `usage`: keys "
+    "of two formats without `usage_format`, a usage without the fields of the `usage_format` it "
+    "names, cached or cache-write tokens above the input (reasoning above the output), counts "
+    "that in all exceed 10^12, a total less than the counts it totals, Anthropic's "
+    "cache_creation not adding up to cache_creation_input_tokens, Gemini's two spellings of "
+    "one count disagreeing",
     "simulate": "; also: a name in `models` that no model has, reasoning_tokens above "
     "output_tokens, custom prices at most 10000 per million tokens with at most 12 decimal "
     "places, tier thresholds distinct, max_output_tokens ≤ context_window",
@@ -257,7 +260,7 @@ def _add_patch_schema(name: str, schemas: dict[str, Any]) -> None:
 def _server_fields(schema: dict[str, Any]) -> None:
     """The server's fields may be sent back as read (GET → edit → PUT); they are ignored."""
     read = answers.ModelPublic.model_json_schema(mode="serialization")["properties"]
-    for field in (*SERVER_FIELDS, "is_system"):
+    for field in SERVER_FIELDS:
         shown = {key: value for key, value in read[field].items() if key != "title"}
         schema["properties"].setdefault(
             field, shown | {"readOnly": True, "description": "Set by the server; ignored"}
@@ -318,6 +321,9 @@ def install(app: FastAPI, *, pages: bool = True) -> None:
         for unused in ("HTTPValidationError", "ValidationError"):
             schemas.pop(unused, None)
         schemas.update(_schemas_of(DOCUMENTED_BODIES, "validation"))
+        schemas.update(copy.deepcopy(USAGE_SCHEMAS))
+        # pydantic cannot emit references to schemas it does not know: set them here.
+        schemas["CostRequest"]["properties"]["usage"] = copy.deepcopy(USAGE_PROPERTY)
         for name, schema in _schemas_of(DOCUMENTED_ANSWERS, "serialization").items():
             schemas.setdefault(name, schema)
         _json_schema_bounds(schemas)

@@ -16,23 +16,24 @@ from fastapi import APIRouter, Depends, Request
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.responses import Response
 
-from modeldeck import answers, serialization
-from modeldeck.auth.dependencies import Caller, require_admin, require_reader
-from modeldeck.changes.revision import claim_revision
-from modeldeck.chatconfig import mapping
-from modeldeck.chatconfig.mapping import ModelConfigModel
-from modeldeck.errors import FieldError, Problem, conflict, invalid
-from modeldeck.models import repository, service
-from modeldeck.models.public import model_public
-from modeldeck.models.snapshot import RegistryCache, Snapshot, etag_of
-from modeldeck.models.tables import ModelRow
-from modeldeck.web import (
+from modeldeck import serialization
+from modeldeck.api import answers
+from modeldeck.api.auth import Caller, require_admin, require_reader
+from modeldeck.api.chatconfig import mapping
+from modeldeck.api.chatconfig.mapping import ModelConfigModel
+from modeldeck.api.web import (
     ExactJSONResponse,
     etag_matches,
     if_match_version,
     json_body,
     write_session,
 )
+from modeldeck.changes.revision import claim_revision
+from modeldeck.models import repository, service
+from modeldeck.models.public import model_public
+from modeldeck.models.snapshot import RegistryCache, Snapshot, etag_of
+from modeldeck.models.tables import ModelRow
+from modeldeck.problems import FieldError, Problem, conflict, invalid
 
 router = APIRouter(prefix="/api/config/models", tags=["config (seed 004)"])
 

@@ -7,12 +7,12 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Header, Query, Request
 from starlette.responses import Response, StreamingResponse
 
-from modeldeck import answers
-from modeldeck.auth.dependencies import Caller, require_reader
+from modeldeck.api import answers
+from modeldeck.api.auth import Caller, require_reader
+from modeldeck.api.web import ExactJSONResponse
 from modeldeck.changes import sse
 from modeldeck.changes.feed import DEFAULT_LIMIT, MAX_LIMIT, ChangeFeed
 from modeldeck.changes.revision import RevisionWatcher
-from modeldeck.web import ExactJSONResponse
 
 router = APIRouter(prefix="/api", tags=["changes"])
 

@@ -37,7 +37,6 @@ from typing import Annotated, Any
 
 from pydantic import Field, StrictBool, ValidationInfo, field_validator
 
-from modeldeck.errors import FieldError
 from modeldeck.models.schemas import (
     MAX_CONTEXT,
     JsonSchemaPattern,
@@ -48,6 +47,7 @@ from modeldeck.models.schemas import (
     WholeNumber,
     url_pattern,
 )
+from modeldeck.problems import FieldError
 
 PROVIDER = "azure_openai"
 API_KEY_ENV = "AZURE_OPENAI_API_KEY"

@@ -9,22 +9,23 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.convertors import PathConvertor, register_url_convertor
 from starlette.responses import Response
 
-from modeldeck import answers, serialization
-from modeldeck.audit import repository as audit_repository
-from modeldeck.audit.diff import diff
-from modeldeck.auth.dependencies import Caller, require_admin, require_reader
-from modeldeck.errors import not_found
-from modeldeck.models import service
-from modeldeck.models.schemas import SUB_ROUTE_WORDS, CloneRequest
-from modeldeck.models.snapshot import CachedResponse, RegistryCache, model_etag
-from modeldeck.records.query import ModelQuery, openapi_parameters
-from modeldeck.web import (
+from modeldeck import serialization
+from modeldeck.api import answers
+from modeldeck.api.auth import Caller, require_admin, require_reader
+from modeldeck.api.web import (
     body_schema,
     etag_matches,
     if_match_version,
     json_body,
     write_session,
 )
+from modeldeck.audit import repository as audit_repository
+from modeldeck.audit.diff import diff
+from modeldeck.models import service
+from modeldeck.models.schemas import SUB_ROUTE_WORDS, CloneRequest
+from modeldeck.models.snapshot import CachedResponse, RegistryCache, model_etag
+from modeldeck.problems import not_found
+from modeldeck.records.query import ModelQuery, openapi_parameters
 
 
 class ModelRefConvertor(PathConvertor):

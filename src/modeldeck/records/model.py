@@ -1,0 +1,167 @@
+"""The public model record (DESIGN §2): one type for the API's document and the client.
+
+The server sends these records as bytes from its snapshot (never through this type, so the
+hot reads stay fast); the OpenAPI document describes them with this type, tests check real
+answers against it, and the Python client parses them into it. Unknown fields are ignored
+on parsing, so an older client keeps working against a newer server, while the document
+stays closed (`additionalProperties: false`), so an undocumented key fails the contract.
+Money is an exact `Decimal`, written as a JSON number.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema
+
+from modeldeck.records.fields import PROVIDERS, SERVER_FIELDS, STATUSES
+
+Money = Annotated[Decimal, WithJsonSchema({"type": "number"})]
+# Known values are documented; a value a newer server adds still parses.
+ProviderName = Annotated[str, WithJsonSchema({"type": "string", "enum": list(PROVIDERS)})]
+StatusName = Annotated[str, WithJsonSchema({"type": "string", "enum": list(STATUSES)})]
+# The server always sends these; a record an app builds by hand may leave them out.
+Moment = Annotated[
+    datetime | None, WithJsonSchema({"type": "string", "format": "date-time"}, mode="serialization")
+]
+
+
+def _sent(schema: dict[str, Any]) -> None:
+    """In the document, a `Moment` has no default: the server always sends it."""
+    schema.pop("default", None)
+
+
+SENT = Field(default=None, json_schema_extra=_sent)
+
+
+class Record(BaseModel):
+    model_config = ConfigDict(
+        frozen=True,
+        extra="ignore",
+        # What the server sends always has every field: required in the document.
+        json_schema_serialization_defaults_required=True,
+        json_schema_extra={"additionalProperties": False},
+    )
+
+
+class DeploymentPublic(Record):
+    endpoint: str | None = None
+    api_version: str | None = None
+    deployment: str | None = None
+    api_key_env: str | None = None
+    has_api_key: bool = Field(
+        default=False, description="A key is stored (encrypted); it is never returned"
+    )
+
+
+class CapabilitiesPublic(Record):
+    streaming: bool = True
+    temperature: bool = True
+    tools: bool = False
+    vision: bool = False
+    json_mode: bool = False
+    reasoning: bool = False
+
+
+class LimitsPublic(Record):
+    base_timeout_s: float = 120.0
+    max_timeout_s: float = 300.0
+    timeout_per_token_s: float = 0.05
+    max_retries: int = 3
+
+    def timeout_for(self, expected_tokens: int) -> float:
+        """DESIGN §2: min(max_timeout_s, base_timeout_s + timeout_per_token_s * N)."""
+        return min(
+            self.max_timeout_s, self.base_timeout_s + self.timeout_per_token_s * expected_tokens
+        )
+
+
+class TokenWeightsPublic(Record):
+    input: float = 1.0
+    cached_input: float = 1.0
+    output: float = 1.0
+    reasoning: float = 1.0
+
+
+class Tier(Record):
+    above_input_tokens: int
+    input: Money | None = None
+    output: Money | None = None
+    cached_input: Money | None = None
+    cache_write: Money | None = None
+    reasoning: Money | None = None
+
+
+class Pricing(Record):
+    """A model's prices per million tokens, exact decimals (DESIGN §3)."""
+
+    currency: str = "USD"
+    unit: str = Field(default="per_1m_tokens", json_schema_extra={"enum": ["per_1m_tokens"]})
+    input: Money | None = None
+    cached_input: Money | None = None
+    cache_write: Money | None = None
+    output: Money | None = None
+    reasoning: Money | None = None
+    per_request: Money | None = None
+    tiers: tuple[Tier, ...] = ()
+    effective_from: Moment = SENT
+    source: str | None = None
+
+
+class PricePeriod(Pricing):
+    """One price period of a model's history, with its derived end."""
+
+    priced: bool = True
+    effective_until: datetime | None = None
+    current: bool = False
+
+
+class ModelPublic(Record):
+    """A model as the API shows it (its ETag is `"<version>-<hash>"`)."""
+
+    id: str
+    name: str
+    display_name: str = ""
+    description: str = ""
+    provider: ProviderName
+    deployment: DeploymentPublic = DeploymentPublic()
+    parameters_b: float | None = None
+    complexity_factor: float | None = Field(
+        default=None, description="parameters_b / 175 (GPT-3 davinci)"
+    )
+    context_window: int
+    max_output_tokens: int
+    capabilities: CapabilitiesPublic = CapabilitiesPublic()
+    limits: LimitsPublic = LimitsPublic()
+    token_weights: TokenWeightsPublic = TokenWeightsPublic()
+    pricing: Pricing | None = Field(
+        default=None, description="The price period in effect now; null: unpriced"
+    )
+    status: StatusName = "active"
+    deprecation_date: date | None = None
+    tags: tuple[str, ...] = ()
+    is_system: bool = False
+    is_default: bool = False
+    enabled: bool = True
+    version: int = 0
+    created_at: Moment = SENT
+    updated_at: Moment = SENT
+
+    @property
+    def deployment_name(self) -> str:
+        """The name the provider knows it by: `deployment.deployment`, else `name`."""
+        return self.deployment.deployment or self.name
+
+    def timeout_for(self, expected_tokens: int) -> float:
+        return self.limits.timeout_for(expected_tokens)
+
+    def writable(self) -> dict[str, Any]:
+        """This record as a body for `create`/`replace` (server-managed fields left out)."""
+        body = self.model_dump(mode="python", exclude=set(SERVER_FIELDS))
+        body["deployment"].pop("has_api_key", None)
+        body["tags"] = list(self.tags)
+        if body["pricing"] is not None:
+            body["pricing"]["tiers"] = [dict(tier) for tier in body["pricing"]["tiers"]]
+        return body
