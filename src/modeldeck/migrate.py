@@ -91,6 +91,13 @@ async def upgrade_to_head(connection: AsyncConnection) -> None:
         await upgrade(connection)
 
 
+async def bring_to_head(database: Database) -> None:
+    """Migrate `database` to head in a transaction of its own (schema, not registry data)."""
+    async with database.engine.connect() as connection:
+        await upgrade_to_head(connection)
+        await connection.commit()
+
+
 async def downgrade(connection: AsyncConnection, revision: str = "base") -> None:
     from alembic import command
 
