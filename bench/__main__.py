@@ -1,6 +1,7 @@
 """Run the figures and print each with its anchor and their ratio.
 
-`python -m bench` runs them all; `python -m bench reads_under_writes pricing` only those named.
+`python -m bench` runs them all; `python -m bench reads_under_writes pricing` only those named
+(`cold_start` is also part of `registry`).
 """
 
 from __future__ import annotations
@@ -16,11 +17,21 @@ def registry_figures() -> None:
     print(
         f"{name:<48} {ours:>8.0f}/s  {bare:>8.0f}/s  {ours / bare:5.2f}x  >= 0.70x bare Starlette"
     )
-    name, ours, bare = registry.cold_start()
-    print(
-        f"{name:<48} {ours:>9.2f}s {bare:>9.2f}s  {ours / bare:5.2f}x  <= 2 s "
-        f"({'met' if ours <= 2 else 'missed'}); anchor: bare Starlette start"
-    )
+    cold_start_figures()
+
+
+def cold_start_figures() -> None:
+    for figure in registry.cold_start():
+        ours, bare = figure.ours, figure.bare
+        print(
+            f"{figure.name:<48} {ours:>9.2f}s {bare:>9.2f}s  {ours / bare:5.2f}x  <= 1 s "
+            f"({'met' if ours <= 1 else 'missed'}); anchor: bare Starlette start"
+        )
+        print(
+            f"{'  then the first GET /api/models':<48} {figure.first_request * 1000:>8.1f}ms "
+            f"{figure.bare_first_request * 1000:>8.1f}ms  "
+            f"{figure.first_request / figure.bare_first_request:5.1f}x  anchor: its first GET"
+        )
 
 
 def pricing_figures() -> None:
@@ -81,6 +92,7 @@ def console_figures() -> None:
 
 FIGURES: dict[str, Callable[[], None]] = {
     "registry": registry_figures,
+    "cold_start": cold_start_figures,
     "pricing": pricing_figures,
     "changes": changes_figures,
     "catalog": catalog_figures,

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+import shutil
 import statistics
 import sys
 import tempfile
 import time
 import urllib.request
+from dataclasses import dataclass
 from pathlib import Path
 
-from bench.harness import BIN, free_port, process, requests_per_second, wait_ready
+from bench.harness import BIN, compile_bytecode, free_port, process, requests_per_second, wait_ready
 from modeldeck.bootstrap import prepare
 from modeldeck.crypto import KeyVault
 from modeldeck.db import Database
@@ -72,22 +74,73 @@ def list_throughput() -> tuple[str, float, float]:
     return f"GET /api/models ({MODELS} models, {len(body) // 1024} KiB)", max(ours), max(bare)
 
 
-def cold_start() -> tuple[str, float, float]:
-    ours, bare = [], []
-    for _ in range(3):
-        with tempfile.TemporaryDirectory() as folder:
-            port = free_port()
-            url = f"sqlite+aiosqlite:///{folder}/cold.db"
-            start = time.perf_counter()
-            serve = [str(BIN / "modeldeck"), "serve", "--port", str(port), "--database-url", url]
-            with process(serve):
-                wait_ready(f"http://127.0.0.1:{port}/readyz")
-                ours.append(time.perf_counter() - start)
-            body = Path(folder) / "body"
-            body.write_bytes(b"{}")
-            anchor_port = free_port()
-            start = time.perf_counter()
-            with process([sys.executable, "-m", "bench.bare_app", str(body), str(anchor_port)]):
-                wait_ready(f"http://127.0.0.1:{anchor_port}/")
-                bare.append(time.perf_counter() - start)
-    return "cold start to first 200 from /readyz", statistics.median(ours), statistics.median(bare)
+@dataclass(frozen=True)
+class ColdStart:
+    name: str
+    ours: float  # seconds from spawn to the first 200 from /readyz, median
+    bare: float  # the same for the bare Starlette app, measured alternately in the same run
+    first_request: float  # seconds of the first GET /api/models after that, median
+    bare_first_request: float  # the bare app's first GET, median
+
+
+def _first_get(url: str) -> float:
+    start = time.perf_counter()
+    with urllib.request.urlopen(url) as response:
+        response.read()
+    return time.perf_counter() - start
+
+
+def cold_start(runs: int = 5) -> list[ColdStart]:
+    """A fresh `modeldeck serve` process until /readyz answers 200, on SQLite.
+
+    Twice: the first start (an empty database: migrate, seed, make the first admin), and a
+    restart on a database already migrated and seeded. Each run spawns a new process, and
+    the anchor (a bare Starlette app served by uvicorn) is spawned right after it.
+    """
+    compile_bytecode()
+    figures = []
+    with tempfile.TemporaryDirectory() as folder:
+        seeded = Path(folder) / "seeded.db"
+        asyncio.run(_fill(f"sqlite+aiosqlite:///{seeded}", 0))
+        body = Path(folder) / "body"
+        body.write_bytes(b"{}")
+        for name, template in (
+            ("cold start to /readyz 200, first start", None),
+            ("cold start to /readyz 200, restart (seeded db)", seeded),
+        ):
+            ours, bare, first, bare_first = [], [], [], []
+            for run in range(runs):
+                database = Path(folder) / f"cold-{run}.db"
+                if template is not None:
+                    shutil.copyfile(template, database)
+                port = free_port()
+                url = f"sqlite+aiosqlite:///{database}"
+                serve = [
+                    str(BIN / "modeldeck"),
+                    "serve",
+                    "--port",
+                    str(port),
+                    "--database-url",
+                    url,
+                ]
+                start = time.perf_counter()
+                with process(serve):
+                    wait_ready(f"http://127.0.0.1:{port}/readyz")
+                    ours.append(time.perf_counter() - start)
+                    first.append(_first_get(f"http://127.0.0.1:{port}/api/models"))
+                anchor_port = free_port()
+                start = time.perf_counter()
+                with process([sys.executable, "-m", "bench.bare_app", str(body), str(anchor_port)]):
+                    wait_ready(f"http://127.0.0.1:{anchor_port}/")
+                    bare.append(time.perf_counter() - start)
+                    bare_first.append(_first_get(f"http://127.0.0.1:{anchor_port}/api/models"))
+            figures.append(
+                ColdStart(
+                    name,
+                    statistics.median(ours),
+                    statistics.median(bare),
+                    statistics.median(first),
+                    statistics.median(bare_first),
+                )
+            )
+    return figures

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
@@ -107,6 +108,50 @@ def test_serve_seeds_prints_an_admin_token_once_and_that_token_writes(tmp_path: 
         output = _stop(second)
     assert "mdk_" not in output  # shown once only
     assert "Seeded" not in output
+
+
+# `modeldeck serve` up to the moment it would listen: the app is built, nothing is served.
+SERVE_UNTIL_LISTENING = """
+import json, sys
+import uvicorn
+
+def listen(app, **options):
+    print(json.dumps(sorted({name.partition(".")[0] for name in sys.modules})))
+
+uvicorn.run = listen
+from modeldeck.cli import main
+
+sys.argv = ["modeldeck", "serve", "--database-url", sys.argv[1]]
+main()
+"""
+
+
+def test_serve_on_a_migrated_database_loads_no_alembic_rich_or_postgresql_driver(
+    tmp_path: Path,
+) -> None:
+    """What start-up does not need is not loaded before the server listens (a faster start)."""
+    url = f"sqlite:///{tmp_path / 'start.db'}"
+
+    def loaded_before_listening() -> set[str]:
+        ran = subprocess.run(
+            [sys.executable, "-c", SERVE_UNTIL_LISTENING, url],
+            cwd=tmp_path,
+            env={
+                key: value for key, value in os.environ.items() if not key.startswith("MODELDECK_")
+            },
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+        assert ran.returncode == 0, ran.stderr
+        return set(json.loads(ran.stdout.splitlines()[-1]))
+
+    first = loaded_before_listening()
+    assert "alembic" in first  # an empty database: migrated
+    again = loaded_before_listening()
+    assert {"fastapi", "sqlalchemy", "aiosqlite"} <= again  # the app was built
+    assert {"alembic", "mako", "rich", "asyncpg"} & again == set()
 
 
 def _one_line(result: Any) -> str:

@@ -76,6 +76,33 @@ async def test_upgrade_downgrade_and_upgrade_again_keep_working(empty_database: 
             await _drop_postgres_database(database.url)
 
 
+async def test_serve_migrates_a_database_behind_head_and_leaves_one_at_head(
+    empty_database: Database,
+) -> None:
+    """`prepare` decides with one query whether a migration is due (Alembic loads only then)."""
+    database = empty_database
+    try:
+        async with database.engine.connect() as connection:
+            await migrate.upgrade(connection, "0002_api_token_usage")
+            await connection.commit()
+            assert not await migrate.at_head(connection)
+        await prepare(settings_for(database.url), database)
+        async with database.engine.connect() as connection:
+            assert await migrate.current(connection) == migrate.head()
+            assert await migrate.at_head(connection)
+        assert {"console_sessions", "console_login_codes"} <= await _tables(database)
+    finally:
+        await database.dispose()
+        if database.dialect == "postgresql":
+            from conftest import _drop_postgres_database
+
+            await _drop_postgres_database(database.url)
+
+
+async def test_the_head_read_from_the_scripts_is_alembics() -> None:
+    assert migrate.scripted_head() == migrate.head()
+
+
 async def test_seeding_twice_changes_nothing_and_leaves_ordinary_models_alone(
     empty_database: Database,
 ) -> None:

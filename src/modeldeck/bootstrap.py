@@ -26,9 +26,7 @@ class Prepared:
 async def prepare(settings: Settings, database: Database) -> Prepared:
     """Bring the database to head, seed the catalog once, and ensure an admin token exists."""
     prepared = Prepared()
-    async with database.engine.connect() as connection:
-        await migrate.upgrade(connection)
-        await connection.commit()
+    await migrate.bring_to_head(database)
     vault = KeyVault(settings.secret_key.get_secret_value() if settings.secret_key else None)
     async with database.write() as session:
         prepared.seeded = await seed_catalog(session, WriteContext(actor=SEED_ACTOR, vault=vault))

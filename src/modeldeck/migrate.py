@@ -1,23 +1,34 @@
-"""Schema migrations (Alembic, shipped inside the package so an installed wheel can migrate)."""
+"""Schema migrations (Alembic, shipped inside the package so an installed wheel can migrate).
+
+Alembic (and the Mako and Pygments it loads) is imported only when a migration runs: a
+server starting on a database already at head checks the revision with one query instead.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import re
+from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
+from sqlalchemy import inspect, text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from modeldeck.db import Database
 
+if TYPE_CHECKING:
+    from alembic.config import Config
+
 MIGRATIONS = Path(__file__).parent / "migrations"
+# Alembic's own bookkeeping table and column (its defaults; env.py does not change them).
+VERSION_TABLE_SQL = text("SELECT version_num FROM alembic_version")
+_ASSIGNMENT = r"^{name}\s*(?::[^=]*)?=\s*(.+?)\s*$"
 
 
 def alembic_config(connection: Any | None = None) -> Config:
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     if connection is not None:
@@ -26,20 +37,76 @@ def alembic_config(connection: Any | None = None) -> Config:
 
 
 def head() -> str:
+    from alembic.script import ScriptDirectory
+
     head_revision = ScriptDirectory.from_config(alembic_config()).get_current_head()
     assert head_revision is not None
     return head_revision
 
 
+@cache
+def scripted_head() -> str | None:
+    """The newest revision, read from the scripts' `revision`/`down_revision` lines.
+
+    What `head()` answers, without loading Alembic; None when the scripts are not plain
+    enough to read so (then the caller asks Alembic).
+    """
+    revisions: set[str] = set()
+    parents: set[str] = set()
+    for script in sorted((MIGRATIONS / "versions").glob("*.py")):
+        source = script.read_text("utf-8")
+        revision = re.search(_ASSIGNMENT.format(name="revision"), source, re.MULTILINE)
+        down = re.search(_ASSIGNMENT.format(name="down_revision"), source, re.MULTILINE)
+        if revision is None or down is None:
+            return None
+        named = re.fullmatch(r"""(["'])([\w-]+)\1""", revision.group(1))
+        if named is None:
+            return None
+        revisions.add(named.group(2))
+        parents.update(quoted for _, quoted in re.findall(r"""(["'])([\w-]+)\1""", down.group(1)))
+    heads = revisions - parents
+    return heads.pop() if len(heads) == 1 else None
+
+
+async def at_head(connection: AsyncConnection) -> bool:
+    """Whether the database is already at the newest revision (one query, no Alembic)."""
+    newest = scripted_head()
+    if newest is None:
+        return False
+    if not await connection.run_sync(lambda sync: inspect(sync).has_table("alembic_version")):
+        return False  # an empty database
+    stamped = (await connection.execute(VERSION_TABLE_SQL)).scalars().all()
+    return stamped == [newest]
+
+
 async def upgrade(connection: AsyncConnection, revision: str = "head") -> None:
+    from alembic import command
+
     await connection.run_sync(lambda sync: command.upgrade(alembic_config(sync), revision))
 
 
+async def upgrade_to_head(connection: AsyncConnection) -> None:
+    """`upgrade(connection)`, skipped without loading Alembic when there is nothing to do."""
+    if not await at_head(connection):
+        await upgrade(connection)
+
+
+async def bring_to_head(database: Database) -> None:
+    """Migrate `database` to head in a transaction of its own (schema, not registry data)."""
+    async with database.engine.connect() as connection:
+        await upgrade_to_head(connection)
+        await connection.commit()
+
+
 async def downgrade(connection: AsyncConnection, revision: str = "base") -> None:
+    from alembic import command
+
     await connection.run_sync(lambda sync: command.downgrade(alembic_config(sync), revision))
 
 
 async def current(connection: AsyncConnection) -> str | None:
+    from alembic.runtime.migration import MigrationContext
+
     return await connection.run_sync(
         lambda sync: MigrationContext.configure(sync).get_current_revision()
     )

@@ -9,7 +9,6 @@ import socket
 import sqlite3
 from collections.abc import Iterator, Sequence
 
-import asyncpg
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.routing import iter_route_contexts
@@ -204,6 +203,11 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, on_validation)
     app.add_exception_handler(ValidationError, on_validation)
     app.add_exception_handler(StarletteHTTPException, on_http)
-    for database_error in (SQLAlchemyError, OSError, sqlite3.Error, asyncpg.PostgresError):
+    database_errors: list[type[Exception]] = [SQLAlchemyError, OSError, sqlite3.Error]
+    if app.state.database.dialect == "postgresql":
+        import asyncpg  # only its own driver raises these; an app on SQLite never loads it
+
+        database_errors.append(asyncpg.PostgresError)
+    for database_error in database_errors:
         app.add_exception_handler(database_error, on_database)
     app.add_exception_handler(Exception, on_unexpected)

@@ -7,8 +7,8 @@ from typing import Annotated
 
 import typer
 from pydantic import ValidationError
-from rich.console import Console
 
+from modeldeck.cli.output import LazyConsole
 from modeldeck.settings import Settings, get_settings
 
 app = typer.Typer(
@@ -26,8 +26,8 @@ app.add_typer(db_app, name="db")
 app.add_typer(token_app, name="token")
 app.add_typer(secrets_app, name="secrets")
 
-err = Console(stderr=True, soft_wrap=True)
-out = Console()
+err = LazyConsole(stderr=True, soft_wrap=True)
+out = LazyConsole()
 
 DatabaseUrl = Annotated[
     str | None,
@@ -74,31 +74,35 @@ def serve(
         finally:
             await database.dispose()  # in the loop that opened its connections
 
+    # Plain writes, not rich: what serve prints must not cost its start the loading of rich.
     try:
         prepared = asyncio.run(prepared_once())
     except Exception as error:  # the one line a user needs, not a traceback
         from modeldeck.cli.connection import database_error
 
-        err.print(f"[red]modeldeck serve:[/] cannot prepare the database: {database_error(error)}")
+        failed = typer.style("modeldeck serve:", fg="red")
+        typer.echo(f"{failed} cannot prepare the database: {database_error(error)}", err=True)
         raise typer.Exit(1) from None
     if prepared.seeded:
-        err.print(f"Seeded {len(prepared.seeded)} models from the built-in catalog.")
+        typer.echo(f"Seeded {len(prepared.seeded)} models from the built-in catalog.", err=True)
     if prepared.new_admin_token:
         login = f"{settings.public_url}/login?code={prepared.login_code}"
-        err.print(
-            "\n[bold]Admin token[/] (shown once; store it safely, it is kept only as a hash):\n"
+        typer.echo(
+            f"\n{typer.style('Admin token', bold=True)} (shown once; store it safely, it is kept "
+            "only as a hash):\n"
             f"    {prepared.new_admin_token}\n"
             f"Sign in to the console (the link works once, for 10 minutes): {login}\n"
             f"Use it as `Authorization: Bearer <token>`; API docs: {settings.public_url}/docs\n",
-            soft_wrap=True,
+            err=True,
         )
-    err.print(f"Model Deck on {settings.public_url}")
+    typer.echo(f"Model Deck on {settings.public_url}", err=True)
     uvicorn.run(
         create_app(settings),
         host=settings.host,
         port=settings.port,
         log_level=settings.log_level,
         access_log=False,
+        ws="none",  # the app has no WebSocket route: do not load a WebSocket implementation
     )
 
 

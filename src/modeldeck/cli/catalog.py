@@ -123,7 +123,7 @@ async def _apply(
         TextColumn("applying"),
         BarColumn(),
         MofNCompleteColumn(),
-        console=err,
+        console=err.get(),
         disable=not show_progress or total == 0,
     ) as progress:
         task = progress.add_task("apply", total=total)
