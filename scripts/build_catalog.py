@@ -235,6 +235,8 @@ API_IDS: dict[tuple[str, str], str] = {
     ("mistral", "pixtral-large"): "pixtral-large-latest",
     ("mistral", "mistral-nemo"): "open-mistral-nemo",  # Mistral's API id for NeMo
     ("mistral", "mistral-medium-3-5"): "mistral-medium-2604",  # Mistral Medium 3.5
+    # genai-prices' "GPT-5.3 Chat" is the API's gpt-5.3-chat-latest (shut down 2026-08-10).
+    ("openai", "gpt-5.3"): "gpt-5.3-chat-latest",
     ("cohere", "command-a"): "command-a-03-2025",
     ("cohere", "command-r"): "command-r-08-2024",
     ("cohere", "command-r-plus"): "command-r-plus-08-2024",
@@ -249,6 +251,14 @@ NAMES: dict[tuple[str, str], str] = {
     ("together", "meta-llama/Llama-3.2-1B-Instruct"): "llama-3.2-1b-instruct",
     ("together", "openai/gpt-oss-120b"): "gpt-oss-120b",
     ("mistral", "mistral-large-2512"): "mistral-large-2512",
+}
+
+# Current models neither limits source lists yet: their limits and capabilities are the
+# sibling's. Claude Fable 5.2 and Mythos 5.2 (the same model, for verified organisations) have
+# the 1M window genai-prices gives and, like Fable 5.1, a 128k output limit.
+SIBLINGS: dict[tuple[str, str], str] = {
+    ("anthropic", "claude-fable-5-2"): "claude-fable-5-1",
+    ("anthropic", "claude-mythos-5-2"): "claude-fable-5-1",
 }
 
 # Release days the sources get wrong or lack (the first period's `effective_from`).
@@ -548,8 +558,11 @@ def choose(sources: Sources) -> tuple[list[Candidate], list[Rejection]]:
             reason, candidate = _rejection(sources, line, model)
             if candidate is not None and line.host is BEDROCK:
                 reason = _bedrock_twin(candidate, vendor_models)
+            sibling = SIBLINGS.get((line.genai, model["id"]))
+            if candidate is not None and sibling is not None:
+                candidate.twin = vendor_models[sibling]
             if candidate is not None and reason is None and not _has_limits(candidate):
-                reason = "no limits source lists it (LiteLLM, models.dev): an old model"
+                reason = "no limits source (LiteLLM, models.dev) lists it: an old model"
             if reason is not None or candidate is None:
                 rejected.append(Rejection(line.genai, model["id"], reason or "?"))
                 continue
@@ -627,7 +640,8 @@ def release_day(candidate: Candidate, sources: Sources) -> date | None:
     """The release day: the table, models.dev (this API, then the twin), else OpenRouter."""
     if candidate.name in RELEASED:
         return date.fromisoformat(RELEASED[candidate.name])
-    for record in (candidate.modelsdev, candidate.twin.modelsdev if candidate.twin else None):
+    hosted_twin = candidate.twin if candidate.line.host in (AZURE, BEDROCK) else None
+    for record in (candidate.modelsdev, hosted_twin.modelsdev if hosted_twin else None):
         if record and record.get("release_date"):
             return day_of(record["release_date"])
     base = candidate.api_id.rpartition("/")[2].lower()
@@ -749,9 +763,10 @@ def _flag(
 
 def _limit_records(candidate: Candidate) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
     litellm, modelsdev = candidate.litellm, candidate.modelsdev
-    if candidate.twin is not None:
-        litellm = litellm or candidate.twin.litellm
-        modelsdev = modelsdev or candidate.twin.modelsdev
+    if candidate.twin is not None:  # a hosted twin, or a sibling: its records fill the gaps
+        twin_litellm, twin_modelsdev = _limit_records(candidate.twin)
+        litellm = litellm or twin_litellm
+        modelsdev = modelsdev or twin_modelsdev
     return litellm, modelsdev
 
 
