@@ -278,8 +278,8 @@ PARAMETERS_B: dict[str, float] = {
     "open-mistral-nemo": 12,
     "gpt-oss-120b": 117,  # OpenAI's model card: 117B total (the name rounds it)
     "gpt-oss-20b": 21,
-    "bedrock/meta.llama4-scout-17b-instruct-v1:0": 109,  # 17B active of 109B
-    "bedrock/meta.llama4-maverick-17b-instruct-v1:0": 400,  # 17B active of 400B
+    "bedrock/llama4-scout-17b-instruct": 109,  # 17B active of 109B
+    "bedrock/llama4-maverick-17b-instruct": 400,  # 17B active of 400B
     "deepseek-v4-pro": 1600,
     "deepseek-v4-flash": 284,
 }
@@ -558,6 +558,7 @@ def choose(sources: Sources) -> tuple[list[Candidate], list[Rejection]]:
             reason, candidate = _rejection(sources, line, model)
             if candidate is not None and line.host is BEDROCK:
                 reason = _bedrock_twin(candidate, vendor_models)
+                candidate.name = _bedrock_name(candidate)
             sibling = SIBLINGS.get((line.genai, model["id"]))
             if candidate is not None and sibling is not None:
                 candidate.twin = vendor_models[sibling]
@@ -595,6 +596,14 @@ def _bedrock_twin(candidate: Candidate, vendor_models: dict[str, Candidate]) -> 
             candidate.twin = twin
             return None
     return "the Anthropic model it serves is not current"
+
+
+def _bedrock_name(candidate: Candidate) -> str:
+    """`bedrock/<the vendor's name>`: the Bedrock model id (version suffix and all) is the
+    deployment, so names stay short and read like `azure/<model>`."""
+    if candidate.twin is not None:
+        return f"bedrock/{candidate.twin.name}"
+    return "bedrock/" + re.sub(r"-v\d+(:\d+)?$", "", candidate.api_id.removeprefix("meta."))
 
 
 # Azure's genai-prices table prices these deployments (under its own ids).
