@@ -61,6 +61,11 @@ def changes_figures() -> None:
 
 
 def catalog_figures() -> None:
+    models, vendors, dated, periods = catalog.builtin_contents()
+    print(
+        f"{'built-in catalog':<48} {models} models, {vendors} vendors, {dated} with more than one "
+        f"price period ({periods} periods)"
+    )
     for name, ours, anchor in catalog.litellm_import():
         target = catalog.TARGETS["sqlite" if "sqlite" in name else "postgresql"]
         print(

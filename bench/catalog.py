@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from modeldeck import clock
 from modeldeck.bootstrap import prepare
+from modeldeck.catalog.builtin import load_builtin
 from modeldeck.catalog.importers import read_catalog
 from modeldeck.catalog.plan import apply_plan, plan_import
 from modeldeck.crypto import KeyVault
@@ -159,3 +160,12 @@ def main() -> None:
 
 if __name__ == "__main__":
     main()
+
+
+def builtin_contents() -> tuple[int, int, int, int]:
+    """The shipped catalog: models, vendors, models with more than one price period, periods."""
+    catalog = load_builtin()
+    vendors = {tag for model in catalog.models for tag in model.tags if tag.startswith("vendor:")}
+    histories = [catalog.price_history(model.name) for model in catalog.models]
+    dated = sum(len(history) > 1 for history in histories)
+    return len(catalog.models), len(vendors), dated, sum(len(history) for history in histories)

@@ -1,26 +1,40 @@
 """Build Model Deck's built-in catalog (``src/modeldeck/catalog/builtin.json``).
 
-The catalog is generated, never hand-edited. Facts come from the public catalogs
-vendored in ``data/catalog-sources`` (see its README.md for their provenance):
+The catalog is generated, never hand-edited. Facts come from the public catalogs vendored in
+``data/catalog-sources`` (see its README.md for their provenance):
 
-* ``litellm-model-prices.json`` -- LiteLLM's price map, USD per token (floats). First choice
-  for prices, limits, capabilities and deprecation dates.
-* ``models-dev.json`` -- models.dev, USD per 1M tokens. Second choice for prices (models the
-  LiteLLM map does not price), and the source of release dates, which become
-  ``effective_from`` because neither catalog dates its prices.
+* ``genai-prices.json`` -- pydantic's genai-prices: WHICH models each API serves and their
+  DATED prices. Every price period of a model comes from it: the undated price is the
+  launch price, each ``StartDateConstraint`` starts a new period.
+* ``litellm-model-prices.json`` -- LiteLLM's map: limits, capabilities and shutdown dates
+  (``deprecation_date``); and the prices of Azure OpenAI deployments genai-prices does not
+  list (its Azure table holds only a few o-series models).
+* ``models-dev.json`` -- models.dev: release dates (the first period's ``effective_from``),
+  limits and capabilities LiteLLM lacks, and the vendor's own "deprecated" status.
+* ``openrouter-models.json`` -- OpenRouter: release dates (``created``) of models neither
+  models.dev provider lists.
 
-What the sources do not say -- which models to ship, the vendor, published parameter counts
-(open-weight models only), how each model is reached (provider, endpoint, API version, key
-variable) and the human-readable names -- lives in the curated ``ENTRIES`` table below.
+A model ships when genai-prices prices it for one of the APIs in ``LINES``, it is a text/chat
+model, genai-prices does not mark it deprecated, LiteLLM gives no shutdown date on or before
+the snapshot day ``CATALOG_VERSION``, and LiteLLM or models.dev knows its limits (a model no
+limits source lists any more is an old one: ``claude-2``, ``gpt-4-32k``, ``grok-3``).
+The small hand-kept tables below hold only choices and overrides, each saying why.
 
-Run it from the repository root after editing the table or refreshing ``data/catalog-sources``::
+Left out, on purpose, until Model Deck models them (issue 12 §3, §4): genai-prices'
+time-of-day windows (DeepSeek's peak hours), service-tier and batch variants (``batch``,
+``flex``, ``priority``, ``fast``), Anthropic's one-hour cache writes, and per-call fees (web
+and file searches); the standard rates are kept. ``--left-out`` prints, model by model, what
+was dropped.
 
-    .venv/bin/python scripts/build_catalog.py           # rewrite the catalog
-    .venv/bin/python scripts/build_catalog.py --check   # exit 1 if the file is out of date
+Run it from the repository root after editing a table or refreshing ``data/catalog-sources``::
 
-The output is deterministic: models sorted by name, keys in a fixed order, 2-space indent,
-a trailing newline. Running it twice gives identical bytes. Prices are converted exactly with
-``Decimal`` (never float arithmetic) and written as plain decimal strings ("2.5", "10").
+    .venv/bin/python scripts/build_catalog.py             # rewrite the catalog
+    .venv/bin/python scripts/build_catalog.py --check     # exit 1 if the file is out of date
+    .venv/bin/python scripts/build_catalog.py --left-out  # what genai-prices held that we drop
+
+The output is deterministic: models sorted by name, keys in a fixed order, 2-space indent, a
+trailing newline; running it twice gives identical bytes. Prices are exact ``Decimal`` strings
+("2.5", "10"), converted without float arithmetic.
 """
 
 from __future__ import annotations
@@ -29,8 +43,9 @@ import argparse
 import json
 import re
 import sys
-from dataclasses import dataclass
-from datetime import date
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -39,12 +54,14 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 CATALOGS_DIR = REPO_ROOT / "data" / "catalog-sources"
 OUTPUT_PATH = REPO_ROOT / "src" / "modeldeck" / "catalog" / "builtin.json"
 
+GENAI_FILE = "genai-prices.json"
 LITELLM_FILE = "litellm-model-prices.json"
 MODELSDEV_FILE = "models-dev.json"
+OPENROUTER_FILE = "openrouter-models.json"
 
-# The day the sources were snapshotted. Also the last-resort `effective_from`: when neither
-# models.dev nor the table knows a release date, all we know is that the price held then.
+# The day the sources were taken: which models are current, and which period is in effect.
 CATALOG_VERSION = "2026-11-21"
+BUILD_DAY = date.fromisoformat(CATALOG_VERSION)
 DEFAULT_MODEL = "gpt-4o-mini"
 
 PER_MILLION = Decimal(1_000_000)
@@ -63,8 +80,22 @@ REASONING_LIMITS: dict[str, Any] = {
     "max_retries": 3,
 }
 
-# LiteLLM long-context price fields: `input_cost_per_token_above_200k_tokens` and friends.
-TIER_FIELD = re.compile(r"^input_cost_per_token_above_(\d+)k_tokens$")
+# genai-prices fields we store, and the ones we drop (listed by --left-out).
+GENAI_RATES = {
+    "input_mtok": "input",
+    "cache_read_mtok": "cached_input",
+    "cache_write_mtok": "cache_write",
+    "output_mtok": "output",
+    "output_reasoning_mtok": "reasoning",
+}
+# Names of things that are not text/chat models (embeddings, images, speech, realtime, …) or
+# that are billed per call in ways we do not model (search, deep research, computer use).
+NOT_TEXT = re.compile(
+    r"embed|image|tts|transcribe|realtime|audio|live|voice|ocr|moderation|whisper|robotics|"
+    r"omni|search|deep-research|computer-use|guard|rerank|translate|nano-banana|saba",
+    re.IGNORECASE,
+)
+TEXT_MODES = {"chat", "responses", None}
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,23 +104,20 @@ class Host:
 
     provider: str
     api_key_env: str
-    pricing_page: str  # used when the price source names no https page of its own
+    pricing_page: str  # cited when the price source names no https page of its own
     endpoint: str | None = None
     api_version: str | None = None
-    tag: str | None = None  # `host:<tag>` for third-party hosts
-    # LiteLLM's `source` is used when it is an https page; some hosts' point at an API
-    # (Together's model list, Azure's retail-price query), so they cite the public page.
-    cite_litellm_source: bool = True
+    tag: str | None = None  # `host:<tag>` for hosts other than the vendor's own API
+    label: str | None = None  # said in the description of hosted models
 
 
-OPENAI = Host("openai", "OPENAI_API_KEY", "https://openai.com/api/pricing/")
+OPENAI = Host("openai", "OPENAI_API_KEY", "https://developers.openai.com/api/docs/pricing")
 AZURE = Host(
     "azure_openai",
     "AZURE_OPENAI_API_KEY",
     "https://azure.microsoft.com/en-us/pricing/details/cognitive-services/openai-service/",
-    api_version="2025-01-01-preview",  # endpoint is per organisation: set it after seeding
+    api_version="2025-04-01-preview",  # the o-series and GPT-5 need the 2025-04 API
     tag="azure",
-    cite_litellm_source=False,
 )
 ANTHROPIC = Host(
     "anthropic", "ANTHROPIC_API_KEY", "https://platform.claude.com/docs/en/about-claude/pricing"
@@ -103,554 +131,221 @@ DEEPSEEK = Host(
     endpoint="https://api.deepseek.com/v1",
     tag="deepseek",
 )
-DASHSCOPE = Host(
+XAI = Host(
     "openai_compatible",
-    "DASHSCOPE_API_KEY",
-    "https://www.alibabacloud.com/help/en/model-studio/models",
-    endpoint="https://dashscope-intl.aliyuncs.com/compatible-mode/v1",
-    tag="dashscope",
+    "XAI_API_KEY",
+    "https://docs.x.ai/docs/models",
+    endpoint="https://api.x.ai/v1",
+    tag="xai",
 )
-# Meta serves no paid API of its own in the sources; Llama comes through ONE host with an
-# OpenAI-compatible API whose prices are in the LiteLLM map: Together AI.
+COHERE = Host(
+    "openai_compatible",
+    "COHERE_API_KEY",
+    "https://cohere.com/pricing",
+    endpoint="https://api.cohere.ai/compatibility/v1",
+    tag="cohere",
+)
+BEDROCK = Host(
+    "other",
+    "AWS_BEARER_TOKEN_BEDROCK",
+    "https://aws.amazon.com/bedrock/pricing/",
+    tag="bedrock",
+    label="Amazon Bedrock",
+)
+# The reference host of open-weight models (Llama, Qwen, gpt-oss, DeepSeek): Together AI.
+# Of the hosts the sources price, it is the one genai-prices, LiteLLM and models.dev all list
+# with the most of these families (Groq has no DeepSeek or current Qwen3.x; DeepInfra is not
+# in genai-prices, so it has no dated prices), behind an OpenAI-compatible API. Gemma ships
+# from Google's own Gemini API, which serves it (Together lists only Gemma 2 and a Gemma 4
+# that LiteLLM says it shut down on 2026-09-15).
 TOGETHER = Host(
     "openai_compatible",
     "TOGETHER_API_KEY",
     "https://www.together.ai/pricing",
     endpoint="https://api.together.xyz/v1",
     tag="together_ai",
-    cite_litellm_source=False,
+    label="Together AI",
 )
 
 
 @dataclass(frozen=True, slots=True)
-class Entry:
-    """One model to ship, and the facts about it that the public catalogs do not hold."""
+class Line:
+    """One API whose models the catalog ships, and where each source lists them."""
 
-    name: str
-    display_name: str
-    description: str
-    vendor: str
-    family: str
     host: Host
-    litellm: str | None = None  # LiteLLM key; when set, prices and limits come from it
-    modelsdev: str | None = None  # "<provider>/<model id>" in models.dev
-    parameters_b: float | None = None  # only where the vendor publishes it (open weights)
-    deployment: str | None = None  # the model's name at the provider, when not `name`
-    api_version: str | None = None  # overrides the host's
-    temperature: bool | None = None  # False for reasoning models that reject it
-    released: str | None = None  # YYYY-MM-DD; wins over models.dev (a documented correction)
-
-    @property
-    def price_source(self) -> str:
-        return "litellm" if self.litellm else "modelsdev"
+    genai: str  # genai-prices provider id
+    litellm: tuple[str, ...]  # LiteLLM key prefixes, tried in order ("" = the bare id)
+    modelsdev: str  # models.dev provider id
+    vendor: str | None  # the vendor tag; None: from the model id (hosts of open weights)
+    wanted: Callable[[str], bool] = lambda model_id: True
+    name_prefix: str = ""  # "bedrock/", …: a hosted twin never takes the vendor's name
 
 
-def _openai(name: str, display: str, family: str, description: str, **kw: Any) -> Entry:
-    return Entry(name, display, description, "openai", family, OPENAI, name, f"openai/{name}", **kw)
+def _starts(*prefixes: str) -> Callable[[str], bool]:
+    return lambda model_id: model_id.startswith(prefixes)
 
 
-def _claude(name: str, display: str, family: str, description: str, **kw: Any) -> Entry:
-    return Entry(name, display, description, "anthropic", family, ANTHROPIC, **kw)
+OPEN_WEIGHT_PREFIXES = ("meta-llama/", "Qwen/", "openai/gpt-oss", "google/gemma", "deepseek-ai/")
 
-
-def _gemini(name: str, display: str, family: str, description: str, **kw: Any) -> Entry:
-    kw.setdefault("litellm", f"gemini/{name}")
-    return Entry(name, display, description, "google", family, GOOGLE, **kw)
-
-
-def _mistral(name: str, display: str, family: str, description: str, **kw: Any) -> Entry:
-    return Entry(name, display, description, "mistral", family, MISTRAL, **kw)
-
-
-def _azure(model: str, display: str, family: str, description: str, **kw: Any) -> Entry:
-    return Entry(
-        f"azure/{model}",
-        display,
-        description,
-        "openai",
-        family,
-        AZURE,
-        f"azure/{model}",
-        f"openai/{model}",  # release date of the underlying OpenAI model
-        deployment=model,  # Azure deployment names are per organisation; this is a default
-        **kw,
-    )
-
-
-def _llama(
-    name: str, together_id: str, display: str, params: float, description: str, **kw: Any
-) -> Entry:
-    return Entry(
-        name,
-        display,
-        f"{description} Served by Together AI (OpenAI-compatible API).",
-        "meta",
-        "llama",
+LINES: tuple[Line, ...] = (
+    Line(OPENAI, "openai", ("",), "openai", "openai"),
+    Line(ANTHROPIC, "anthropic", ("",), "anthropic", "anthropic"),
+    # Google's genai-prices table also holds Claude on Vertex AI: not the Gemini API.
+    Line(GOOGLE, "google", ("gemini/", ""), "google", "google", _starts("gemini", "gemma")),
+    # Mistral's table also holds other vendors' models it hosts (DeepSeek, Z.ai).
+    Line(
+        MISTRAL,
+        "mistral",
+        ("mistral/",),
+        "mistral",
+        "mistral",
+        lambda model_id: not model_id.startswith(("deepseek", "zai")),
+    ),
+    Line(DEEPSEEK, "deepseek", ("deepseek/",), "deepseek", "deepseek"),
+    Line(XAI, "x-ai", ("xai/",), "xai", "xai"),
+    Line(COHERE, "cohere", ("cohere_chat/", "cohere/", ""), "cohere", "cohere"),
+    # Bedrock's in-region ("regional") prices of Anthropic and Meta models.
+    Line(
+        BEDROCK,
+        "aws",
+        ("", "bedrock/", "bedrock_converse/"),
+        "amazon-bedrock",
+        None,
+        _starts("regional.anthropic.", "meta."),
+        name_prefix="bedrock/",
+    ),
+    Line(
         TOGETHER,
-        f"together_ai/{together_id}",
-        parameters_b=params,
-        deployment=together_id,
-        **kw,
-    )
-
-
-NO_TEMPERATURE: dict[str, Any] = {"temperature": False}
-
-ENTRIES: tuple[Entry, ...] = (
-    # --- OpenAI (first-party API) -------------------------------------------------------
-    _openai("gpt-4o", "GPT-4o", "gpt-4o", "OpenAI's flagship multimodal model."),
-    _openai("gpt-4o-mini", "GPT-4o mini", "gpt-4o", "Small, fast, low-cost GPT-4o."),
-    _openai("gpt-4.1", "GPT-4.1", "gpt-4.1", "GPT-4.1 with a 1M-token context window."),
-    _openai("gpt-4.1-mini", "GPT-4.1 mini", "gpt-4.1", "Smaller, cheaper GPT-4.1."),
-    _openai("gpt-4.1-nano", "GPT-4.1 nano", "gpt-4.1", "The fastest, cheapest GPT-4.1."),
-    _openai("o1", "o1", "o1", "OpenAI's first full reasoning model.", **NO_TEMPERATURE),
-    _openai("o3", "o3", "o3", "OpenAI reasoning model for hard problems.", **NO_TEMPERATURE),
-    _openai("o3-mini", "o3-mini", "o3", "Small, low-cost reasoning model.", **NO_TEMPERATURE),
-    _openai("o4-mini", "o4-mini", "o4", "Fast, low-cost multimodal reasoning.", **NO_TEMPERATURE),
-    _openai("gpt-5", "GPT-5", "gpt-5", "OpenAI's GPT-5 reasoning model.", **NO_TEMPERATURE),
-    _openai("gpt-5-mini", "GPT-5 mini", "gpt-5", "Smaller, cheaper GPT-5.", **NO_TEMPERATURE),
-    _openai("gpt-5-nano", "GPT-5 nano", "gpt-5", "The fastest, cheapest GPT-5.", **NO_TEMPERATURE),
-    _openai("gpt-5.1", "GPT-5.1", "gpt-5", "GPT-5.1 reasoning model.", **NO_TEMPERATURE),
-    _openai("gpt-5.4", "GPT-5.4", "gpt-5", "GPT-5.4 with a 1M-token context.", **NO_TEMPERATURE),
-    _openai("gpt-5.5", "GPT-5.5", "gpt-5", "OpenAI's GPT-5.5 frontier model.", **NO_TEMPERATURE),
-    # --- Azure OpenAI (same OpenAI models through an organisation's Azure resource) --------
-    _azure("gpt-4o", "GPT-4o (Azure)", "gpt-4o", "GPT-4o deployed on Azure OpenAI."),
-    _azure("gpt-4o-mini", "GPT-4o mini (Azure)", "gpt-4o", "GPT-4o mini on Azure OpenAI."),
-    _azure("gpt-4.1", "GPT-4.1 (Azure)", "gpt-4.1", "GPT-4.1 deployed on Azure OpenAI."),
-    _azure("gpt-4.1-mini", "GPT-4.1 mini (Azure)", "gpt-4.1", "GPT-4.1 mini on Azure OpenAI."),
-    _azure(
-        "o4-mini",
-        "o4-mini (Azure)",
-        "o4",
-        "o4-mini reasoning model on Azure OpenAI.",
-        api_version="2025-04-01-preview",  # o3/o4-mini need the 2025-04 API
-        **NO_TEMPERATURE,
-    ),
-    # --- Anthropic (first-party API) ----------------------------------------------------
-    _claude(
-        "claude-3-5-sonnet-20241022",
-        "Claude 3.5 Sonnet",
-        "claude-sonnet",
-        "Anthropic's Claude 3.5 Sonnet (October 2024). Deprecated by Anthropic.",
-        modelsdev="anthropic/claude-3-5-sonnet-20241022",
-    ),
-    _claude(
-        "claude-3-7-sonnet-20250219",
-        "Claude 3.7 Sonnet",
-        "claude-sonnet",
-        "Claude 3.7 Sonnet with extended thinking. Deprecated by Anthropic.",
-        modelsdev="anthropic/claude-3-7-sonnet-20250219",
-    ),
-    _claude(
-        "claude-sonnet-4-0",
-        "Claude Sonnet 4",
-        "claude-sonnet",
-        "Claude Sonnet 4: balanced intelligence and speed.",
-        modelsdev="anthropic/claude-sonnet-4-0",
-    ),
-    _claude(
-        "claude-opus-4-1",
-        "Claude Opus 4.1",
-        "claude-opus",
-        "Claude Opus 4.1 for complex, long-running tasks.",
-        modelsdev="anthropic/claude-opus-4-1",
-    ),
-    _claude(
-        "claude-sonnet-4-5",
-        "Claude Sonnet 4.5",
-        "claude-sonnet",
-        "Claude Sonnet 4.5, strong at coding and agents.",
-        litellm="claude-sonnet-4-5",
-        modelsdev="anthropic/claude-sonnet-4-5",
-    ),
-    _claude(
-        "claude-haiku-4-5",
-        "Claude Haiku 4.5",
-        "claude-haiku",
-        "Anthropic's fastest, lowest-cost Claude 4.5 model.",
-        litellm="claude-haiku-4-5",
-        modelsdev="anthropic/claude-haiku-4-5",
-    ),
-    _claude(
-        "claude-opus-4-5",
-        "Claude Opus 4.5",
-        "claude-opus",
-        "Claude Opus 4.5, Anthropic's most capable 4.5 model.",
-        litellm="claude-opus-4-5",
-        modelsdev="anthropic/claude-opus-4-5",
-    ),
-    _claude(
-        "claude-sonnet-4-6",
-        "Claude Sonnet 4.6",
-        "claude-sonnet",
-        "Claude Sonnet 4.6 with a 1M-token context window.",
-        litellm="claude-sonnet-4-6",
-        modelsdev="anthropic/claude-sonnet-4-6",
-    ),
-    _claude(
-        "claude-opus-4-6",
-        "Claude Opus 4.6",
-        "claude-opus",
-        "Claude Opus 4.6 with a 1M-token context window.",
-        litellm="claude-opus-4-6",
-        modelsdev="anthropic/claude-opus-4-6",
-    ),
-    _claude(
-        "claude-opus-4-7",
-        "Claude Opus 4.7",
-        "claude-opus",
-        "Claude Opus 4.7 with a 1M-token context window.",
-        litellm="claude-opus-4-7",
-        modelsdev="anthropic/claude-opus-4-7",
-    ),
-    # --- Google (Gemini API) ------------------------------------------------------------
-    _gemini(
-        "gemini-2.0-flash",
-        "Gemini 2.0 Flash",
-        "gemini-flash",
-        "Gemini 2.0 Flash. Deprecated by Google.",
-        litellm=None,
-        modelsdev="google/gemini-2.0-flash",
-    ),
-    _gemini(
-        "gemini-2.5-pro",
-        "Gemini 2.5 Pro",
-        "gemini-pro",
-        "Google's Gemini 2.5 Pro thinking model; higher rates above 200k input tokens.",
-        modelsdev="google/gemini-2.5-pro",
-    ),
-    _gemini(
-        "gemini-2.5-flash",
-        "Gemini 2.5 Flash",
-        "gemini-flash",
-        "Gemini 2.5 Flash: fast thinking model with a 1M-token context.",
-        modelsdev="google/gemini-2.5-flash",
-    ),
-    _gemini(
-        "gemini-2.5-flash-lite",
-        "Gemini 2.5 Flash-Lite",
-        "gemini-flash",
-        "Gemini 2.5 Flash-Lite: the lowest-cost Gemini 2.5 model.",
-        modelsdev="google/gemini-2.5-flash-lite",
-    ),
-    _gemini(
-        "gemini-3-flash-preview",
-        "Gemini 3 Flash (preview)",
-        "gemini-flash",
-        "Gemini 3 Flash preview.",
-        modelsdev="google/gemini-3-flash-preview",
-    ),
-    _gemini(
-        "gemini-3.1-pro-preview",
-        "Gemini 3.1 Pro (preview)",
-        "gemini-pro",
-        "Gemini 3.1 Pro preview; higher rates above 200k input tokens.",
-        modelsdev="google/gemini-3.1-pro-preview",
-    ),
-    _gemini(
-        "gemini-3.1-flash-lite",
-        "Gemini 3.1 Flash-Lite",
-        "gemini-flash",
-        "Gemini 3.1 Flash-Lite: low-cost, high-volume model.",
-        modelsdev="google/gemini-3.1-flash-lite",
-    ),
-    _gemini(
-        "gemini-3.5-flash",
-        "Gemini 3.5 Flash",
-        "gemini-flash",
-        "Gemini 3.5 Flash.",
-        modelsdev="google/gemini-3.5-flash",
-    ),
-    # --- Mistral (first-party API) ------------------------------------------------------
-    _mistral(
-        "mistral-large-2512",
-        "Mistral Large 3",
-        "mistral-large",
-        "Mistral Large 3: open-weight mixture-of-experts (675B total, 41B active).",
-        litellm="mistral/mistral-large-2512",
-        modelsdev="mistral/mistral-large-2512",
-        parameters_b=675,
-        released="2025-12-02",  # Mistral 3 launch; models.dev repeats Large 2411's date
-    ),
-    _mistral(
-        "mistral-medium-2604",
-        "Mistral Medium 3.5",
-        "mistral-medium",
-        "Mistral Medium 3.5 with optional reasoning.",
-        litellm="mistral/mistral-medium-2604",
-        modelsdev="mistral/mistral-medium-2604",
-    ),
-    _mistral(
-        "mistral-small-2603",
-        "Mistral Small 4",
-        "mistral-small",
-        "Mistral Small 4 with optional reasoning.",
-        litellm="mistral/mistral-small-2603",
-        modelsdev="mistral/mistral-small-2603",
-    ),
-    _mistral(
-        "mistral-small-2506",
-        "Mistral Small 3.2",
-        "mistral-small",
-        "Mistral Small 3.2: open-weight 24B model.",
-        modelsdev="mistral/mistral-small-2506",
-        parameters_b=24,
-    ),
-    _mistral(
-        "codestral-2508",
-        "Codestral 25.08",
-        "codestral",
-        "Mistral's code model for completion and fill-in-the-middle.",
-        litellm="mistral/codestral-2508",
-        released="2025-07-30",  # Codestral 25.08 announcement; models.dev has only -latest
-    ),
-    _mistral(
-        "pixtral-large-latest",
-        "Pixtral Large",
-        "pixtral",
-        "Pixtral Large: open-weight 124B multimodal model.",
-        litellm="mistral/pixtral-large-latest",
-        modelsdev="mistral/pixtral-large-latest",
-        parameters_b=124,
-    ),
-    _mistral(
-        "mistral-nemo",
-        "Mistral Nemo",
-        "mistral-nemo",
-        "Mistral NeMo: open-weight 12B model built with NVIDIA.",
-        modelsdev="mistral/mistral-nemo",
-        parameters_b=12,
-    ),
-    _mistral(
-        "open-mixtral-8x7b",
-        "Mixtral 8x7B",
-        "mixtral",
-        "Mixtral 8x7B: open-weight sparse mixture-of-experts (46.7B total).",
-        modelsdev="mistral/open-mixtral-8x7b",
-        parameters_b=46.7,
-    ),
-    _mistral(
-        "open-mixtral-8x22b",
-        "Mixtral 8x22B",
-        "mixtral",
-        "Mixtral 8x22B: open-weight sparse mixture-of-experts (141B total).",
-        modelsdev="mistral/open-mixtral-8x22b",
-        parameters_b=141,
-    ),
-    # --- Meta Llama (through Together AI) -----------------------------------------------
-    _llama(
-        "llama-3.1-8b-instruct",
-        "meta-llama/Meta-Llama-3.1-8B-Instruct-Turbo",
-        "Llama 3.1 8B Instruct",
-        8,
-        "Meta's open-weight Llama 3.1 8B.",
-        modelsdev="azure/meta-llama-3.1-8b-instruct",
-    ),
-    _llama(
-        "llama-3.1-70b-instruct",
-        "meta-llama/Meta-Llama-3.1-70B-Instruct-Turbo",
-        "Llama 3.1 70B Instruct",
-        70,
-        "Meta's open-weight Llama 3.1 70B.",
-        modelsdev="azure/meta-llama-3.1-70b-instruct",
-    ),
-    _llama(
-        "llama-3.1-405b-instruct",
-        "meta-llama/Llama-3.1-405B-Instruct",
-        "Llama 3.1 405B Instruct",
-        405,
-        "Meta's largest open-weight Llama 3.1 model.",
-        modelsdev="azure/meta-llama-3.1-405b-instruct",
-    ),
-    _llama(
-        "llama-3.2-3b-instruct",
-        "meta-llama/Llama-3.2-3B-Instruct",
-        "Llama 3.2 3B Instruct",
-        3,
-        "Meta's small open-weight Llama 3.2 3B.",
-        released="2024-09-25",  # Llama 3.2 release
-    ),
-    _llama(
-        "llama-3.3-70b-instruct",
-        "meta-llama/Llama-3.3-70B-Instruct-Turbo",
-        "Llama 3.3 70B Instruct",
-        70,
-        "Meta's open-weight Llama 3.3 70B.",
-        modelsdev="togetherai/meta-llama/Llama-3.3-70B-Instruct-Turbo",
-    ),
-    _llama(
-        "llama-4-scout-17b-16e-instruct",
-        "meta-llama/Llama-4-Scout-17B-16E-Instruct",
-        "Llama 4 Scout",
-        109,
-        "Meta's open-weight Llama 4 Scout mixture-of-experts (109B total, 17B active).",
-        modelsdev="groq/meta-llama/llama-4-scout-17b-16e-instruct",
-    ),
-    # --- DeepSeek (first-party OpenAI-compatible API) -----------------------------------
-    Entry(
-        "deepseek-chat",
-        "DeepSeek Chat",
-        "DeepSeek's chat model (DeepSeek-V3 series, open weights, 671B total).",
-        "deepseek",
-        "deepseek-v3",
-        DEEPSEEK,
-        litellm="deepseek/deepseek-chat",
-        modelsdev="deepseek/deepseek-chat",
-        parameters_b=671,
-    ),
-    Entry(
-        "deepseek-reasoner",
-        "DeepSeek Reasoner",
-        "DeepSeek's reasoning model (DeepSeek-R1 line, open weights, 671B total).",
-        "deepseek",
-        "deepseek-r1",
-        DEEPSEEK,
-        litellm="deepseek/deepseek-reasoner",
-        modelsdev="deepseek/deepseek-reasoner",
-        parameters_b=671,
-    ),
-    Entry(
-        "deepseek-v4-flash",
-        "DeepSeek V4 Flash",
-        "DeepSeek V4 Flash with a 1M-token context.",
-        "deepseek",
-        "deepseek-v4",
-        DEEPSEEK,
-        litellm="deepseek/deepseek-v4-flash",
-        modelsdev="deepseek/deepseek-v4-flash",
-    ),
-    Entry(
-        "deepseek-v4-pro",
-        "DeepSeek V4 Pro",
-        "DeepSeek V4 Pro with a 1M-token context.",
-        "deepseek",
-        "deepseek-v4",
-        DEEPSEEK,
-        litellm="deepseek/deepseek-v4-pro",
-        modelsdev="deepseek/deepseek-v4-pro",
-    ),
-    # --- Qwen (Alibaba Cloud Model Studio, DashScope compatible mode) --------------------
-    Entry(
-        "qwen-max",
-        "Qwen-Max",
-        "Alibaba's flagship hosted Qwen model.",
-        "qwen",
-        "qwen-max",
-        DASHSCOPE,
-        litellm="dashscope/qwen-max",
-        modelsdev="alibaba/qwen-max",
-    ),
-    Entry(
-        "qwen-plus",
-        "Qwen-Plus",
-        "Balanced hosted Qwen model with optional thinking.",
-        "qwen",
-        "qwen-plus",
-        DASHSCOPE,
-        litellm="dashscope/qwen-plus",
-        modelsdev="alibaba/qwen-plus",
-    ),
-    Entry(
-        "qwq-plus",
-        "QwQ-Plus",
-        "Qwen's hosted QwQ reasoning model.",
-        "qwen",
-        "qwq",
-        DASHSCOPE,
-        litellm="dashscope/qwq-plus",
-        modelsdev="alibaba/qwq-plus",
-    ),
-    Entry(
-        "qwen3-max",
-        "Qwen3-Max",
-        "Qwen3-Max, Alibaba's largest hosted Qwen3 model.",
-        "qwen",
-        "qwen3",
-        DASHSCOPE,
-        modelsdev="alibaba/qwen3-max",
-    ),
-    Entry(
-        "qwen3-235b-a22b",
-        "Qwen3 235B-A22B",
-        "Open-weight Qwen3 mixture-of-experts (235B total, 22B active); thinking is "
-        "billed at its own rate.",
-        "qwen",
-        "qwen3",
-        DASHSCOPE,
-        modelsdev="alibaba/qwen3-235b-a22b",
-        parameters_b=235,
-    ),
-    Entry(
-        "qwen3-32b",
-        "Qwen3 32B",
-        "Open-weight dense Qwen3 32B; thinking is billed at its own rate.",
-        "qwen",
-        "qwen3",
-        DASHSCOPE,
-        modelsdev="alibaba/qwen3-32b",
-        parameters_b=32.8,
-    ),
-    Entry(
-        "qwen3-next-80b-a3b-instruct",
-        "Qwen3-Next 80B-A3B Instruct",
-        "Open-weight sparse Qwen3-Next (80B total, 3B active).",
-        "qwen",
-        "qwen3",
-        DASHSCOPE,
-        litellm="dashscope/qwen3-next-80b-a3b-instruct",
-        modelsdev="alibaba/qwen3-next-80b-a3b-instruct",
-        parameters_b=80,
-    ),
-    Entry(
-        "qwen2.5-72b-instruct",
-        "Qwen2.5 72B Instruct",
-        "Open-weight Qwen2.5 72B.",
-        "qwen",
-        "qwen2.5",
-        DASHSCOPE,
-        modelsdev="alibaba/qwen2-5-72b-instruct",
-        parameters_b=72.7,
+        "together",
+        ("together_ai/",),
+        "togetherai",
+        None,
+        _starts(*OPEN_WEIGHT_PREFIXES),
     ),
 )
 
+# --- the hand-kept tables: choices and overrides, each with its reason ------------------------
 
-# --- reading the sources -------------------------------------------------------------------
+# genai-prices ids that are not the API's model id: the id to call (and to look up in
+# LiteLLM and models.dev), which is also the catalog name.
+API_IDS: dict[tuple[str, str], str] = {
+    # genai-prices names Pixtral Large by its family; Mistral's API id is the dated one. The
+    # sources agree on its price ($2 / $6 per 1M: genai-prices, LiteLLM, models.dev and
+    # OpenRouter); an older catalog read a different LiteLLM key. We ship genai-prices'.
+    ("mistral", "pixtral-large"): "pixtral-large-latest",
+    ("mistral", "mistral-nemo"): "open-mistral-nemo",  # Mistral's API id for NeMo
+    ("mistral", "mistral-medium-3-5"): "mistral-medium-2604",  # Mistral Medium 3.5
+    # genai-prices' "GPT-5.3 Chat" is the API's gpt-5.3-chat-latest (shut down 2026-08-10).
+    ("openai", "gpt-5.3"): "gpt-5.3-chat-latest",
+    ("cohere", "command-a"): "command-a-03-2025",
+    ("cohere", "command-r"): "command-r-08-2024",
+    ("cohere", "command-r-plus"): "command-r-plus-08-2024",
+    ("cohere", "command-r7b"): "command-r7b-12-2024",
+}
+
+# Catalog names kept from earlier catalogs, so installs that were seeded with them keep the
+# same model (a new name would retire the old model and add a twin).
+NAMES: dict[tuple[str, str], str] = {
+    ("together", "meta-llama/Llama-3.1-405B-Instruct"): "llama-3.1-405b-instruct",
+    ("together", "meta-llama/Llama-3.2-3B-Instruct"): "llama-3.2-3b-instruct",
+    ("together", "meta-llama/Llama-3.2-1B-Instruct"): "llama-3.2-1b-instruct",
+    ("together", "openai/gpt-oss-120b"): "gpt-oss-120b",
+    ("mistral", "mistral-large-2512"): "mistral-large-2512",
+}
+
+# Current models neither limits source lists yet: their limits and capabilities are the
+# sibling's. Claude Fable 5.2 and Mythos 5.2 (the same model, for verified organisations) have
+# the 1M window genai-prices gives and, like Fable 5.1, a 128k output limit.
+SIBLINGS: dict[tuple[str, str], str] = {
+    ("anthropic", "claude-fable-5-2"): "claude-fable-5-1",
+    ("anthropic", "claude-mythos-5-2"): "claude-fable-5-1",
+}
+
+# Release days the sources get wrong or lack (the first period's `effective_from`).
+RELEASED: dict[str, str] = {
+    # models.dev repeats Mistral Large 2411's date for Large 3 (launched 2025-12-02).
+    "mistral-large-2512": "2025-12-02",
+    # Only a year-granular "2025" elsewhere; DeepSeek released V3.2 on 2025-12-01.
+    "deepseek-v3.2": "2025-12-01",
+}
+
+# Parameter counts (billions, total) the vendors publish, where the model id does not say them
+# or says only the active part (mixture-of-experts "17B-16E").
+PARAMETERS_B: dict[str, float] = {
+    "mistral-large-2512": 675,  # Mistral Large 3: 675B total, 41B active
+    "mistral-small-2603": 119,  # Mistral Small 4: 119B total, 6B active
+    "pixtral-large-latest": 124,
+    "open-mistral-nemo": 12,
+    "gpt-oss-120b": 117,  # OpenAI's model card: 117B total (the name rounds it)
+    "gpt-oss-20b": 21,
+    "bedrock/llama4-scout-17b-instruct": 109,  # 17B active of 109B
+    "bedrock/llama4-maverick-17b-instruct": 400,  # 17B active of 400B
+    "deepseek-v4-pro": 1600,
+    "deepseek-v4-flash": 284,
+}
+OPEN_WEIGHT_FAMILIES = ("llama", "qwen", "gpt-oss", "gemma", "deepseek", "mistral", "mixtral")
+
+# Models genai-prices lists that we do not ship although they pass the rules, and why.
+EXCLUDED: dict[tuple[str, str], str] = {
+    ("openai", "gpt-chat-latest"): "an alias that moves to the newest ChatGPT model",
+    ("openai", "chatgpt-4o-latest"): "an alias that moves to the newest ChatGPT model",
+}
+
+
+# --- reading the sources ---------------------------------------------------------------------
 
 
 @dataclass(frozen=True, slots=True)
 class Sources:
+    genai: dict[str, Any]  # provider id -> provider
     litellm: dict[str, Any]
     modelsdev: dict[str, Any]
+    openrouter: dict[str, Any]  # model id -> record
+    cache: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
     def load(cls, catalogs_dir: Path) -> Sources:
-        with (catalogs_dir / LITELLM_FILE).open(encoding="utf-8") as handle:
-            litellm = json.load(handle)
-        with (catalogs_dir / MODELSDEV_FILE).open(encoding="utf-8") as handle:
-            modelsdev = json.load(handle)
-        return cls(litellm, modelsdev)
+        def read(name: str) -> Any:
+            with (catalogs_dir / name).open(encoding="utf-8") as handle:
+                return json.load(handle)
 
-    def litellm_record(self, key: str) -> dict[str, Any]:
-        try:
-            record: dict[str, Any] = self.litellm[key]
-        except KeyError:
-            raise KeyError(f"LiteLLM map has no {key!r}") from None
-        return record
+        genai = {provider["id"]: provider for provider in read(GENAI_FILE)["providers"]}
+        openrouter = {record["id"]: record for record in read(OPENROUTER_FILE)["data"]}
+        return cls(genai, read(LITELLM_FILE), read(MODELSDEV_FILE), openrouter)
 
-    def modelsdev_record(self, ref: str) -> dict[str, Any]:
+    def release_days(self) -> dict[str, date]:
+        """The earliest release day any models.dev provider gives each model id (lower case)."""
+        if "release_days" not in self.cache:
+            found: dict[str, date] = {}
+            for provider in self.modelsdev["providers"].values():
+                for model_id, record in provider["models"].items():
+                    raw = record.get("release_date")
+                    if not raw or len(str(raw)) < 7:  # a bare year says too little
+                        continue
+                    try:
+                        released = day_of(raw)
+                    except ValueError:
+                        continue  # a few records hold malformed dates
+                    key = model_id.rpartition("/")[2].lower()
+                    found[key] = min(found.get(key, released), released)
+            self.cache["release_days"] = found
+        days: dict[str, date] = self.cache["release_days"]
+        return days
+
+    def modelsdev_record(self, provider: str, model_id: str) -> dict[str, Any] | None:
         """A provider model of models.dev, over the provider-independent model it points to."""
-        provider, _, model_id = ref.partition("/")
-        try:
-            record: dict[str, Any] = self.modelsdev["providers"][provider]["models"][model_id]
-        except KeyError:
-            raise KeyError(f"models.dev has no {ref!r}") from None
+        record: dict[str, Any] | None = (
+            self.modelsdev["providers"].get(provider, {}).get("models", {}).get(model_id)
+        )
+        if record is None:
+            return None
         base_ref = record.get("base_model")
         if base_ref:
             return {**self.modelsdev["models"].get(base_ref, {}), **record}
         return record
 
 
-# --- converting ----------------------------------------------------------------------------
+# --- converting ------------------------------------------------------------------------------
 
 
 def plain(value: Decimal) -> str:
@@ -664,88 +359,400 @@ def per_token_to_million(value: float | int) -> Decimal:
     return Decimal(repr(value)) * PER_MILLION
 
 
-def per_million(value: float | int) -> Decimal:
-    """USD per 1M tokens (a JSON number) as an exact Decimal."""
-    return Decimal(repr(value))
-
-
 def _money(value: Decimal | None) -> str | None:
     return None if value is None else plain(value)
 
 
+def genai_prices(price: dict[str, Any]) -> dict[str, Any]:
+    """A genai-prices ModelPrice as our rates and tiers (only the fields we store)."""
+    rates: dict[str, Decimal | None] = dict.fromkeys(GENAI_RATES.values())
+    tiers: dict[int, dict[str, Any]] = {}
+    for source_field, ours in GENAI_RATES.items():
+        value = price.get(source_field)
+        if value is None:
+            continue
+        if isinstance(value, dict):  # TieredPrices: base, then rates above each threshold
+            rates[ours] = Decimal(value["base"])
+            for tier in value["tiers"]:
+                tiers.setdefault(int(tier["start"]), {})[ours] = Decimal(tier["price"])
+        else:
+            rates[ours] = Decimal(value)
+    requests = price.get("requests_kcount")
+    per_request = None if requests is None else Decimal(requests) / 1000
+    if rates["reasoning"] is not None and rates["reasoning"] == rates["output"]:
+        rates["reasoning"] = None  # null already means "billed at output"
+    return {
+        "input": _money(rates["input"]),
+        "cached_input": _money(rates["cached_input"]),
+        "cache_write": _money(rates["cache_write"]),
+        "output": _money(rates["output"]),
+        "reasoning": _money(rates["reasoning"]),
+        "per_request": _money(per_request),
+        "tiers": [
+            {
+                "above_input_tokens": threshold,
+                "input": _money(tier.get("input")),
+                "output": _money(tier.get("output")),
+                "cached_input": _money(tier.get("cached_input")),
+                "cache_write": _money(tier.get("cache_write")),
+                "reasoning": _money(tier.get("reasoning")),
+            }
+            for threshold, tier in sorted(tiers.items())
+        ],
+    }
+
+
 def litellm_prices(record: dict[str, Any]) -> dict[str, Any]:
-    def get(field: str) -> Decimal | None:
-        value = record.get(field)
+    """LiteLLM's standard rates (used only for Azure deployments genai-prices lacks)."""
+
+    def get(name: str) -> Decimal | None:
+        value = record.get(name)
         return None if value is None else per_token_to_million(value)
 
     output = get("output_cost_per_token")
     reasoning = get("output_cost_per_reasoning_token")
     cache_write = get("cache_creation_input_token_cost")
-    if cache_write == 0:
-        # LiteLLM writes 0 where a provider adds no cache-write surcharge (DeepSeek): those
-        # tokens cost the input rate, which is what null means in our price shape (§3).
-        cache_write = None
     tiers = []
-    for field in record:
-        match = TIER_FIELD.match(field)
+    for name in sorted(record):
+        match = re.fullmatch(r"input_cost_per_token_above_(\d+)k_tokens", name)
         if match is None:
             continue
         suffix = f"above_{match.group(1)}k_tokens"
         tiers.append(
             {
                 "above_input_tokens": int(match.group(1)) * 1000,
-                "input": _money(get(field)),
+                "input": _money(get(name)),
                 "output": _money(get(f"output_cost_per_token_{suffix}")),
                 "cached_input": _money(get(f"cache_read_input_token_cost_{suffix}")),
+                "cache_write": None,
+                "reasoning": None,
             }
         )
     return {
         "input": _money(get("input_cost_per_token")),
         "cached_input": _money(get("cache_read_input_token_cost")),
-        "cache_write": _money(cache_write),
+        # LiteLLM writes 0 for "no cache-write surcharge": billed at input, i.e. null.
+        "cache_write": None if not cache_write else _money(cache_write),
         "output": _money(output),
         "reasoning": _money(reasoning) if reasoning != output else None,
+        "per_request": None,
         "tiers": sorted(tiers, key=lambda tier: tier["above_input_tokens"]),
     }
 
 
-def modelsdev_prices(record: dict[str, Any]) -> dict[str, Any]:
-    cost: dict[str, Any] = record.get("cost") or {}
-
-    def get(mapping: dict[str, Any], field: str) -> Decimal | None:
-        value = mapping.get(field)
-        return None if value is None else per_million(value)
-
-    output = get(cost, "output")
-    reasoning = get(cost, "reasoning")
-    tiers = [
-        {
-            "above_input_tokens": int(tier["tier"]["size"]),
-            "input": _money(get(tier, "input")),
-            "output": _money(get(tier, "output")),
-            "cached_input": _money(get(tier, "cache_read")),
-        }
-        for tier in cost.get("tiers", [])
-    ]
-    return {
-        "input": _money(get(cost, "input")),
-        "cached_input": _money(get(cost, "cache_read")),
-        "cache_write": _money(get(cost, "cache_write")),
-        "output": _money(output),
-        "reasoning": _money(reasoning) if reasoning != output else None,
-        "tiers": sorted(tiers, key=lambda tier: tier["above_input_tokens"]),
-    }
-
-
-def release_day(entry: Entry, modelsdev: dict[str, Any] | None) -> date:
-    """The day a price period starts: neither source dates prices, so the release date.
-
-    The table's `released` (set only to fill a gap or correct models.dev), else models.dev's
-    `release_date` ("2025-04" means the 1st), else the snapshot day `CATALOG_VERSION`.
-    """
-    raw = entry.released or (modelsdev or {}).get("release_date") or CATALOG_VERSION
+def day_of(raw: str) -> date:
+    """YYYY-MM-DD, YYYY-MM or YYYY (the 1st)."""
     parts = [*str(raw).split("-"), "01", "01"]
     return date(int(parts[0]), int(parts[1]), int(parts[2]))
+
+
+def midnight(day: date) -> str:
+    return f"{day.isoformat()}T00:00:00Z"
+
+
+# --- choosing the models ---------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class Candidate:
+    """One model to ship: where each source lists it, and the facts the sources lack."""
+
+    line: Line
+    genai_id: str
+    api_id: str
+    name: str
+    genai: dict[str, Any]
+    litellm_key: str | None
+    litellm: dict[str, Any] | None
+    modelsdev: dict[str, Any] | None
+    twin: Candidate | None = None  # the vendor's own model (limits for hosted twins)
+    price_from: str = "genai-prices"  # or "litellm" (Azure deployments genai-prices lacks)
+    left_out: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class Rejection:
+    line: str
+    model_id: str
+    reason: str
+
+
+def _litellm_record(
+    sources: Sources, line: Line, api_id: str
+) -> tuple[str | None, dict[str, Any] | None]:
+    for prefix in line.litellm:
+        record = sources.litellm.get(prefix + api_id)
+        if isinstance(record, dict):
+            return prefix + api_id, record
+    return None, None
+
+
+def _shut_down(litellm: dict[str, Any] | None) -> str | None:
+    shutdown = (litellm or {}).get("deprecation_date")
+    if shutdown and date.fromisoformat(shutdown) <= BUILD_DAY:
+        return f"shut down on {shutdown} (LiteLLM's deprecation_date)"
+    return None
+
+
+def _api_id(line: Line, genai_id: str) -> str:
+    api_id = API_IDS.get((line.genai, genai_id), genai_id)
+    return api_id.removeprefix("regional.")
+
+
+def _catalog_name(line: Line, genai_id: str, api_id: str) -> str:
+    named = NAMES.get((line.genai, genai_id))
+    if named is not None:
+        return named
+    if line.host is TOGETHER:
+        return api_id.rpartition("/")[2].lower()
+    return line.name_prefix + api_id
+
+
+def _rejection(
+    sources: Sources, line: Line, model: dict[str, Any]
+) -> tuple[str | None, Candidate | None]:
+    genai_id = model["id"]
+    if not line.wanted(genai_id):
+        return "another vendor's model, or not this API", None
+    if (line.genai, genai_id) in EXCLUDED:
+        return EXCLUDED[(line.genai, genai_id)], None
+    if model.get("deprecated"):
+        return "genai-prices marks it deprecated (shut down)", None
+    if genai_id.endswith(("-latest", "-", ":free")):
+        return "an alias, a free variant or a name pattern, not a model", None
+    if genai_id.startswith("ft:") or genai_id.endswith("-maas"):
+        return "a fine-tune or another platform's listing", None
+    if NOT_TEXT.search(genai_id):
+        return "not a text/chat model (or billed per call)", None
+    if not _priced(model):
+        return "genai-prices gives it no token prices (free tier only)", None
+    api_id = _api_id(line, genai_id)
+    key, litellm = _litellm_record(sources, line, api_id)
+    modelsdev = sources.modelsdev_record(line.modelsdev, api_id)
+    if litellm is not None and litellm.get("mode") not in TEXT_MODES:
+        return f"not a text/chat model (LiteLLM mode {litellm.get('mode')!r})", None
+    outputs = ((modelsdev or {}).get("modalities") or {}).get("output")
+    if outputs is not None and outputs != ["text"]:
+        return "not a text-only output model (models.dev)", None
+    shutdown = _shut_down(litellm)
+    if shutdown:
+        return shutdown, None
+    name = _catalog_name(line, genai_id, api_id)
+    candidate = Candidate(line, genai_id, api_id, name, model, key, litellm, modelsdev)
+    return None, candidate
+
+
+def _priced(model: dict[str, Any]) -> bool:
+    raw = model["prices"]
+    prices = [entry["prices"] for entry in raw] if isinstance(raw, list) else [raw]
+    return all("input_mtok" in price and "output_mtok" in price for price in prices)
+
+
+def choose(sources: Sources) -> tuple[list[Candidate], list[Rejection]]:
+    """Every model the catalog ships, and every genai-prices model of the lines it does not."""
+    chosen: list[Candidate] = []
+    rejected: list[Rejection] = []
+    vendor_models: dict[str, Candidate] = {}
+    for line in LINES:
+        for model in sources.genai[line.genai]["models"]:
+            reason, candidate = _rejection(sources, line, model)
+            if candidate is not None and line.host is BEDROCK:
+                reason = _bedrock_twin(candidate, vendor_models)
+                candidate.name = _bedrock_name(candidate)
+            sibling = SIBLINGS.get((line.genai, model["id"]))
+            if candidate is not None and sibling is not None:
+                candidate.twin = vendor_models[sibling]
+            if candidate is not None and reason is None and not _has_limits(candidate):
+                reason = "no limits source (LiteLLM, models.dev) lists it: an old model"
+            if reason is not None or candidate is None:
+                rejected.append(Rejection(line.genai, model["id"], reason or "?"))
+                continue
+            chosen.append(candidate)
+            if line.vendor is not None:
+                vendor_models[candidate.api_id] = candidate
+        if line.host is OPENAI:
+            chosen.extend(_azure_deployments(sources, line, vendor_models))
+    return chosen, rejected
+
+
+def _has_limits(candidate: Candidate) -> bool:
+    try:
+        token_limits(candidate)
+    except ValueError:
+        return False
+    return True
+
+
+def _bedrock_twin(candidate: Candidate, vendor_models: dict[str, Candidate]) -> str | None:
+    """Bedrock's Claude ships with the first-party model it serves (its limits come from it)."""
+    if not candidate.api_id.startswith("anthropic."):
+        return None
+    base = re.sub(r"^anthropic\.|-v\d+(:\d+)?$|-\d{8}", "", candidate.api_id)
+    base = re.sub(r"-\d{8}", "", base)
+    aliases = (base, base.replace("claude-opus-4", "claude-opus-4-0", 1))
+    for alias in aliases:
+        twin = vendor_models.get(alias) or vendor_models.get(f"{alias}-0")
+        if twin is not None:
+            candidate.twin = twin
+            return None
+    return "the Anthropic model it serves is not current"
+
+
+def _bedrock_name(candidate: Candidate) -> str:
+    """`bedrock/<the vendor's name>`: the Bedrock model id (version suffix and all) is the
+    deployment, so names stay short and read like `azure/<model>`."""
+    if candidate.twin is not None:
+        return f"bedrock/{candidate.twin.name}"
+    return "bedrock/" + re.sub(r"-v\d+(:\d+)?$", "", candidate.api_id.removeprefix("meta."))
+
+
+# Azure's genai-prices table prices these deployments (under its own ids).
+AZURE_GENAI_IDS = {"o1": "o1", "o3": "o3-2025-04-16", "o3-mini": "o3-mini", "o4-mini": "o4-mini"}
+AZURE_LINE = Line(AZURE, "azure", ("azure/",), "azure", "openai", name_prefix="azure/")
+
+
+def _azure_deployments(
+    sources: Sources, openai: Line, vendor_models: dict[str, Candidate]
+) -> list[Candidate]:
+    """Azure OpenAI's deployments of the current OpenAI models, where LiteLLM lists them.
+
+    Azure retires models on its own dates: a deployment LiteLLM says Azure shut down (its
+    o-series, on 2026-11-19) is left out although OpenAI still serves the model.
+    """
+    azure_genai = {model["id"]: model for model in sources.genai["azure"]["models"]}
+    found = []
+    for twin in [model for model in vendor_models.values() if model.line is openai]:
+        key, litellm = _litellm_record(sources, AZURE_LINE, twin.api_id)
+        if litellm is None or litellm.get("mode") not in TEXT_MODES or _shut_down(litellm):
+            continue
+        genai = azure_genai.get(AZURE_GENAI_IDS.get(twin.api_id, ""))
+        candidate = Candidate(
+            AZURE_LINE,
+            genai["id"] if genai else twin.genai_id,
+            twin.api_id,
+            f"azure/{twin.api_id}",
+            genai or {},
+            key,
+            litellm,
+            twin.modelsdev,
+            twin=twin,
+            price_from="genai-prices" if genai else "litellm",
+        )
+        found.append(candidate)
+    return found
+
+
+# --- building one model ----------------------------------------------------------------------
+
+
+def release_day(candidate: Candidate, sources: Sources) -> date | None:
+    """The release day: the table, models.dev (this API, then the twin), else OpenRouter."""
+    if candidate.name in RELEASED:
+        return date.fromisoformat(RELEASED[candidate.name])
+    hosted_twin = candidate.twin if candidate.line.host in (AZURE, BEDROCK) else None
+    for record in (candidate.modelsdev, hosted_twin.modelsdev if hosted_twin else None):
+        if record and record.get("release_date"):
+            return day_of(record["release_date"])
+    base = candidate.api_id.rpartition("/")[2].lower()
+    elsewhere = sources.release_days().get(base)
+    if elsewhere is not None:
+        return elsewhere
+    vendor = candidate.line.vendor or candidate.api_id.partition("/")[0].lower()
+    for key in (f"{vendor}/{base}", candidate.api_id.lower(), f"{vendor}/{base.replace('-', '.')}"):
+        record = sources.openrouter.get(key)
+        if record is not None:
+            return datetime.fromtimestamp(record["created"], UTC).date()
+    return None
+
+
+def price_history(candidate: Candidate, sources: Sources) -> list[dict[str, Any]]:
+    """Every known price period, oldest first, each with `effective_from` and `source`."""
+    line = candidate.line
+    if candidate.price_from == "litellm":
+        assert candidate.litellm is not None
+        starts = release_day(candidate, sources) or BUILD_DAY
+        return [_period(litellm_prices(candidate.litellm), starts, line.host.pricing_page)]
+    provider = sources.genai[line.genai]
+    source = _genai_source(provider, line.host)
+    raw = candidate.genai["prices"]
+    conditional = raw if isinstance(raw, list) else [{"prices": raw}]
+    dated: list[tuple[date | None, dict[str, Any]]] = []
+    for entry in conditional:
+        constraint = entry.get("constraint")
+        if constraint is None:
+            dated.append((None, entry["prices"]))
+        elif constraint["_type"] == "StartDateConstraint":
+            dated.append((date.fromisoformat(constraint["start_date"]), entry["prices"]))
+        else:  # a time-of-day window: the standard (undated) rates stay, see --left-out
+            window = f"{constraint.get('start_time')}-{constraint.get('end_time')}"
+            candidate.left_out.append(f"time-of-day window {window}: {_rates_text(entry)}")
+    first = [prices for starts, prices in dated if starts is None]
+    if len(first) != 1:
+        raise ValueError(f"{candidate.name}: genai-prices has {len(first)} undated prices")
+    released = release_day(candidate, sources)
+    later = sorted((starts, prices) for starts, prices in dated if starts is not None)
+    if released is None:
+        # All we know is that the launch price held before the first change, or on the day the
+        # sources were taken.
+        released = min([BUILD_DAY, *(starts for starts, _ in later)])
+    periods = []
+    if later and later[0][0] <= released:
+        # The launch price held before the first change, but since when no source says.
+        candidate.left_out.append(
+            f"launch price before {later[0][0]} ({_rates_text({'prices': first[0]})}): no "
+            "release date before that change"
+        )
+    else:
+        periods.append(_period(genai_prices(first[0]), released, source))
+    periods += [_period(genai_prices(prices), starts, source) for starts, prices in later]
+    _note_left_out(candidate, conditional)
+    return periods
+
+
+def _rates_text(entry: dict[str, Any]) -> str:
+    prices = entry["prices"]
+    return ", ".join(f"{key}={prices[key]}" for key in sorted(prices) if key != "_type")
+
+
+def _note_left_out(candidate: Candidate, conditional: list[dict[str, Any]]) -> None:
+    dropped = sorted(
+        {
+            key
+            for entry in conditional
+            for key in entry["prices"]
+            if key not in GENAI_RATES and key not in ("_type", "requests_kcount")
+        }
+    )
+    if dropped:
+        candidate.left_out.append("rates: " + ", ".join(dropped))
+    for variant in candidate.genai.get("price_variants", []):
+        when = ", ".join(f"{key}={value}" for key, value in sorted(variant["when"].items()))
+        constraint = variant.get("constraint") or {}
+        since = f" from {constraint['start_date']}" if "start_date" in constraint else ""
+        candidate.left_out.append(f"variant {when}{since}")
+
+
+def _genai_source(provider: dict[str, Any], host: Host) -> str:
+    urls = [url for url in provider.get("pricing_urls", []) if url.startswith("https://")]
+    return urls[0] if urls else host.pricing_page
+
+
+def _period(prices: dict[str, Any], starts: date, source: str) -> dict[str, Any]:
+    if prices["input"] is None or prices["output"] is None:
+        raise ValueError(f"a period from {starts} has no input or output price")
+    return {
+        "currency": "USD",
+        "unit": "per_1m_tokens",
+        "input": prices["input"],
+        "cached_input": prices["cached_input"],
+        "cache_write": prices["cache_write"],
+        "output": prices["output"],
+        "reasoning": prices["reasoning"],
+        "per_request": prices["per_request"],
+        "tiers": prices["tiers"],
+        "effective_from": midnight(starts),
+        "source": source,
+    }
 
 
 def _flag(
@@ -755,7 +762,7 @@ def _flag(
     modelsdev_value: bool | None,
     default: bool,
 ) -> bool:
-    """The price source's answer first, then models.dev's, then the default."""
+    """LiteLLM's answer first, then models.dev's, then the default."""
     if litellm is not None and litellm.get(litellm_field) is not None:
         return bool(litellm[litellm_field])
     if modelsdev is not None and modelsdev_value is not None:
@@ -763,32 +770,40 @@ def _flag(
     return default
 
 
-def capabilities(
-    entry: Entry, litellm: dict[str, Any] | None, modelsdev: dict[str, Any] | None
-) -> dict[str, bool]:
+def _limit_records(candidate: Candidate) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
+    litellm, modelsdev = candidate.litellm, candidate.modelsdev
+    if candidate.twin is not None:  # a hosted twin, or a sibling: its records fill the gaps
+        twin_litellm, twin_modelsdev = _limit_records(candidate.twin)
+        litellm = litellm or twin_litellm
+        modelsdev = modelsdev or twin_modelsdev
+    return litellm, modelsdev
+
+
+def capabilities(candidate: Candidate) -> dict[str, bool]:
+    litellm, modelsdev = _limit_records(candidate)
     md = modelsdev or {}
     inputs = (md.get("modalities") or {}).get("input")
     vision = None if inputs is None else "image" in inputs
-    temperature = entry.temperature
-    if temperature is None:
-        temperature = bool(md.get("temperature", True))
-    streaming = (litellm or {}).get("supports_native_streaming") is not False
+    reasoning = _flag(litellm, "supports_reasoning", modelsdev, md.get("reasoning"), False)
+    temperature = bool(md.get("temperature", True))
+    vendor = candidate.line.vendor or ""
+    if vendor == "openai" and reasoning and not candidate.api_id.startswith("gpt-oss"):
+        temperature = False  # OpenAI's reasoning models reject `temperature`
     return {
-        "streaming": streaming,
+        "streaming": (litellm or {}).get("supports_native_streaming") is not False,
         "temperature": temperature,
         "tools": _flag(litellm, "supports_function_calling", modelsdev, md.get("tool_call"), False),
         "vision": _flag(litellm, "supports_vision", modelsdev, vision, False),
         "json_mode": _flag(
             litellm, "supports_response_schema", modelsdev, md.get("structured_output"), False
         ),
-        "reasoning": _flag(litellm, "supports_reasoning", modelsdev, md.get("reasoning"), False),
+        "reasoning": reasoning,
     }
 
 
-def token_limits(
-    entry: Entry, litellm: dict[str, Any] | None, modelsdev: dict[str, Any] | None
-) -> tuple[int, int]:
-    """(context_window, max_output_tokens) from the price source, completed by models.dev."""
+def token_limits(candidate: Candidate) -> tuple[int, int]:
+    """(context_window, max_output_tokens) from LiteLLM, completed by models.dev."""
+    litellm, modelsdev = _limit_records(candidate)
     md_limit: dict[str, Any] = (modelsdev or {}).get("limit") or {}
     context: int | None = None
     output: int | None = None
@@ -800,79 +815,128 @@ def token_limits(
         if context is not None and md_limit.get("input") == context:
             context = max(context, int(md_limit.get("context") or 0))
     context = context or md_limit.get("context") or (litellm or {}).get("max_tokens")
+    context = context or candidate.genai.get("context_window")
     output = output or md_limit.get("output") or (litellm or {}).get("max_tokens")
     if not context or not output:
-        raise ValueError(f"{entry.name}: no context window or output limit in the sources")
-    if output > context:
-        raise ValueError(f"{entry.name}: max_output_tokens {output} > context {context}")
-    return int(context), int(output)
+        raise ValueError(f"{candidate.name}: no context window or output limit in the sources")
+    return int(context), min(int(output), int(context))
 
 
-def status(litellm: dict[str, Any] | None, modelsdev: dict[str, Any] | None) -> tuple[str, Any]:
-    deprecation = (litellm or {}).get("deprecation_date")
-    if deprecation:
-        return "deprecated", date.fromisoformat(deprecation).isoformat()
-    if (modelsdev or {}).get("status") == "deprecated":
-        return "deprecated", None  # models.dev says deprecated but gives no date
+def status(candidate: Candidate) -> tuple[str, str | None]:
+    """`deprecated` only when the vendor says so (models.dev); a scheduled shutdown alone is not."""
+    if (candidate.modelsdev or {}).get("status") == "deprecated":
+        shutdown = (candidate.litellm or {}).get("deprecation_date")
+        return "deprecated", shutdown
     return "active", None
 
 
-def build_model(entry: Entry, sources: Sources) -> dict[str, Any]:
-    litellm = sources.litellm_record(entry.litellm) if entry.litellm else None
-    modelsdev = sources.modelsdev_record(entry.modelsdev) if entry.modelsdev else None
-    if litellm is None and modelsdev is None:
-        raise ValueError(f"{entry.name}: names no source")
-
-    if litellm is not None:
-        prices = litellm_prices(litellm)
-        source = litellm.get("source") if entry.host.cite_litellm_source else None
-    else:
-        assert modelsdev is not None
-        prices = modelsdev_prices(modelsdev)
-        source = None
-    if prices["input"] is None or prices["output"] is None:
-        raise ValueError(f"{entry.name}: the price source has no input/output price")
-    if not (isinstance(source, str) and source.startswith("https://")):
-        source = entry.host.pricing_page
-
-    caps = capabilities(entry, litellm, modelsdev)
-    context_window, max_output = token_limits(entry, litellm, modelsdev)
-    state, deprecation_date = status(litellm, modelsdev)
-    effective_from = f"{release_day(entry, modelsdev).isoformat()}T00:00:00Z"
-
-    tags = {f"vendor:{entry.vendor}", f"family:{entry.family}"}
-    if entry.host.tag:
-        tags.add(f"host:{entry.host.tag}")
-
+def vendor_of(candidate: Candidate) -> str:
+    if candidate.line.vendor is not None:
+        return candidate.line.vendor
+    owner = candidate.api_id.partition(".")[0] if candidate.line.host is BEDROCK else ""
+    owner = owner or candidate.api_id.partition("/")[0]
     return {
-        "name": entry.name,
-        "display_name": entry.display_name,
-        "description": entry.description,
-        "provider": entry.host.provider,
+        "meta-llama": "meta",
+        "meta": "meta",
+        "Qwen": "qwen",
+        "openai": "openai",
+        "google": "google",
+        "deepseek-ai": "deepseek",
+        "anthropic": "anthropic",
+    }[owner]
+
+
+FAMILY_WORDS = re.compile(
+    r"gemma|llama|qwen|deepseek|grok|command|aya|mistral-large|mistral-medium|mistral-small|"
+    r"ministral|codestral|devstral|magistral|pixtral|mixtral|mistral"
+)
+
+
+def family_of(candidate: Candidate) -> str:
+    """A family tag: the line of models (and the tokenizer's hint)."""
+    base = candidate.api_id.lower().rpartition("/")[2]
+    base = base.removeprefix("anthropic.").removeprefix("meta.")
+    claude = re.search(r"claude-(opus|sonnet|haiku|fable|mythos)", base)
+    if claude:
+        return claude.group(0)
+    if base.startswith("gemini"):
+        tier = re.search(r"flash-lite|flash|pro", base)
+        return f"gemini-{tier.group(0)}" if tier else "gemini"
+    openai = re.match(r"gpt-oss|gpt-4o|gpt-4\.1|gpt-\d+|o\d(?=$|-)", base)
+    if openai:
+        return openai.group(0)
+    word = FAMILY_WORDS.search(base)
+    return word.group(0) if word else (candidate.line.vendor or "other")
+
+
+def parameters_b(candidate: Candidate, family: str) -> float | None:
+    """Published total parameters of open-weight models: the table, else the name ("70B")."""
+    if candidate.name in PARAMETERS_B:
+        return PARAMETERS_B[candidate.name]
+    if not family.startswith(OPEN_WEIGHT_FAMILIES):
+        return None
+    match = re.search(r"(?<![a-z\d.])(\d+(?:\.\d+)?)b(?![a-z\d])", candidate.api_id.lower())
+    if match is None or re.search(r"\d+b-\d+e", candidate.api_id.lower()):
+        return None  # no count, or only the active part of a mixture of experts
+    value = float(match.group(1))
+    return int(value) if value.is_integer() else value
+
+
+def display_name(candidate: Candidate) -> str:
+    # genai-prices' names, except its lower-case ones ("gpt 4o"); models.dev adds "(latest)".
+    name = candidate.genai.get("name")
+    if not name or name[0].islower():
+        name = (candidate.modelsdev or {}).get("name") or name
+    name = str(name or candidate.api_id).strip()
+    host = candidate.line.host
+    if host in (AZURE, BEDROCK):
+        twin_name = display_name(candidate.twin) if candidate.twin else name
+        return f"{twin_name} ({'Azure' if host is AZURE else 'Bedrock'})"
+    return name
+
+
+def description(candidate: Candidate) -> str:
+    source = candidate.twin.genai if candidate.twin is not None else candidate.genai
+    text = " ".join(str(source.get("description") or "").split())
+    if text and not text.endswith("."):
+        text += "."
+    host = candidate.line.host
+    if host is AZURE:
+        text = f"{text} Deployed on an organisation's Azure OpenAI resource.".strip()
+    elif host.label is not None:
+        api = "OpenAI-compatible API" if host.provider == "openai_compatible" else "its API"
+        text = f"{text} Served by {host.label} ({api}).".strip()
+    return text[:4000]
+
+
+def build_model(candidate: Candidate, sources: Sources) -> dict[str, Any]:
+    history = price_history(candidate, sources)
+    caps = capabilities(candidate)
+    context_window, max_output = token_limits(candidate)
+    state, deprecation_date = status(candidate)
+    family = family_of(candidate)
+    vendor = vendor_of(candidate)
+    host = candidate.line.host
+    tags = {f"vendor:{vendor}", f"family:{family}"}
+    if host.tag:
+        tags.add(f"host:{host.tag}")
+    return {
+        "name": candidate.name,
+        "display_name": display_name(candidate)[:200],
+        "description": description(candidate),
+        "provider": host.provider,
         "deployment": {
-            "endpoint": entry.host.endpoint,
-            "api_version": entry.api_version or entry.host.api_version,
-            "deployment": entry.deployment,
-            "api_key_env": entry.host.api_key_env,
+            "endpoint": host.endpoint,
+            "api_version": host.api_version,
+            "deployment": candidate.api_id if candidate.api_id != candidate.name else None,
+            "api_key_env": host.api_key_env,
         },
-        "parameters_b": entry.parameters_b,
+        "parameters_b": parameters_b(candidate, family),
         "context_window": context_window,
         "max_output_tokens": max_output,
         "capabilities": caps,
         "limits": dict(REASONING_LIMITS if caps["reasoning"] else DEFAULT_LIMITS),
-        "pricing": {
-            "currency": "USD",
-            "unit": "per_1m_tokens",
-            "input": prices["input"],
-            "cached_input": prices["cached_input"],
-            "cache_write": prices["cache_write"],
-            "output": prices["output"],
-            "reasoning": prices["reasoning"],
-            "per_request": None,
-            "tiers": prices["tiers"],
-            "effective_from": effective_from,
-            "source": source,
-        },
+        "price_history": history,
         "status": state,
         "deprecation_date": deprecation_date,
         "tags": sorted(tags),
@@ -881,8 +945,10 @@ def build_model(entry: Entry, sources: Sources) -> dict[str, Any]:
 
 def build_catalog(catalogs_dir: Path = CATALOGS_DIR) -> dict[str, Any]:
     sources = Sources.load(catalogs_dir)
+    candidates, _ = choose(sources)
     models = sorted(
-        (build_model(entry, sources) for entry in ENTRIES), key=lambda m: m["name"].lower()
+        (build_model(candidate, sources) for candidate in candidates),
+        key=lambda model: model["name"].lower(),
     )
     names = [model["name"].lower() for model in models]
     duplicates = sorted({name for name in names if names.count(name) > 1})
@@ -894,6 +960,39 @@ def build_catalog(catalogs_dir: Path = CATALOGS_DIR) -> dict[str, Any]:
     if DEFAULT_MODEL.lower() not in names:
         raise ValueError(f"default model {DEFAULT_MODEL!r} is not in the catalog")
     return {"catalog_version": CATALOG_VERSION, "default_model": DEFAULT_MODEL, "models": models}
+
+
+def provenance(catalogs_dir: Path = CATALOGS_DIR) -> dict[str, dict[str, str]]:
+    """Where each shipped model's prices were read.
+
+    {name: {"source": "genai-prices" or "litellm", "provider": genai-prices provider id,
+    "model": the genai-prices id or LiteLLM key priced, "litellm": its LiteLLM key or ""}}.
+    """
+    sources = Sources.load(catalogs_dir)
+    candidates, _ = choose(sources)
+    return {
+        candidate.name: {
+            "source": candidate.price_from,
+            "provider": candidate.line.genai,
+            "model": candidate.litellm_key or ""
+            if candidate.price_from == "litellm"
+            else candidate.genai_id,
+            "litellm": candidate.litellm_key or "",
+        }
+        for candidate in candidates
+    }
+
+
+def left_out(catalogs_dir: Path = CATALOGS_DIR) -> Iterator[str]:
+    """What genai-prices held for the shipped models that the catalog does not model yet."""
+    sources = Sources.load(catalogs_dir)
+    candidates, rejected = choose(sources)
+    for candidate in sorted(candidates, key=lambda c: c.name.lower()):
+        price_history(candidate, sources)
+        for note in candidate.left_out:
+            yield f"{candidate.name}: {note}"
+    for rejection in rejected:
+        yield f"not shipped: {rejection.line}/{rejection.model_id}: {rejection.reason}"
 
 
 def render(catalog: dict[str, Any]) -> bytes:
@@ -913,7 +1012,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--catalogs", type=Path, default=CATALOGS_DIR, help="source folder")
     parser.add_argument("--out", type=Path, default=OUTPUT_PATH, help="catalog to write")
     parser.add_argument("--check", action="store_true", help="only check the file is current")
+    parser.add_argument(
+        "--left-out", action="store_true", help="list what the sources hold that is not shipped"
+    )
     args = parser.parse_args(argv)
+    if args.left_out:
+        for line in left_out(args.catalogs):
+            print(line)
+        return 0
     if args.check:
         current = args.out.read_bytes() if args.out.exists() else b""
         if current != render(build_catalog(args.catalogs)):

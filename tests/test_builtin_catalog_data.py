@@ -1,5 +1,5 @@
-"""The built-in catalog's data (DESIGN §2, §3, §8): its shape, sane values, and prices that
-match the public catalogs they were read from, exactly.
+"""The built-in catalog's data (DESIGN §2, §3, §8): its shape, sane values, coverage, and
+every price period matching the public catalog it was read from, exactly.
 
 The package never reads data/catalog-sources at run time; these tests do, to check the shipped file
 against its sources and to check that scripts/build_catalog.py reproduces it byte for byte.
@@ -11,6 +11,7 @@ import importlib.util
 import json
 import re
 import sys
+from collections import Counter
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from importlib import resources
@@ -88,8 +89,20 @@ def litellm() -> dict[str, Any]:
 
 
 @pytest.fixture(scope="module")
-def modelsdev() -> dict[str, Any]:
-    return _read_exact(CATALOG_SOURCES / "models-dev.json")
+def genai() -> dict[str, Any]:
+    """genai-prices' providers by id (its prices are decimal strings already)."""
+    document = _read_exact(CATALOG_SOURCES / "genai-prices.json")
+    return {provider["id"]: provider for provider in document["providers"]}
+
+
+@pytest.fixture(scope="module")
+def provenance(build_script: ModuleType) -> dict[str, dict[str, str]]:
+    found: dict[str, dict[str, str]] = build_script.provenance(CATALOG_SOURCES)
+    return found
+
+
+def _periods(models: list[dict[str, Any]]) -> list[tuple[str, dict[str, Any]]]:
+    return [(model["name"], period) for model in models for period in model["price_history"]]
 
 
 def _prices(pricing: dict[str, Any]) -> list[tuple[str, Any]]:
@@ -105,17 +118,29 @@ def test_the_catalog_ships_inside_the_package(catalog: dict[str, Any]) -> None:
     assert isinstance(catalog["models"], list)
 
 
-def test_it_lists_at_least_40_models(models: list[dict[str, Any]]) -> None:
-    assert len(models) >= 40
+def test_it_lists_every_current_model_of_the_vendors_and_hosts(
+    models: list[dict[str, Any]],
+) -> None:
+    assert len(models) >= 120
+    tags = Counter(tag for model in models for tag in model["tags"])
+    for vendor in ("openai", "anthropic", "google", "mistral", "deepseek", "xai", "cohere"):
+        assert tags[f"vendor:{vendor}"] >= 2, vendor
+    for host in ("azure", "bedrock", "together_ai"):
+        assert tags[f"host:{host}"] >= 5, host
+    names = {model["name"] for model in models}
+    # The flagships issue 12 found missing.
+    assert {"gpt-5.5", "gpt-6.1-sol", "o3-pro", "claude-opus-5-5", "claude-sonnet-5-5"} <= names
+    assert {"claude-haiku-5-5", "gemini-3.5-flash-lite", "gemini-4-argon"} <= names
+    assert {"mistral-large-4", "deepseek-v3.2", "grok-4.7", "command-a-03-2025"} <= names
 
 
-def test_it_covers_at_least_6_vendors(models: list[dict[str, Any]]) -> None:
+def test_it_covers_at_least_8_vendors(models: list[dict[str, Any]]) -> None:
     vendors = set()
     for model in models:
         tags = [tag for tag in model["tags"] if tag.startswith("vendor:")]
         assert len(tags) == 1, f"{model['name']} needs exactly one vendor tag: {model['tags']}"
         vendors.add(tags[0])
-    assert len(vendors) >= 6, vendors
+    assert len(vendors) >= 8, vendors
 
 
 def test_names_are_unique_ignoring_case_and_well_formed(models: list[dict[str, Any]]) -> None:
@@ -150,15 +175,30 @@ def test_providers_say_how_the_model_is_reached(models: list[dict[str, Any]]) ->
             assert deployment["endpoint"] is None  # per organisation
 
 
-def test_meta_llama_models_name_their_one_host(models: list[dict[str, Any]]) -> None:
-    llamas = [model for model in models if "vendor:meta" in model["tags"]]
-    assert llamas
-    hosts = {tag for model in llamas for tag in model["tags"] if tag.startswith("host:")}
-    assert len(hosts) == 1, hosts
-    host = hosts.pop().removeprefix("host:").split("_")[0]
-    for model in llamas:
-        assert host.lower() in model["description"].lower(), model["name"]
-        assert model["deployment"]["endpoint"]
+def test_open_weight_models_name_their_one_reference_host(models: list[dict[str, Any]]) -> None:
+    hosted = [model for model in models if "host:together_ai" in model["tags"]]
+    families = {tag for model in hosted for tag in model["tags"] if tag.startswith("family:")}
+    assert {"family:llama", "family:qwen", "family:gpt-oss", "family:deepseek"} <= families
+    for model in hosted:
+        assert "together ai" in model["description"].lower(), model["name"]
+        assert model["deployment"]["endpoint"] == "https://api.together.xyz/v1"
+
+
+def test_no_embedding_image_audio_or_realtime_model_ships(models: list[dict[str, Any]]) -> None:
+    banned = re.compile(r"embed|image|tts|transcribe|realtime|audio|voice|whisper|ocr", re.I)
+    for model in models:
+        assert not banned.search(model["name"]), model["name"]
+
+
+def test_no_model_shut_down_by_the_catalog_day_ships(
+    catalog: dict[str, Any], provenance: dict[str, dict[str, str]], litellm: dict[str, Any]
+) -> None:
+    day = date.fromisoformat(catalog["catalog_version"])
+    for name, source in provenance.items():
+        record = litellm.get(source["litellm"]) or {}
+        shutdown = record.get("deprecation_date")
+        assert shutdown is None or date.fromisoformat(shutdown) > day, name
+        assert record.get("mode") in (None, "chat", "responses"), name
 
 
 def test_max_output_tokens_fits_in_the_context_window(models: list[dict[str, Any]]) -> None:
@@ -169,31 +209,39 @@ def test_max_output_tokens_fits_in_the_context_window(models: list[dict[str, Any
         assert 0 < output <= context <= 100_000_000, model["name"]
 
 
-def test_parameter_counts_are_positive_and_only_for_open_weight_vendors(
+def test_parameter_counts_are_positive_and_only_for_open_weight_models(
     models: list[dict[str, Any]],
 ) -> None:
-    closed = {"vendor:openai", "vendor:anthropic", "vendor:google"}
+    open_weights = re.compile(r"family:(llama|qwen|gpt-oss|gemma|deepseek|mi[sx]tral|pixtral)")
     for model in models:
         size = model["parameters_b"]
-        if closed & set(model["tags"]):
-            assert size is None, model["name"]
-        elif size is not None:
-            assert isinstance(size, int | float), model["name"]
-            assert 0 < size < 10_000, model["name"]
+        if size is None:
+            continue
+        assert any(open_weights.match(tag) for tag in model["tags"]), model["name"]
+        assert isinstance(size, int | float), model["name"]
+        assert 0 < size < 10_000, model["name"]
     assert sum(model["parameters_b"] is not None for model in models) >= 10
 
 
-def test_all_prices_are_decimal_strings_from_0_to_10000(models: list[dict[str, Any]]) -> None:
+def test_every_model_has_a_price_history_oldest_first(models: list[dict[str, Any]]) -> None:
     for model in models:
-        pricing = model["pricing"]
+        assert "pricing" not in model, model["name"]  # the loader derives it from the history
+        starts = [period["effective_from"] for period in model["price_history"]]
+        assert starts, model["name"]
+        assert starts == sorted(set(starts)), model["name"]
+    assert sum(len(model["price_history"]) > 1 for model in models) >= 10
+
+
+def test_all_prices_are_decimal_strings_from_0_to_10000(models: list[dict[str, Any]]) -> None:
+    for name, pricing in _periods(models):
         assert pricing["currency"] == "USD"
         assert pricing["unit"] == "per_1m_tokens"
-        assert pricing["input"] is not None, model["name"]
-        assert pricing["output"] is not None, model["name"]
+        assert pricing["input"] is not None, name
+        assert pricing["output"] is not None, name
         for field, value in _prices(pricing):
             if value is None:
                 continue
-            where = f"{model['name']}: pricing.{field} = {value!r}"
+            where = f"{name}: {pricing['effective_from']}: {field} = {value!r}"
             assert isinstance(value, str), where
             assert PLAIN_DECIMAL.match(value), where
             price = Decimal(value)
@@ -202,17 +250,17 @@ def test_all_prices_are_decimal_strings_from_0_to_10000(models: list[dict[str, A
 
 
 def test_tiers_are_sorted_by_threshold(models: list[dict[str, Any]]) -> None:
-    for model in models:
-        thresholds = [tier["above_input_tokens"] for tier in model["pricing"]["tiers"]]
-        assert thresholds == sorted(set(thresholds)), model["name"]
-        assert all(isinstance(t, int) and t > 0 for t in thresholds), model["name"]
-    assert any(model["pricing"]["tiers"] for model in models)
+    for name, pricing in _periods(models):
+        thresholds = [tier["above_input_tokens"] for tier in pricing["tiers"]]
+        assert thresholds == sorted(set(thresholds)), name
+        assert all(isinstance(t, int) and t > 0 for t in thresholds), name
+    assert any(pricing["tiers"] for _, pricing in _periods(models))
 
 
 def test_effective_from_is_an_iso_8601_utc_timestamp(models: list[dict[str, Any]]) -> None:
-    for model in models:
-        moment = model["pricing"]["effective_from"]
-        assert UTC_TIMESTAMP.match(moment), (model["name"], moment)
+    for name, pricing in _periods(models):
+        moment = pricing["effective_from"]
+        assert UTC_TIMESTAMP.match(moment), (name, moment)
         parsed = datetime.fromisoformat(moment)
         assert parsed.tzinfo is not None
         assert parsed.utcoffset() == timedelta(0)
@@ -220,10 +268,20 @@ def test_effective_from_is_an_iso_8601_utc_timestamp(models: list[dict[str, Any]
 
 
 def test_source_is_an_https_url(models: list[dict[str, Any]]) -> None:
-    for model in models:
-        url = urlparse(model["pricing"]["source"])
-        assert url.scheme == "https", model["name"]
-        assert url.netloc, model["name"]
+    for name, pricing in _periods(models):
+        url = urlparse(pricing["source"])
+        assert url.scheme == "https", name
+        assert url.netloc, name
+
+
+def test_known_price_changes_are_dated(models: list[dict[str, Any]]) -> None:
+    by_name = {model["name"]: model["price_history"] for model in models}
+    o3 = [(p["effective_from"], p["input"], p["output"]) for p in by_name["o3"]]
+    assert o3 == [("2025-04-16T00:00:00Z", "10", "40"), ("2025-06-10T00:00:00Z", "2", "8")]
+    for name in ("claude-opus-4-6", "claude-sonnet-4-6"):
+        long_context, flat = by_name[name]
+        assert [tier["above_input_tokens"] for tier in long_context["tiers"]] == [200000], name
+        assert flat["effective_from"] == "2026-03-13T00:00:00Z" and flat["tiers"] == [], name
 
 
 def test_status_and_deprecation_date_agree(models: list[dict[str, Any]]) -> None:
@@ -251,19 +309,66 @@ def test_limits_follow_the_reasoning_capability(models: list[dict[str, Any]]) ->
             assert (limits["base_timeout_s"], limits["max_timeout_s"]) == (120, 300)
 
 
-def test_every_model_passes_the_api_schema(models: list[dict[str, Any]]) -> None:
-    from modeldeck.models.schemas import ModelWrite
+def test_the_loader_reads_every_model_with_its_history(shipped_bytes: bytes) -> None:
+    from modeldeck.catalog.builtin import parse_catalog
 
-    for model in models:
-        ModelWrite.model_validate(model)
+    catalog = parse_catalog(shipped_bytes.decode("utf-8"))
+    day_end = datetime.fromisoformat(catalog.version).replace(tzinfo=UTC) + timedelta(days=1)
+    for model in catalog.models:
+        history = catalog.price_history(model.name)
+        assert history, model.name
+        started = [period for period in history if period.effective_from < day_end]
+        assert model.pricing == (started[-1] if started else history[0]).pricing, model.name
+    o3 = catalog.price_history("o3")
+    assert [period.pricing.output for period in o3 if period.pricing] == [40, 8]
 
 
-def test_every_model_comes_from_the_curated_table(
-    models: list[dict[str, Any]], build_script: ModuleType
+def test_every_model_comes_from_the_sources(
+    models: list[dict[str, Any]], provenance: dict[str, dict[str, str]]
 ) -> None:
-    assert sorted(entry.name for entry in build_script.ENTRIES) == sorted(
-        model["name"] for model in models
-    )
+    assert sorted(provenance) == sorted(model["name"] for model in models)
+
+
+# --- every shipped price, recomputed from the source it names -------------------------------
+
+GENAI_FIELDS = {
+    "input_mtok": "input",
+    "cache_read_mtok": "cached_input",
+    "cache_write_mtok": "cache_write",
+    "output_mtok": "output",
+    "output_reasoning_mtok": "reasoning",
+}
+
+
+def _expected_from_genai(price: dict[str, Any]) -> dict[str, Decimal | None]:
+    expected: dict[str, Decimal | None] = dict.fromkeys(PRICE_FIELDS)
+    for field, ours in GENAI_FIELDS.items():
+        value = price.get(field)
+        if isinstance(value, dict):
+            expected[ours] = Decimal(value["base"])
+            for tier in value["tiers"]:
+                expected[f"tier {tier['start']}.{ours}"] = Decimal(tier["price"])
+        elif value is not None:
+            expected[ours] = Decimal(value)
+    if price.get("requests_kcount") is not None:
+        expected["per_request"] = Decimal(price["requests_kcount"]) / 1000
+    if expected["reasoning"] == expected["output"]:
+        expected["reasoning"] = None
+    return expected
+
+
+def _genai_periods(model: dict[str, Any]) -> list[tuple[str | None, dict[str, Any]]]:
+    """(start day or None for the launch price, prices), time-of-day windows left out."""
+    raw = model["prices"]
+    entries = raw if isinstance(raw, list) else [{"prices": raw}]
+    found = []
+    for entry in entries:
+        constraint = entry.get("constraint")
+        if constraint is None:
+            found.append((None, entry["prices"]))
+        elif constraint["_type"] == "StartDateConstraint":
+            found.append((constraint["start_date"], entry["prices"]))
+    return sorted(found, key=lambda item: item[0] or "")
 
 
 def _per_million_from_litellm(record: dict[str, Any], field: str) -> Decimal | None:
@@ -296,32 +401,7 @@ def _expected_from_litellm(record: dict[str, Any]) -> dict[str, Decimal | None]:
             expected[f"{tier}.cached_input"] = _per_million_from_litellm(
                 record, f"cache_read_input_token_cost_{suffix}"
             )
-    return expected
-
-
-def _expected_from_modelsdev(record: dict[str, Any]) -> dict[str, Decimal | None]:
-    cost = record["cost"]
-
-    def get(mapping: dict[str, Any], field: str) -> Decimal | None:
-        value = mapping.get(field)
-        return None if value is None else Decimal(value)
-
-    expected = {
-        "input": get(cost, "input"),
-        "output": get(cost, "output"),
-        "cached_input": get(cost, "cache_read"),
-        "cache_write": get(cost, "cache_write"),
-        "reasoning": get(cost, "reasoning"),
-        "per_request": None,
-    }
-    if expected["reasoning"] == expected["output"]:
-        expected["reasoning"] = None
-    for tier in cost.get("tiers", []):
-        name = f"tier {tier['tier']['size']}"
-        expected[f"{name}.input"] = get(tier, "input")
-        expected[f"{name}.output"] = get(tier, "output")
-        expected[f"{name}.cached_input"] = get(tier, "cache_read")
-    return expected
+    return {key: value for key, value in expected.items() if value is not None or "." not in key}
 
 
 def _shipped(pricing: dict[str, Any]) -> dict[str, Decimal | None]:
@@ -331,28 +411,43 @@ def _shipped(pricing: dict[str, Any]) -> dict[str, Decimal | None]:
     found = {field: exact(pricing[field]) for field in PRICE_FIELDS}
     for tier in pricing["tiers"]:
         name = f"tier {tier['above_input_tokens']}"
-        for field in ("input", "output", "cached_input"):
-            found[f"{name}.{field}"] = exact(tier.get(field))
+        for field in TIER_PRICE_FIELDS:
+            if tier.get(field) is not None:
+                found[f"{name}.{field}"] = exact(tier[field])
     return found
 
 
-def test_every_price_matches_the_public_source(
+def test_every_price_matches_the_source_it_names(
     models: list[dict[str, Any]],
-    build_script: ModuleType,
+    provenance: dict[str, dict[str, str]],
+    genai: dict[str, Any],
     litellm: dict[str, Any],
-    modelsdev: dict[str, Any],
 ) -> None:
-    by_name = {model["name"]: model for model in models}
-    for entry in build_script.ENTRIES:
-        if entry.litellm:
-            expected = _expected_from_litellm(litellm[entry.litellm])
-        else:
-            provider, _, model_id = entry.modelsdev.partition("/")
-            expected = _expected_from_modelsdev(
-                modelsdev["providers"][provider]["models"][model_id]
-            )
-        shipped = _shipped(by_name[entry.name]["pricing"])
-        assert shipped == expected, entry.name  # Decimal ==: exact, whatever the notation
+    for model in models:
+        source = provenance[model["name"]]
+        shipped = [
+            (period["effective_from"][:10], _shipped(period)) for period in model["price_history"]
+        ]
+        if source["source"] == "litellm":
+            assert [prices for _, prices in shipped] == [
+                _expected_from_litellm(litellm[source["model"]])
+            ], model["name"]
+            continue
+        record = next(m for m in genai[source["provider"]]["models"] if m["id"] == source["model"])
+        expected = [(day, _expected_from_genai(price)) for day, price in _genai_periods(record)]
+        # Dated periods start on their day; the launch price on the release day, or it is
+        # left out when no source dates the release before the first change.
+        assert [prices for _, prices in shipped] in (
+            [prices for _, prices in expected],
+            [prices for _, prices in expected[1:]],
+        ), model["name"]
+        dated = [day for day, _ in expected if day is not None]
+        if dated:
+            assert [day for day, _ in shipped][-len(dated) :] == dated, model["name"]
+
+
+def test_the_check_option_agrees_with_the_shipped_file(build_script: ModuleType) -> None:
+    assert build_script.main(["--check"]) == 0
 
 
 def test_the_script_regenerates_byte_identical_output(

@@ -4,23 +4,36 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from datetime import datetime
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlalchemy import select
 
-from conftest import SECRET_KEY, days_ahead
-from modeldeck import serialization
+from conftest import (
+    SECRET_KEY,
+    Backend,
+    _create_postgres_database,
+    _drop_postgres_database,
+    days_ahead,
+)
+from modeldeck import migrate, serialization
 from modeldeck.audit.tables import AuditEntryRow
-from modeldeck.catalog.builtin import Catalog, load_builtin
+from modeldeck.catalog.builtin import Catalog, load_builtin, parse_catalog
 from modeldeck.catalog.export import exportable_models
+from modeldeck.catalog.importers import ImportRecord, PricePeriodImport
+from modeldeck.catalog.plan import plan_import
+from modeldeck.catalog.seed import seed_catalog
 from modeldeck.catalog.sync import apply_sync, plan_sync
+from modeldeck.cli.catalog import _show_plan
+from modeldeck.cli.output import out
 from modeldeck.crypto import KeyVault
 from modeldeck.db import Database
 from modeldeck.models import service
-from modeldeck.models.schemas import ModelWrite
+from modeldeck.models.schemas import ModelWrite, PricingWrite
 
 pytestmark = [pytest.mark.anyio, pytest.mark.dated]
 
@@ -55,9 +68,15 @@ def newer_catalog(new_price_day: datetime) -> Catalog:
         "gpt-4o-mini", name="acme-new-model", display_name="Acme new model"
     )
     models["acme-taken"] = changed("gpt-4o-mini", name="acme-taken")
-    del models["gpt-4.1-nano"]
+    del models["gpt-4.1-mini"]
     del models["gpt-4o-mini"]  # the default model
-    return Catalog("2027-01-01", "gpt-4.1", tuple(models.values()))
+    # The changed models are compared by their `pricing`; the others keep their history.
+    histories = {
+        name: history
+        for name, history in catalog.price_histories.items()
+        if name not in ("gpt-4o", "o3")
+    }
+    return Catalog("2027-01-01", "gpt-4.1", tuple(models.values()), histories)
 
 
 async def models_by_name(database: Database) -> dict[str, dict[str, Any]]:
@@ -121,7 +140,7 @@ async def test_a_newer_catalog_updates_system_models_and_never_ordinary_ones(
         }
         assert [p.name for p in plan.added] == ["acme-new-model"]
         assert [(p.name, p.code) for p in plan.skipped] == [("acme-taken", "ordinary_model")]
-        assert sorted(p.name for p in plan.retired) == ["gpt-4.1-nano", "gpt-4o-mini"]
+        assert sorted(p.name for p in plan.retired) == ["gpt-4.1-mini", "gpt-4o-mini"]
         changes = {p.name: p.changes for p in plan.changed}
         assert changes["gpt-4o"] == [
             {"field": "pricing.input", "before": Decimal("2.5"), "after": Decimal("2")}
@@ -133,7 +152,7 @@ async def test_a_newer_catalog_updates_system_models_and_never_ordinary_ones(
         assert plan.new_default is None  # the registry has a default already
         shown = json.loads(serialization.dumps(plan.as_json()))
         assert shown["catalog_version"] == "2027-01-01"
-        assert [entry["name"] for entry in shown["retired"]] == ["gpt-4.1-nano", "gpt-4o-mini"]
+        assert [entry["name"] for entry in shown["retired"]] == ["gpt-4.1-mini", "gpt-4o-mini"]
         assert plan.notes == [
             "gpt-4o-mini is the default model and is now retired; it stays the default until "
             "you make another model the default"
@@ -169,7 +188,7 @@ async def test_a_newer_catalog_updates_system_models_and_never_ordinary_ones(
     assert o3["pricing"]["output"] == Decimal("8")  # the new price starts next month
 
     assert after["acme-new-model"]["is_system"] and not after["acme-new-model"]["is_default"]
-    assert after["gpt-4.1-nano"]["status"] == "retired"
+    assert after["gpt-4.1-mini"]["status"] == "retired"
     assert after["gpt-4o-mini"]["status"] == "retired" and after["gpt-4o-mini"]["is_default"]
     for name in ("acme-ordinary", "acme-taken"):
         assert after[name] == before[name]
@@ -186,6 +205,7 @@ async def test_a_model_back_in_the_catalog_is_active_again(database: Database) -
         catalog.version,
         catalog.default_model,
         tuple(m for m in catalog.models if m.name != "gpt-4.1"),
+        catalog.price_histories,
     )
     async with database.write() as session:
         await apply_sync(session, await plan_sync(session, without), ctx=ctx())
@@ -196,3 +216,171 @@ async def test_a_model_back_in_the_catalog_is_active_again(database: Database) -
         ]
         await apply_sync(session, plan, ctx=ctx())
     assert (await models_by_name(database))["gpt-4.1"]["status"] == "active"
+
+
+# --- price history: seeding and syncing dated periods ---------------------------------------
+
+ONE_PERIOD_CATALOG = Path(__file__).parent / "data" / "builtin-one-period.json"
+
+
+def history_of(model: dict[str, Any]) -> list[tuple[datetime, Decimal, Decimal]]:
+    return [(p["effective_from"], p["input"], p["output"]) for p in model["price_history"]]
+
+
+def shipped_history(name: str) -> list[tuple[datetime, Decimal, Decimal]]:
+    return [
+        (period.effective_from, period.pricing.input, period.pricing.output)
+        for period in load_builtin().price_history(name)
+        if period.pricing is not None
+    ]
+
+
+@pytest.fixture
+async def empty_database(backend: Backend, tmp_path: Path) -> AsyncIterator[Database]:
+    """A migrated database of the backend's kind with no model yet."""
+    if backend.name == "sqlite":
+        database = Database(f"sqlite+aiosqlite:///{tmp_path / 'fresh.db'}")
+    else:
+        database = Database(await _create_postgres_database())
+    try:
+        async with database.engine.connect() as connection:
+            await migrate.upgrade(connection)
+            await connection.commit()
+        yield database
+    finally:
+        await database.dispose()
+        if database.dialect == "postgresql":
+            await _drop_postgres_database(database.url)
+
+
+async def test_seeding_writes_every_price_period_with_its_source(database: Database) -> None:
+    models = await models_by_name(database)
+    catalog = load_builtin()
+    assert len(models) >= len(catalog.models)
+    for model in catalog.models:
+        assert history_of(models[model.name]) == shipped_history(model.name), model.name
+    o3 = models["o3"]
+    assert [p["input"] for p in o3["price_history"]] == [Decimal("10"), Decimal("2")]
+    assert all(p["source"].startswith("https://") for p in o3["price_history"])
+    async with database.read() as session:
+        seeded = (
+            await session.execute(select(AuditEntryRow).where(AuditEntryRow.action == "seed"))
+        ).scalars()
+        assert {entry.model_name for entry in seeded} >= {m.name for m in catalog.models}
+
+
+async def test_an_install_seeded_with_the_one_period_catalog_syncs_to_the_dated_history(
+    empty_database: Database,
+) -> None:
+    database = empty_database
+    old = parse_catalog(ONE_PERIOD_CATALOG.read_text("utf-8"))
+    async with database.write() as session:
+        seeded = await seed_catalog(session, ctx(), old)
+        await service.create_model(
+            session,
+            ctx(),
+            ModelWrite.model_validate(
+                {
+                    "name": "acme-ordinary",
+                    "provider": "openai",
+                    "context_window": 10,
+                    "max_output_tokens": 5,
+                    "pricing": {"input": "1", "output": "2", "effective_from": "2025-01-01"},
+                }
+            ),
+        )
+    assert len(seeded) == len(old.models) == 65
+    before = await models_by_name(database)
+    assert history_of(before["o3"]) == [
+        (datetime(2025, 4, 16, tzinfo=UTC), Decimal("2"), Decimal("8"))
+    ]
+
+    async with database.write() as session:  # a dry run: the plan, then nothing written
+        plan = await plan_sync(session)
+        corrections = {planned.name: planned for planned in plan.corrections}
+        assert {"o3", "claude-opus-4-6", "claude-sonnet-4-6"} <= set(corrections)
+        change = next(c for c in corrections["o3"].changes if c["field"] == "price_history")
+        assert change["correction"] == "price_history_correction"
+        assert [(p["effective_from"], p["input"]) for p in change["before"]] == [
+            ("2025-04-16T00:00:00Z", Decimal("2"))
+        ]
+        assert [(p["effective_from"], p["input"]) for p in change["after"]] == [
+            ("2025-04-16T00:00:00Z", Decimal("10")),
+            ("2025-06-10T00:00:00Z", Decimal("2")),
+        ]
+        shown = json.loads(serialization.dumps(plan.as_json()))
+        assert "o3" in shown["corrections"]
+        assert next(p for p in shown["changed"] if p["name"] == "o3")["correction"]
+        assert not plan.skipped  # no price_history_conflict: the catalog corrects its own
+        with out.capture() as captured:
+            _show_plan(plan, verbose=True)
+        assert "~ o3 (catalog correction of past prices)" in captured.get()
+        assert "from 2025-06-10T00:00:00Z: input 2" in captured.get()
+        retired = {planned.name for planned in plan.retired}
+        assert {"deepseek-chat", "gemini-2.0-flash"} <= retired
+        await session.rollback()
+    assert await models_by_name(database) == before
+
+    async with database.write() as session:
+        plan = await plan_sync(session)
+        result = await apply_sync(session, plan, ctx=ctx())
+        entries = {
+            entry.model_name: entry
+            for entry in (
+                await session.execute(
+                    select(AuditEntryRow).where(AuditEntryRow.revision == result.revision)
+                )
+            ).scalars()
+        }
+    after = await models_by_name(database)
+    for model in load_builtin().models:
+        assert history_of(after[model.name]) == shipped_history(model.name), model.name
+        assert after[model.name]["is_system"], model.name
+    assert after["deepseek-chat"]["status"] == "retired"
+    assert after["acme-ordinary"] == before["acme-ordinary"]
+    assert after["gpt-4o-mini"]["is_default"]
+    o3_entry = entries["o3"]
+    assert o3_entry.action == "sync"
+    assert o3_entry.before is not None and len(o3_entry.before["price_history"]) == 1
+    assert len(o3_entry.after["price_history"]) == 2
+
+    async with database.write() as session:
+        again = await plan_sync(session)
+    assert not again.has_changes and not again.corrections
+
+
+async def test_an_ordinary_import_never_rewrites_a_past_period(database: Database) -> None:
+    async with database.write() as session:
+        await service.create_model(
+            session,
+            ctx(),
+            ModelWrite.model_validate(
+                {
+                    "name": "acme-history",
+                    "provider": "openai",
+                    "context_window": 10,
+                    "max_output_tokens": 5,
+                    "pricing": {"input": "1", "output": "2", "effective_from": "2025-01-01"},
+                }
+            ),
+        )
+        model = ModelWrite.model_validate(
+            {
+                "name": "acme-history",
+                "provider": "openai",
+                "context_window": 10,
+                "max_output_tokens": 5,
+            }
+        )
+        moment = datetime(2025, 1, 1, tzinfo=UTC)
+        pricing = PricingWrite.model_validate({"input": "3", "output": "4"})
+        record = ImportRecord(
+            "models[0]",
+            "acme-history",
+            model=model,
+            fields=frozenset({"pricing"}),
+            price_history=(PricePeriodImport(moment, pricing, None),),
+        )
+        plan = await plan_import(session, [record])
+    assert [(p.name, p.code) for p in plan.skipped] == [("acme-history", "price_history_conflict")]
+    assert not plan.corrections

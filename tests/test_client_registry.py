@@ -463,7 +463,7 @@ async def test_async_registry_falls_back_too(tmp_path: Path) -> None:
             models = await registry.models()
         assert models.source == "catalog"
         with pytest.warns(RegistryFallbackWarning):
-            assert (await registry.get("o1")).capabilities.reasoning is True
+            assert (await registry.get("o3")).capabilities.reasoning is True
 
 
 def test_the_client_asks_for_the_servers_largest_page() -> None:

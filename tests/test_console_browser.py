@@ -471,8 +471,9 @@ def test_a_simulation_ranks_the_models_and_downloads_as_csv(
     page.locator("input[name=custom_output]").first.fill("0.0001")
     page.get_by_role("button", name="Add a custom price").click()
     page.locator("input[name=custom_name]").nth(1).fill("tiny-window")
-    page.locator("input[name=custom_input]").nth(1).fill("50")
-    page.locator("input[name=custom_output]").nth(1).fill("50")
+    # Dearer than any catalog model (gpt-5.4-pro is $30 / $180), so it ranks last.
+    page.locator("input[name=custom_input]").nth(1).fill("500")
+    page.locator("input[name=custom_output]").nth(1).fill("500")
     page.locator("input[name=custom_context_window]").nth(1).fill("1000")
     page.get_by_role("button", name="Simulate").click()
     ranking = page.locator("#ranking tbody tr")

@@ -24,7 +24,7 @@ from modeldeck.catalog import repository as catalog_repository
 from modeldeck.catalog.importers import ImportRecord, PricePeriodImport, Skip
 from modeldeck.changes.revision import current_revision, mark_changed
 from modeldeck.models import repository
-from modeldeck.models.public import model_public, period_public, writable
+from modeldeck.models.public import history_public, model_public, period_public, writable
 from modeldeck.models.schemas import SYSTEM_WRITABLE, ModelWrite, PricingWrite
 from modeldeck.models.service import (
     STORED_FIELDS,
@@ -49,6 +49,7 @@ SKIP_SYSTEM_MODEL = "system_model"
 SKIP_ORDINARY_MODEL = "ordinary_model"
 SKIP_DUPLICATE = "duplicate_name"
 SKIP_PRICE_HISTORY = "price_history_conflict"
+HISTORY_CORRECTION = "price_history_correction"
 SKIP_FUTURE_PRICE = "future_price_period"
 SKIP_DEFAULT_MODEL = "default_model"
 SKIP_STORED_KEY = "stored_api_key"
@@ -74,6 +75,16 @@ class RowUpdate:
         default_factory=list
     )
     sources: list[tuple[PricePeriodRow, str | None]] = field(default_factory=list)
+    # A catalog correction of past periods (sync of a system model): periods rewritten in
+    # place (same start, other rates or source) and periods the catalog no longer holds.
+    corrected: list[tuple[PricePeriodRow, PricingWrite | None, str | None]] = field(
+        default_factory=list
+    )
+    removed: list[PricePeriodRow] = field(default_factory=list)
+
+    @property
+    def corrects_history(self) -> bool:
+        return bool(self.corrected or self.removed)
 
 
 @dataclass
@@ -91,10 +102,17 @@ class PlannedModel:
     row: ModelRow | None = field(default=None, repr=False, compare=False)
     update: RowUpdate | None = field(default=None, repr=False, compare=False)
 
+    @property
+    def corrects_history(self) -> bool:
+        """A catalog correction of past price periods (not only new ones)."""
+        return self.update is not None and self.update.corrects_history
+
     def as_json(self) -> dict[str, Any]:
         shown: dict[str, Any] = {"action": self.action, "name": self.name}
         if self.position is not None:
             shown["position"] = self.position
+        if self.corrects_history:
+            shown["correction"] = HISTORY_CORRECTION
         if self.changes:
             shown["changes"] = self.changes
         if self.reason is not None:
@@ -118,6 +136,14 @@ class ImportPlan:
     retired: list[PlannedModel] = field(default_factory=list)
     new_default: str | None = None  # the added model that becomes the default, when none is
     notes: list[str] = field(default_factory=list)
+    # Catalog sync only: a system model's past periods that differ from the catalog's are
+    # corrected (shown as such); an import never rewrites price history.
+    corrects_history: bool = False
+
+    @property
+    def corrections(self) -> list[PlannedModel]:
+        """The changes that correct past price periods (shown and audited as corrections)."""
+        return [planned for planned in self.changed if planned.corrects_history]
 
     @property
     def counts(self) -> dict[str, int]:
@@ -145,6 +171,7 @@ class ImportPlan:
         return {
             "action": self.action,
             "counts": self.counts,
+            "corrections": [planned.name for planned in self.corrections],
             "new_default": self.new_default,
             "notes": self.notes,
             **{
@@ -230,7 +257,9 @@ async def fill_plan(
         elif not row.is_system and plan.as_system:
             plan.skipped.append(_skip(record, row, SKIP_ORDINARY_MODEL, _ORDINARY_REASON))
         else:
-            planned = compare(row, record, plan.now)
+            planned = compare(
+                row, record, plan.now, correct_history=plan.corrects_history and row.is_system
+            )
             if planned.action == "change":
                 plan.changed.append(planned)
             elif planned.action == "unchanged":
@@ -316,11 +345,14 @@ def _rates(shape: dict[str, Any] | None) -> dict[str, Any] | None:
     )
 
 
-def compare(row: ModelRow, record: ImportRecord, now: datetime) -> PlannedModel:
+def compare(
+    row: ModelRow, record: ImportRecord, now: datetime, *, correct_history: bool = False
+) -> PlannedModel:
     """What importing `record` would change on `row`: a change, unchanged, or a skip.
 
     Only the fields the record sets are compared; on a system row never the admin-owned
-    ones; and `is_default` is never imported onto an existing model.
+    ones; and `is_default` is never imported onto an existing model. `correct_history`
+    (catalog sync of a system model) lets the record's price history correct past periods.
     """
     model = record.model
     assert model is not None
@@ -363,7 +395,9 @@ def compare(row: ModelRow, record: ImportRecord, now: datetime) -> PlannedModel:
     changes = diff(_plain(before), _plain(after))
     if "pricing" in fields:
         if record.price_history is not None:
-            problem = _compare_history(row, record.price_history, changes, update)
+            problem = _compare_history(
+                row, record.price_history, changes, update, correct=correct_history
+            )
         else:
             problem = _compare_pricing(row, model.pricing, now, changes, update)
         if problem is not None:
@@ -420,13 +454,78 @@ def _compare_pricing(
     return None
 
 
+def _history_shape(
+    periods: Iterable[tuple[datetime, dict[str, Any] | None]],
+) -> list[dict[str, Any]]:
+    """Periods as a diff shows them: oldest first, each with its start ("unpriced" if so)."""
+    return [
+        {"effective_from": serialization.isoformat_z(starts), **(_plain(shape) or {})}
+        if shape is not None
+        else {"effective_from": serialization.isoformat_z(starts), "priced": False}
+        for starts, shape in sorted(periods, key=lambda item: item[0])
+    ]
+
+
+def _correct_history(
+    row: ModelRow,
+    history: Sequence[PricePeriodImport],
+    changes: list[dict[str, Any]],
+    update: RowUpdate,
+) -> bool:
+    """The catalog's history replaces a system model's when a past period differs or is gone.
+
+    Periods starting at the same moment are rewritten in place, others removed or added. One
+    change line shows the whole history before and after. False: no correction is needed.
+    """
+    existing = {period.effective_from: period for period in row.price_periods}
+    wanted = {period.effective_from: period for period in history}
+    differs = [
+        moment
+        for moment, period in wanted.items()
+        if moment in existing
+        and _rates(period_shape(existing[moment])) != _rates(pricing_shape(period.pricing))
+    ]
+    gone = [period for moment, period in existing.items() if moment not in wanted]
+    if not differs and not gone:
+        return False
+    for moment, period in sorted(wanted.items(), key=lambda item: item[0]):
+        stored = existing.get(moment)
+        if stored is None:
+            update.new_periods.append((moment, period.pricing, period.source))
+        elif moment in differs or stored.source != period.source:
+            update.corrected.append((stored, period.pricing, period.source))
+    update.removed.extend(sorted(gone, key=lambda period: period.effective_from))
+    changes.append(
+        {
+            "field": "price_history",
+            "correction": HISTORY_CORRECTION,
+            "before": _history_shape(
+                (period.effective_from, period_shape(period)) for period in row.price_periods
+            ),
+            "after": _history_shape(
+                (period.effective_from, pricing_shape(period.pricing, period.source))
+                for period in history
+            ),
+        }
+    )
+    return True
+
+
 def _compare_history(
     row: ModelRow,
     history: Sequence[PricePeriodImport],
     changes: list[dict[str, Any]],
     update: RowUpdate,
+    *,
+    correct: bool = False,
 ) -> tuple[str, str] | None:
-    """Periods the registry lacks are added; one that starts at the same moment must agree."""
+    """Periods the registry lacks are added; one that starts at the same moment must agree.
+
+    With `correct` (catalog sync of a system model) a disagreeing or vanished past period is
+    a catalog correction instead of a skip.
+    """
+    if correct and _correct_history(row, history, changes, update):
+        return None
     existing = {period.effective_from: period for period in row.price_periods}
     for period in history:
         key = f"price_history.{serialization.isoformat_z(period.effective_from)}"
@@ -456,6 +555,12 @@ def _apply_update(row: ModelRow, update: RowUpdate, now: datetime) -> None:
     set_columns(row, update.values)
     for period, source in update.sources:
         period.source = source
+    for period in update.removed:  # a catalog correction (delete-orphan deletes the row)
+        row.price_periods.remove(period)
+    for period, pricing, source in update.corrected:  # in place: (model, start) is unique
+        corrected = period_columns(pricing, period.effective_from, source, now)
+        for column in PERIOD_FIELDS:
+            setattr(period, column, corrected[column])
     for starts, pricing, source in update.new_periods:
         moment = now if starts is None else starts
         if starts_taken(row, moment):
@@ -556,8 +661,12 @@ async def apply_plan(
         if row is None or update is None or row not in session:
             raise ValueError("apply a plan in the session that made it")
         before = model_public(row, now)
+        if planned.corrects_history:  # the audit trail keeps the corrected history
+            before["price_history"] = history_public(row.price_periods, now)
         _apply_update(row, update, now)
         after = model_public(row, now)
+        if planned.corrects_history:
+            after["price_history"] = history_public(row.price_periods, now)
         entries.append(ctx.entry(revision, plan.action, row.id, row.name, before, after))
         done += 1
         if progress is not None and (done % 100 == 0 or done == total):

@@ -1,16 +1,21 @@
-"""First start: the built-in catalog becomes system models. Running it again changes nothing."""
+"""First start: the built-in catalog becomes system models. Running it again changes nothing.
+
+Seeding is a catalog plan applied in bulk (catalog/plan.py): the missing models with their
+whole price history, one revision, one "seed" audit entry per model.
+"""
 
 from __future__ import annotations
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from modeldeck.catalog.builtin import Catalog, load_builtin
+from modeldeck.catalog.plan import CATALOG_OWNED, ImportPlan, apply_plan, fill_plan
+from modeldeck.changes.revision import current_revision
 from modeldeck.models import repository
-from modeldeck.models.service import WriteContext, create_model
-from modeldeck.models.tables import ModelRow
+from modeldeck.models.service import WriteContext
 
 SEED_ACTOR = "catalog"
+SEED_ACTION = "seed"
 
 
 async def seed_catalog(
@@ -18,16 +23,22 @@ async def seed_catalog(
 ) -> list[str]:
     """Add the catalog's models that are missing; never touches a model that exists."""
     catalog = catalog or load_builtin()
-    existing = set((await session.execute(select(ModelRow.name_key))).scalars())
-    missing = [model for model in catalog.models if model.name.lower() not in existing]
+    existing = await repository.name_keys(session)
+    missing = [
+        record
+        for record in catalog.import_records(CATALOG_OWNED)
+        if record.name.lower() not in existing
+    ]
     if not missing:
         return []
-    needs_default = await repository.current_default(session) is None
-    default_key = catalog.default_model.lower()
-    # The catalog's default goes first, so it is the one that becomes the default.
-    missing.sort(key=lambda model: model.name.lower() != default_key)
-    for model in missing:
-        is_default = needs_default and model.name.lower() == default_key
-        payload = model.model_copy(update={"is_default": is_default})
-        await create_model(session, ctx, payload, is_system=True, action="seed")
-    return [model.name for model in missing]
+    plan = ImportPlan(
+        action=SEED_ACTION,
+        as_system=True,
+        now=ctx.now,
+        based_on_revision=await current_revision(session),
+    )
+    # Only missing names are planned, so every record is an addition; the catalog's default
+    # becomes the default when the registry has none.
+    await fill_plan(session, plan, missing, preferred_default=catalog.default_model)
+    await apply_plan(session, plan, ctx=ctx)
+    return [planned.name for planned in plan.added]

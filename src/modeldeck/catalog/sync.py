@@ -1,9 +1,12 @@
 """`modeldeck catalog sync`: a newer built-in catalog applied to the system models.
 
-Catalog-owned fields change in place (audited as "sync"), new prices become new price
-periods, new catalog models are added as system models, and system models the catalog no
-longer lists are marked retired, never deleted. Ordinary models are never touched, and an
-admin's deployment, enabled flag, tags and default choice are kept.
+Catalog-owned fields change in place (audited as "sync"), the catalog's dated price periods
+the registry lacks are added, new catalog models are added as system models (with their whole
+price history), and system models the catalog no longer lists are marked retired, never
+deleted. A past period that differs from the catalog's (or that the catalog no longer holds)
+is a catalog correction: the plan lists it with the history before and after, and applying
+it rewrites the system model's periods, audited with both histories. Ordinary models are never
+touched, and an admin's deployment, enabled flag, tags and default choice are kept.
 """
 
 from __future__ import annotations
@@ -16,7 +19,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from modeldeck import clock
 from modeldeck.catalog.builtin import Catalog, load_builtin
-from modeldeck.catalog.importers import ImportRecord
 from modeldeck.catalog.plan import (
     CATALOG_OWNED,
     ImportPlan,
@@ -51,12 +53,10 @@ async def plan_sync(
         as_system=True,
         now=now or clock.now(),
         based_on_revision=await current_revision(session),
+        corrects_history=True,
         catalog_version=catalog.version,
     )
-    records = [
-        ImportRecord(f"models[{index}]", model.name, model=model, fields=CATALOG_OWNED)
-        for index, model in enumerate(catalog.models)
-    ]
+    records = catalog.import_records(CATALOG_OWNED)
     rows = await fill_plan(session, plan, records, preferred_default=catalog.default_model)
     listed = {model.name.lower() for model in catalog.models}
     for key, row in sorted(rows.items()):

@@ -67,8 +67,12 @@ def _show_plan(plan: Any, verbose: bool) -> None:
     )
     limit = None if verbose else 10
     for planned in plan.changed[:limit]:
-        out.print(f"[bold]~ {planned.name}[/]")
+        corrected = " (catalog correction of past prices)" if planned.corrects_history else ""
+        out.print(f"[bold]~ {planned.name}[/]{corrected}", highlight=False)
         for change in planned.changes:
+            if change.get("correction"):
+                _show_history_correction(change)
+                continue
             out.print(
                 f"    {change['field']}: {change['before']!r} → {change['after']!r}", markup=False
             )
@@ -76,6 +80,12 @@ def _show_plan(plan: Any, verbose: bool) -> None:
         out.print(f"[green]+ {planned.name}[/]")
     for planned in plan.retired[:limit]:
         out.print(f"[yellow]retire {planned.name}[/]")
+    corrections = len(plan.corrections)
+    if corrections:
+        out.print(
+            f"{corrections} system models get a catalog correction of past price periods",
+            markup=False,
+        )
     reasons = plan.skip_reasons()
     for reason, count in sorted(reasons.items(), key=lambda item: -item[1]):
         out.print(f"skipped {count}: {reason}", markup=False)
@@ -86,6 +96,20 @@ def _show_plan(plan: Any, verbose: bool) -> None:
     )
     if hidden and not verbose:
         out.print(f"… {hidden} more lines; --verbose shows all, --json gives every line")
+
+
+def _show_history_correction(change: dict[str, Any]) -> None:
+    """A corrected price history: every period before, then every period after."""
+    for label, periods in (("before", change["before"]), ("after", change["after"])):
+        out.print(f"    price history {label}:", markup=False)
+        for period in periods:
+            rates = ", ".join(
+                f"{key} {value}"
+                for key, value in period.items()
+                if key not in ("effective_from", "currency", "unit", "source")
+                and value not in (None, [])
+            )
+            out.print(f"      from {period['effective_from']}: {rates}", markup=False)
 
 
 async def _plan_then_apply(

@@ -21,6 +21,11 @@ def _is_uuid(text: str) -> bool:
     return True
 
 
+async def name_keys(session: AsyncSession) -> set[str]:
+    """Every model's name, lower-cased."""
+    return set((await session.execute(select(ModelRow.name_key))).scalars())
+
+
 async def get_by_ref(session: AsyncSession, ref: str) -> ModelRow | None:
     """A model by id or by name (ignoring case), with its price periods."""
     if not possible_ref(ref):
