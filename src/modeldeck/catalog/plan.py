@@ -32,7 +32,6 @@ from modeldeck.models.service import (
     columns,
     default_refusal,
     key_move_refusal,
-    new_period,
     period_columns,
     set_columns,
     starts_taken,
@@ -568,7 +567,7 @@ def _apply_update(row: ModelRow, update: RowUpdate, now: datetime) -> None:
                 f"Another price period of {row.name!r} starts at "
                 f"{serialization.isoformat_z(moment)}; plan the import again."
             )
-        row.price_periods.append(new_period(pricing, moment, now, source))
+        row.price_periods.append(PricePeriodRow(**period_columns(pricing, moment, source, now)))
     row.version += 1
     row.updated_at = now
 

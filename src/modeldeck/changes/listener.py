@@ -14,8 +14,8 @@ from types import FrameType
 from typing import Any
 
 from modeldeck.changes import repository
-from modeldeck.changes.revision import CHANNEL, RevisionWatcher, current_revision
-from modeldeck.db import Database
+from modeldeck.changes.revision import RevisionWatcher, current_revision
+from modeldeck.db import CHANGES_CHANNEL, Database
 
 log = logging.getLogger("modeldeck.changes")
 
@@ -75,7 +75,7 @@ async def listen(database: Database, revisions: RevisionWatcher) -> None:
             connection = await asyncpg.connect(**arguments)
             lost = asyncio.Event()
             connection.add_termination_listener(lambda _connection, lost=lost: lost.set())
-            await connection.add_listener(CHANNEL, announced)
+            await connection.add_listener(CHANGES_CHANNEL, announced)
             # Listening first, then reading: nothing committed in between is missed.
             revisions.observe(await repository.revision_on(connection))
             delay = BACKOFF_S[0]

@@ -12,12 +12,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from modeldeck.changes.repository import bump_revision
 from modeldeck.changes.repository import current_revision as current_revision
-from modeldeck.changes.tables import STATE_ROW as STATE_ROW
-from modeldeck.db import CHANGED_KEY, CHANGES_CHANNEL, REVISION_KEY
+from modeldeck.db import CHANGED_KEY, REVISION_KEY
 
 log = logging.getLogger("modeldeck.changes")
-
-CHANNEL = CHANGES_CHANNEL
 
 
 async def claim_revision(session: AsyncSession) -> int:

@@ -185,15 +185,10 @@ def period_columns(
 
 
 def new_period(
-    pricing: PricingWrite | None,
-    effective_from: datetime,
-    now: datetime,
-    source: str | object | None = _MISSING,
+    pricing: PricingWrite | None, effective_from: datetime, now: datetime
 ) -> PricePeriodRow:
-    """A price period row; its source is the write's unless another is given."""
-    if source is _MISSING:
-        source = pricing.source if pricing is not None else None
-    assert source is None or isinstance(source, str)
+    """A price period row written through the API, with the write's own source."""
+    source = pricing.source if pricing is not None else None
     return PricePeriodRow(**period_columns(pricing, effective_from, source, now))
 
 
