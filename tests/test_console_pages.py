@@ -241,10 +241,14 @@ async def test_the_dialog_has_a_labelled_input_for_every_field_of_the_record(api
     for control in controls:
         assert labelled(form, control), control
     names = {str(control["name"]) for control in controls if control.get("name")}
-    # Tiers are rows added on demand (a template with labelled inputs); unit has one value.
+    # Tiers are rows added on demand (a template with labelled inputs); unit has one value;
+    # time-of-day windows and service tiers are each one JSON field.
     fields = leaf_fields(ModelWrite) - {"pricing.unit"}
     tier_fields = {field for field in fields if field.startswith("pricing.tiers.")}
-    assert fields - tier_fields <= names, fields - tier_fields - names
+    json_fields = {"pricing.windows", "pricing.service_tiers"}
+    nested = {field for field in fields if field.startswith(tuple(f"{j}." for j in json_fields))}
+    assert json_fields <= names
+    assert fields - tier_fields - nested <= names, fields - tier_fields - nested - names
     template = tag(page.find("template", id="tier-template"))
     tier_inputs = template.find_all("input")
     assert {f"pricing.tiers.{item['data-tier-field']}" for item in tier_inputs} == tier_fields

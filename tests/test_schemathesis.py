@@ -64,6 +64,13 @@ BUSINESS_RULES = (
     "of usage_format",
     "do not add up to",  # Anthropic's cache_creation split
     "disagrees with",  # Gemini's two spellings of one count
+    # Prices' time-of-day windows and service tiers; the simulator's time of day.
+    "overlaps",
+    "must differ from start",
+    "standard is the period's own rates",
+    "is not offered at these prices",
+    "give time_of_day or daily_mix, not both",
+    "must give some share of the requests",
 )
 # `wait` holds GET /api/changes up to 60 s; a second says the same and keeps the run short.
 MAX_WAIT_S = 1.0

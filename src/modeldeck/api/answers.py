@@ -133,6 +133,12 @@ class PricePeriodUsed(Answer):
     rates: Rates
 
 
+class WindowUsed(Answer):
+    start: str = Field(description='"HH:MM", UTC')
+    end: str = Field(description='"HH:MM", UTC (exclusive)')
+    name: str | None
+
+
 class CostAnswer(Answer):
     """The exact cost of a usage: `total` is the sum of the lines' amounts."""
 
@@ -142,8 +148,20 @@ class CostAnswer(Answer):
     currency: str
     requests: int
     lines: list[CostLine]
-    tier: Tier | None
-    price_period: PricePeriodUsed
+    tier: Tier | None = Field(description="The long-context tier that applied, if any")
+    service_tier: str = Field(description="Whose rates priced it: standard, batch, flex, …")
+    window: WindowUsed | None = Field(
+        description="The time-of-day window the request fell in, if the rates have any"
+    )
+    price_period: PricePeriodUsed = Field(
+        description="The period in effect; `rates` are those of the service tier and window "
+        "that applied"
+    )
+
+
+class WindowShare(Answer):
+    window: WindowUsed | None
+    share: float
 
 
 class SimulationRow(Answer):
@@ -164,6 +182,11 @@ class SimulationRow(Answer):
     weighted_tokens: float
     compute_units: float | None
     tier: Tier | None
+    service_tier: str
+    time_mix: list[WindowShare] = Field(
+        description="The share of the requests priced in each time-of-day window (window null: "
+        "the rates outside any); empty when the rates have no windows"
+    )
     price_effective_from: datetime | None
     fits: bool
     fit_problems: list[str]
@@ -174,6 +197,11 @@ class SimulationAnswer(Answer):
     count: int
     requests: int
     at: datetime | None
+    service_tier: str
+    not_offered: list[str] = Field(
+        description="Models (and custom prices) left out: they have no rates for the "
+        "service tier asked for"
+    )
     revision: int
 
 

@@ -69,8 +69,8 @@ FASTAPI_422 = "Validation Error"
 _MODEL_RULES = (
     "; also for the registry's rules across fields: max_output_tokens ≤ context_window, "
     "limits.max_timeout_s ≥ base_timeout_s, prices at most 10000 per million tokens with at "
-    "most 12 decimal places, tier thresholds distinct, an endpoint without credentials or a "
-    "key in its query string"
+    "most 12 decimal places, tier thresholds distinct, time-of-day windows apart, an endpoint "
+    "without credentials or a key in its query string"
 )
 # Rules JSON Schema cannot say (across fields, against the URL or the stored data): a body
 # the schema accepts may still get a 422 for one of these.
@@ -79,16 +79,18 @@ BUSINESS_RULES = {
     "replaceModel": _MODEL_RULES,
     "updateModel": _MODEL_RULES + " (checked on the merged model)",
     "addPricePeriod": "; also: prices at most 10000 per million tokens with at most 12 decimal "
-    "places, tier thresholds distinct",
+    "places, tier thresholds distinct, time-of-day windows that overlap or end where they "
+    "start, `standard` named as a service tier",
     "priceUsage": "; also: `at` before the model's first price period, and for `usage`: keys "
     "of two formats without `usage_format`, a usage without the fields of the `usage_format` it "
     "names, cached or cache-write tokens above the input (reasoning above the output), counts "
     "that in all exceed 10^12, a total less than the counts it totals, Anthropic's "
     "cache_creation not adding up to cache_creation_input_tokens, Gemini's two spellings of "
-    "one count disagreeing",
+    "one count disagreeing, a `service_tier` the price period does not offer",
     "simulate": "; also: a name in `models` that no model has, reasoning_tokens above "
     "output_tokens, custom prices at most 10000 per million tokens with at most 12 decimal "
-    "places, tier thresholds distinct, max_output_tokens ≤ context_window",
+    "places, tier thresholds distinct, max_output_tokens ≤ context_window, both time_of_day "
+    "and daily_mix given, a daily_mix span that ends where it starts or a mix of no share",
     "createModelConfig": "; also: `name` differs from the URL's model_id, "
     "max_timeout < base_timeout",
     "replaceModelConfig": "; also: `name` differs from the URL's model_id, "

@@ -24,7 +24,7 @@ from modeldeck.models import service as model_service
 from modeldeck.models.public import history_public
 from modeldeck.models.schemas import PricingWrite
 from modeldeck.models.snapshot import RegistryCache, Snapshot
-from modeldeck.pricing.engine import CostError, Usage, cost, period_at
+from modeldeck.pricing.engine import STANDARD, CostError, Usage, cost, period_at
 from modeldeck.pricing.schemas import CostRequest, SimulateRequest, TokensRequest
 from modeldeck.pricing.simulator import simulate
 from modeldeck.problems import FieldError, Problem, invalid, not_found
@@ -153,11 +153,18 @@ async def price_usage(request: Request, _: Reader, body: Body) -> Response:
             errors=[FieldError("model", "has no price")],
         )
     try:
-        breakdown = cost(pricing, usage, requests=asked.requests)
+        breakdown = cost(
+            pricing,
+            usage,
+            requests=asked.requests,
+            at=asked.at,
+            service_tier=asked.service_tier,
+        )
     except CostError as error:
         raise _cost_problem(error) from None
     result = breakdown.as_dict()
     result.pop("price_sheet")
+    applied = breakdown.applied_rates()
     return ExactJSONResponse(
         {
             "model": {"id": model["id"], "name": model["name"]},
@@ -168,7 +175,7 @@ async def price_usage(request: Request, _: Reader, body: Body) -> Response:
                 "effective_until": period["effective_until"] if period else None,
                 "source": period["source"] if period else None,
                 "rates": {
-                    key: pricing[key]
+                    key: getattr(applied, key)
                     for key in (
                         "input",
                         "cached_input",
@@ -226,7 +233,7 @@ async def simulate_workload(request: Request, _: Reader, body: Body) -> Response
         return counted[key]
 
     try:
-        rows = simulate(models, snapshot.price_history, asked, count)
+        rows, not_offered = simulate(models, snapshot.price_history, asked, count)
     except CostError as error:
         raise _cost_problem(error) from None
     return ExactJSONResponse(
@@ -235,6 +242,8 @@ async def simulate_workload(request: Request, _: Reader, body: Body) -> Response
             "count": len(rows),
             "requests": asked.requests,
             "at": asked.at,
+            "service_tier": asked.service_tier or STANDARD,
+            "not_offered": not_offered,
             "revision": snapshot.revision,
         }
     )

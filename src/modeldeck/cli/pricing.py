@@ -48,6 +48,10 @@ async def cost_command(
             + ".",
         ),
     ] = None,
+    service_tier: Annotated[
+        str | None,
+        typer.Option(help="Price at this service tier's rates: batch, flex, priority, …"),
+    ] = None,
     json_output: Json = False,
     url: Url = None,
     token: Token = None,
@@ -74,6 +78,7 @@ async def cost_command(
             at=at,
             requests=requests,
             usage_format=usage_format.value if usage_format else None,
+            service_tier=service_tier,
         )
     if json_output:
         print_json(result)
@@ -86,6 +91,11 @@ async def cost_command(
             for line in result.lines
         ),
     )
+    if result.service_tier != "standard":
+        out.print(f"{result.service_tier} rates applied")
+    if result.window is not None:
+        named = f" ({result.window.name})" if result.window.name else ""
+        out.print(f"time-of-day rates {result.window.start}-{result.window.end} UTC{named} applied")
     if result.tier is not None:
         out.print(f"tier above {result.tier.above_input_tokens:,} input tokens applied")
 
@@ -103,6 +113,20 @@ async def simulate_command(
     reasoning: Annotated[int, typer.Option(help="Of the output, reasoning tokens.")] = 0,
     cached_share: Annotated[float, typer.Option(help="Share of input read from cache, 0-1.")] = 0.0,
     at: Annotated[str | None, typer.Option(help="Prices at this date (ISO 8601).")] = None,
+    service_tier: Annotated[
+        str | None,
+        typer.Option(
+            help="Price at this service tier (batch, flex, …); models without it are left out."
+        ),
+    ] = None,
+    time_of_day: Annotated[
+        str | None,
+        typer.Option(
+            metavar="HH:MM",
+            help="Make every request at this UTC time (default: spread over the day); matters "
+            "for prices with time-of-day windows.",
+        ),
+    ] = None,
     model: Annotated[list[str] | None, typer.Option(help="Only these models (repeat).")] = None,
     custom: Annotated[
         list[str] | None,
@@ -127,6 +151,10 @@ async def simulate_command(
         workload["input_tokens"] = input_tokens
     if at:
         workload["at"] = at
+    if service_tier:
+        workload["service_tier"] = service_tier
+    if time_of_day:
+        workload["time_of_day"] = time_of_day
     if model:
         workload["models"] = model
     if custom:

@@ -204,10 +204,14 @@ class Registry(_Common):
         at: datetime | str | None = None,
         requests: int = 1,
         usage_format: str | None = None,
+        service_tier: str | None = None,
     ) -> CostResult:
         """The exact cost of `usage` on a model: any provider's usage (a mapping or an SDK
-        object) or a whole SDK response, in `usage_format` when given."""
-        return self._run(self._core.cost_call(_plain(ref), usage, at, requests, usage_format))
+        object) or a whole SDK response, in `usage_format` when given; at the rates of
+        `service_tier` (batch, flex, …) when given, else standard."""
+        return self._run(
+            self._core.cost_call(_plain(ref), usage, at, requests, usage_format, service_tier)
+        )
 
     def simulate(self, **workload: Any) -> list[SimulationRow]:
         """A workload (`POST /api/simulate` fields) priced on every priced model, cheapest first."""
@@ -379,8 +383,11 @@ class AsyncRegistry(_Common):
         at: datetime | str | None = None,
         requests: int = 1,
         usage_format: str | None = None,
+        service_tier: str | None = None,
     ) -> CostResult:
-        return await self._run(self._core.cost_call(_plain(ref), usage, at, requests, usage_format))
+        return await self._run(
+            self._core.cost_call(_plain(ref), usage, at, requests, usage_format, service_tier)
+        )
 
     async def simulate(self, **workload: Any) -> list[SimulationRow]:
         return await self._run(self._core.simulate_call(workload))

@@ -108,6 +108,14 @@ class PricePeriodUsed(Record):
     rates: dict[str, Decimal | None] = {}
 
 
+class WindowUsed(Record):
+    """The time-of-day window a request fell in (UTC, "HH:MM", end exclusive)."""
+
+    start: str
+    end: str
+    name: str | None = None
+
+
 class CostResult(Record):
     """The exact cost of a usage on one model, with its breakdown."""
 
@@ -119,6 +127,8 @@ class CostResult(Record):
     requests: int = 1
     lines: tuple[CostLine, ...] = ()
     tier: Tier | None = None
+    service_tier: str = "standard"
+    window: WindowUsed | None = None
     price_period: PricePeriodUsed | None = None
     source: Source = "server"
 
@@ -143,6 +153,7 @@ class SimulationRow(Record):
     weighted_tokens: Decimal | None = None
     compute_units: Decimal | None = None
     tier: Tier | None = None
+    service_tier: str = "standard"
     price_effective_from: datetime | None = None
     fits: bool = True
     fit_problems: tuple[str, ...] = ()

@@ -401,6 +401,7 @@ class Core:
         at: datetime | str | None,
         requests: int,
         usage_format: str | None = None,
+        service_tier: str | None = None,
     ) -> Call[CostResult]:
         sent, usage_format = usage_body(usage, usage_format)
         body: dict[str, Any] = {"model": ref, "usage": sent, "requests": requests}
@@ -408,6 +409,8 @@ class Core:
             body["at"] = moment(at)
         if usage_format is not None:
             body["usage_format"] = usage_format
+        if service_tier is not None:
+            body["service_tier"] = service_tier
 
         def read(document: Any) -> CostResult:
             return CostResult.model_validate(
@@ -421,7 +424,12 @@ class Core:
                     "the price history, which only the server has."
                 )
             return offline_cost(
-                source.find(ref), body["usage"], requests, source.source, body.get("usage_format")
+                source.find(ref),
+                body["usage"],
+                requests,
+                source.source,
+                body.get("usage_format"),
+                service_tier,
             )
 
         return Call("POST", "/api/cost", read, body=body, offline=offline)
@@ -456,6 +464,7 @@ def offline_cost(
     requests: int,
     source: Source,
     usage_format: str | None = None,
+    service_tier: str | None = None,
 ) -> CostResult:
     """The cost engine on a saved record's current prices: the same numbers the server gives."""
     if record.get("pricing") is None:
@@ -466,13 +475,14 @@ def offline_cost(
         )
     try:
         parsed = Usage.parse(usage, usage_format)
-        breakdown = cost(record["pricing"], parsed, requests=requests)
+        breakdown = cost(record["pricing"], parsed, requests=requests, service_tier=service_tier)
     except CostError as error:
         raise ValidationFailed(
             str(error), status=422, errors=[{"field": error.field, "message": error.message}]
         ) from None
     result = breakdown.as_dict()
     pricing = record["pricing"]
+    applied = breakdown.applied_rates()
     return CostResult.model_validate(
         {
             "model": record["name"],
@@ -483,11 +493,13 @@ def offline_cost(
             "requests": result["requests"],
             "lines": result["lines"],
             "tier": result["tier"],
+            "service_tier": result["service_tier"],
+            "window": result["window"],
             "price_period": {
                 "effective_from": pricing.get("effective_from"),
                 "source": pricing.get("source"),
                 "rates": {
-                    key: pricing.get(key)
+                    key: getattr(applied, key)
                     for key in (
                         "input",
                         "cached_input",

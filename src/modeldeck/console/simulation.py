@@ -29,6 +29,8 @@ WORKLOAD_FIELDS = (
     "requests",
     "cached_share",
     "at",
+    "service_tier",
+    "time_of_day",
 )
 CUSTOM_COLUMNS = ("name", "input", "cached_input", "output", "context_window", "max_output_tokens")
 DEFAULTS = {
@@ -40,6 +42,8 @@ DEFAULTS = {
     "requests": "1000",
     "cached_share": "0",
     "at": "",
+    "service_tier": "standard",
+    "time_of_day": "",
 }
 _INTEGER = re.compile(r"^[+-]?\d+$")
 _FLOAT = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")
@@ -99,6 +103,11 @@ class SimulationForm:
         if at:
             # A date means the prices in effect during that day, up to its end (UTC).
             body["at"] = f"{at}T23:59:59Z" if _DATE.match(at) else at
+        tier = self.values["service_tier"].strip()
+        if tier and tier != "standard":
+            body["service_tier"] = tier
+        if self.values["time_of_day"].strip():
+            body["time_of_day"] = self.values["time_of_day"].strip()
         body["custom_prices"] = [self._custom_price(row) for row in self.custom_rows]
         return body, missing
 
@@ -121,6 +130,7 @@ class Outcome:
     """Rows cheapest first, or the errors to show next to their fields."""
 
     rows: list[dict[str, Any]] = field(default_factory=list)
+    not_offered: list[str] = field(default_factory=list)
     errors: dict[str, str] = field(default_factory=dict)
     row_errors: dict[tuple[int, str], str] = field(default_factory=dict)
     detail: str | None = None
@@ -164,14 +174,14 @@ def run(form: SimulationForm, snapshot: Snapshot) -> Outcome:
         return counted[key]
 
     try:
-        rows = simulate(snapshot.models, snapshot.price_history, asked, count)
+        rows, not_offered = simulate(snapshot.models, snapshot.price_history, asked, count)
     except TextTooLarge as error:
         return Outcome.refused([FieldError("text", str(error))])
     except CostError as error:
         return Outcome.refused([FieldError(error.field, error.message)])
     except ValueError as error:
         return Outcome.refused([], detail=str(error))
-    return Outcome(rows=rows)
+    return Outcome(rows=rows, not_offered=not_offered)
 
 
 CSV_COLUMNS = (
@@ -190,6 +200,7 @@ CSV_COLUMNS = (
     "tokenizer",
     "weighted_tokens",
     "compute_units",
+    "service_tier",
     "fits",
     "fit_problems",
     "price_effective_from",

@@ -28,6 +28,8 @@ def period_public(period: PricePeriodRow) -> dict[str, Any]:
         "reasoning": period.reasoning,
         "per_request": period.per_request,
         "tiers": list(period.tiers or []),
+        "windows": list(period.windows or []),
+        "service_tiers": dict(period.service_tiers or {}),
         "effective_from": period.effective_from,
         "source": period.source,
     }

@@ -179,6 +179,8 @@ def period_columns(
         "unit": rates.get("unit", "per_1m_tokens"),
         **{rate: rates.get(rate) for rate in RATE_FIELDS},
         "tiers": list(rates.get("tiers", [])),
+        "windows": list(rates.get("windows", [])),
+        "service_tiers": dict(rates.get("service_tiers", {})),
         "source": source,
         "created_at": now,
     }
@@ -195,7 +197,12 @@ def new_period(
 def copied_period(period: PricePeriodRow, now: datetime) -> PricePeriodRow:
     """The same prices, from the same moment, for another model (a clone)."""
     copied = {column: getattr(period, column) for column in PERIOD_FIELDS}
-    return PricePeriodRow(**copied | {"tiers": list(period.tiers or [])}, created_at=now)
+    nested = {
+        "tiers": list(period.tiers or []),
+        "windows": list(period.windows or []),
+        "service_tiers": dict(period.service_tiers or {}),
+    }
+    return PricePeriodRow(**copied | nested, created_at=now)
 
 
 def starts_taken(row: ModelRow, moment: datetime) -> bool:

@@ -88,6 +88,9 @@ class PricePeriodRow(Base):
     reasoning: Mapped[Decimal | None] = mapped_column(ExactDecimal, default=None)
     per_request: Mapped[Decimal | None] = mapped_column(ExactDecimal, default=None)
     tiers: Mapped[list[Any]] = mapped_column(default=list)
+    # Time-of-day windows and service tiers: each a set of rates with its own tiers.
+    windows: Mapped[list[Any]] = mapped_column(default=list)
+    service_tiers: Mapped[dict[str, Any]] = mapped_column(default=dict)
     source: Mapped[str | None] = mapped_column(Text, default=None)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 

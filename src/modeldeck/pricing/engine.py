@@ -7,19 +7,30 @@ a private context wide enough that no result is ever rounded (an inexact step ra
 from __future__ import annotations
 
 import decimal
+import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
+from fractions import Fraction
 from itertools import pairwise
 from typing import TYPE_CHECKING, Any, Final, TypeVar
 
-from modeldeck.pricing.errors import CostError, InvalidPricing, InvalidUsage, NoPriceAt, Unpriced
+from modeldeck import clock
+from modeldeck.pricing.errors import (
+    CostError,
+    InvalidPricing,
+    InvalidUsage,
+    NoPriceAt,
+    UnknownServiceTier,
+    Unpriced,
+)
 from modeldeck.pricing.usage import MAX_TOKENS, USAGE_FORMATS, Counts, Usage, usage_counts
 
 __all__ = [
     "MAX_RATE",
     "MAX_TOKENS",
+    "STANDARD",
     "USAGE_FORMATS",
     "CostBreakdown",
     "CostError",
@@ -29,10 +40,14 @@ __all__ = [
     "NoPriceAt",
     "PriceSheet",
     "Tier",
+    "UnknownServiceTier",
     "Unpriced",
     "Usage",
+    "Window",
     "cost",
+    "day_shares",
     "period_at",
+    "sheet_of",
 ]
 
 PeriodT = TypeVar("PeriodT")
@@ -40,6 +55,12 @@ MAX_RATE: Final = Decimal(10_000)
 """Largest price accepted per million tokens (and per request), as DESIGN §2 calls absurd."""
 MAX_RATE_PLACES: Final = 30
 """Most decimal places a price may carry; keeps every product well inside the context below."""
+STANDARD: Final = "standard"
+"""The service tier of a period's own rates; the others (batch, flex, …) are its variants."""
+SERVICE_TIER_PATTERN: Final = re.compile(r"^[a-z][a-z0-9_]{0,31}$")
+MAX_WINDOWS: Final = 24
+MAX_SERVICE_TIERS: Final = 8
+_DAY: Final = 24 * 60
 
 # 100 digits hold any count (≤ 10^24 with requests) times any rate (≤ 35 digits) and their sums;
 # clamp=1 with Emax = prec - 1 caps exponents at 0, so normalize() never yields "1E+2".
@@ -213,10 +234,72 @@ class Tier:
 _TIER_RATES: Final = ("input", "output", "cached_input", "cache_write", "reasoning")
 
 
+def _minute(value: object, field: str, *, end: bool) -> int:
+    """A UTC time of day "HH:MM" as minutes since midnight; an end may be "24:00"."""
+    if isinstance(value, str):
+        found = re.fullmatch(r"([01][0-9]|2[0-4]):([0-5][0-9])", value.strip())
+        if found is not None:
+            minute = int(found.group(1)) * 60 + int(found.group(2))
+            if minute < _DAY or (end and minute == _DAY):
+                return minute
+    latest = "24:00" if end else "23:59"
+    raise InvalidPricing(field, f'must be a UTC time "HH:MM" from 00:00 to {latest}, got {value!r}')
+
+
+def _clock_time(minute: int) -> str:
+    return f"{minute // 60:02d}:{minute % 60:02d}"
+
+
+@dataclass(frozen=True, slots=True)
+class Window:
+    """Rates for a time of day (UTC), as DeepSeek's off-peak hours: from `start` (inclusive)
+    to `end` (exclusive), in minutes since midnight; an `end` before `start` runs past midnight.
+    Its `rates` replace the period's for a request made then (they have their own tiers)."""
+
+    start: int
+    end: int
+    rates: PriceSheet
+    name: str | None = None
+
+    def spans(self) -> tuple[tuple[int, int], ...]:
+        """The minutes of the day it covers, as one or two [start, end) spans."""
+        if self.start < self.end:
+            return ((self.start, self.end),)
+        return tuple(span for span in ((self.start, _DAY), (0, self.end)) if span[0] < span[1])
+
+    def covers(self, second_of_day: int) -> bool:
+        """Does it hold this second of the UTC day?"""
+        return any(a * 60 <= second_of_day < b * 60 for a, b in self.spans())
+
+    @classmethod
+    def parse(cls, window: Mapping[str, Any] | object, *, field: str, currency: str) -> Window:
+        get = _fields_of(window, field, InvalidPricing)
+        start = _minute(get("start"), f"{field}.start", end=False)
+        end = _minute(get("end"), f"{field}.end", end=True)
+        if start == end % _DAY:
+            raise InvalidPricing(f"{field}.end", "must differ from start (a window of no time)")
+        name = get("name")
+        if name is not None and (not isinstance(name, str) or not 0 < len(name) <= 64):
+            raise InvalidPricing(f"{field}.name", f"must be a short text, got {name!r}")
+        rates = PriceSheet.parse(window, field=field, currency=currency, nested="window")
+        return cls(start, end, rates, name)
+
+    def as_dict(self, *, rates: bool = True) -> dict[str, Any]:
+        """The DESIGN §3 mapping: start, end, name and (unless `rates` is false) its rates."""
+        shown: dict[str, Any] = {
+            "start": _clock_time(self.start),
+            "end": _clock_time(self.end),
+            "name": self.name,
+        }
+        if rates:
+            shown.update(self.rates.rates_dict())
+        return shown
+
+
 class _Plan:
     """What `cost` needs of a price sheet, worked out once when the sheet is made."""
 
-    __slots__ = ("base", "per_request", "thresholds", "tiers")
+    __slots__ = ("base", "per_request", "thresholds", "tiers", "variants", "varied")
 
     def __init__(self, sheet: PriceSheet) -> None:
         self.base = _rates(
@@ -225,6 +308,8 @@ class _Plan:
         self.per_request = sheet.per_request
         self.thresholds = tuple(tier.above_input_tokens for tier in sheet.tiers)
         self.tiers = tuple((tier, *self._tier_rates(sheet, tier)) for tier in sheet.tiers)
+        self.variants = dict(sheet.service_tiers)
+        self.varied = bool(sheet.windows or sheet.service_tiers)
 
     @staticmethod
     def _tier_rates(sheet: PriceSheet, tier: Tier) -> tuple[_Rates, _Rates]:
@@ -268,6 +353,8 @@ class PriceSheet(_Planned):
     unit: str = "per_1m_tokens"
     effective_from: datetime | None = None
     source: str | None = None
+    windows: tuple[Window, ...] = ()
+    service_tiers: tuple[tuple[str, PriceSheet], ...] = ()
 
     def __post_init__(self) -> None:
         for name in _SHEET_RATES:
@@ -299,15 +386,25 @@ class PriceSheet(_Planned):
             object.__setattr__(self, "effective_from", instant)
         if self.source is not None and not isinstance(self.source, str):
             raise InvalidPricing("pricing.source", f"must be a string, got {self.source!r}")
+        object.__setattr__(self, "windows", _checked_windows(self.windows))
+        object.__setattr__(self, "service_tiers", _checked_service_tiers(self.service_tiers))
         object.__setattr__(self, "_plan", _Plan(self))
 
     @classmethod
-    def parse(cls, pricing: Mapping[str, Any] | object, *, field: str = "pricing") -> PriceSheet:
+    def parse(
+        cls,
+        pricing: Mapping[str, Any] | object,
+        *,
+        field: str = "pricing",
+        currency: str | None = None,
+        nested: str | None = None,
+    ) -> PriceSheet:
         """A price period from its DESIGN §3 mapping (or an object with those attributes).
 
         Prices may be Decimal, int, str or float (read through repr); `effective_from` a
         datetime or an ISO 8601 string. Keys not in §3 are ignored; errors are named under
-        `field` (e.g. "price_history.2.input").
+        `field` (e.g. "price_history.2.input"). `nested` ("window" or "service_tier") reads
+        the rates of a window or a service tier, which take the period's `currency`.
         """
         if isinstance(pricing, cls):
             return pricing
@@ -321,7 +418,16 @@ class PriceSheet(_Planned):
             tier if isinstance(tier, Tier) else Tier.parse(tier, field=f"{field}.tiers.{n}")
             for n, tier in enumerate(raw_tiers)
         )
-        currency, unit = get("currency"), get("unit")
+        if currency is None:
+            currency = get("currency")
+        unit = get("unit")
+        code = "USD" if currency is None else currency
+        if isinstance(code, str):
+            code = code.strip().upper()
+        windows = _parse_windows(get("windows"), f"{field}.windows", code, nested)
+        service_tiers = _parse_service_tiers(
+            get("service_tiers"), f"{field}.service_tiers", code, nested
+        )
         try:
             return cls(
                 input=get("input"),
@@ -331,19 +437,19 @@ class PriceSheet(_Planned):
                 reasoning=get("reasoning"),
                 per_request=get("per_request"),
                 tiers=tiers,
-                currency="USD" if currency is None else currency,
+                currency=code,
                 unit="per_1m_tokens" if unit is None else unit,
-                effective_from=get("effective_from"),
-                source=get("source"),
+                effective_from=None if nested else get("effective_from"),
+                source=None if nested else get("source"),
+                windows=windows,
+                service_tiers=service_tiers,
             )
         except CostError as error:
             raise _reprefixed(error, "pricing", field) from None
 
-    def as_dict(self) -> dict[str, Any]:
-        """The DESIGN §3 mapping: Decimals kept, `effective_from` as ISO 8601 with Z."""
-        return {
-            "currency": self.currency,
-            "unit": self.unit,
+    def rates_dict(self) -> dict[str, Any]:
+        """What the rates are (for a window or a service tier: all there is to it)."""
+        rates: dict[str, Any] = {
             "input": self.input,
             "cached_input": self.cached_input,
             "cache_write": self.cache_write,
@@ -351,9 +457,172 @@ class PriceSheet(_Planned):
             "reasoning": self.reasoning,
             "per_request": self.per_request,
             "tiers": [tier.as_dict() for tier in self.tiers],
+        }
+        if self.windows:
+            rates["windows"] = [window.as_dict() for window in self.windows]
+        return rates
+
+    def as_dict(self) -> dict[str, Any]:
+        """The DESIGN §3 mapping: Decimals kept, `effective_from` as ISO 8601 with Z."""
+        return {
+            "currency": self.currency,
+            "unit": self.unit,
+            **self.rates_dict(),
+            "windows": [window.as_dict() for window in self.windows],
+            "service_tiers": {name: rates.rates_dict() for name, rates in self.service_tiers},
             "effective_from": _iso(self.effective_from),
             "source": self.source,
         }
+
+    def service_tier(self, name: str | None) -> PriceSheet:
+        """The rates of a service tier: this sheet's own for `standard` (or None)."""
+        if name is None or name == STANDARD:
+            return self
+        try:
+            plan = self._plan
+        except AttributeError:
+            plan = _Plan(self)
+            object.__setattr__(self, "_plan", plan)
+        rates = plan.variants.get(name)
+        if rates is None:
+            offered = ", ".join((STANDARD, *plan.variants))
+            raise UnknownServiceTier(
+                "service_tier", f"{name!r} is not offered at these prices (offered: {offered})"
+            )
+        return rates
+
+    def window_at(self, instant: datetime) -> Window | None:
+        """The time-of-day window `instant` falls in (None: the sheet's own rates apply)."""
+        if not self.windows:
+            return None
+        # Windows start and end on whole minutes: the fraction of a second never matters.
+        second = instant.hour * 3600 + instant.minute * 60 + instant.second
+        return next((window for window in self.windows if window.covers(second)), None)
+
+
+def _parse_windows(
+    raw: object, field: str, currency: object, nested: str | None
+) -> tuple[Window, ...]:
+    if raw is None or (isinstance(raw, list | tuple) and not raw):
+        return ()
+    if nested == "window":
+        raise InvalidPricing(field, "a window cannot hold windows of its own")
+    if isinstance(raw, str | bytes | Mapping) or not isinstance(raw, Sequence):
+        raise InvalidPricing(field, "must be a list of time-of-day windows")
+    code = currency if isinstance(currency, str) else "USD"
+    return tuple(
+        window
+        if isinstance(window, Window)
+        else Window.parse(window, field=f"{field}.{n}", currency=code)
+        for n, window in enumerate(raw)
+    )
+
+
+def _parse_service_tiers(
+    raw: object, field: str, currency: object, nested: str | None
+) -> tuple[tuple[str, PriceSheet], ...]:
+    if raw is None or (isinstance(raw, Mapping) and not raw):
+        return ()
+    if nested is not None:
+        raise InvalidPricing(field, f"a {nested.replace('_', ' ')} cannot hold service tiers")
+    if not isinstance(raw, Mapping):
+        raise InvalidPricing(field, "must map each service tier's name to its rates")
+    code = currency if isinstance(currency, str) else "USD"
+    return tuple(
+        (
+            name,
+            rates
+            if isinstance(rates, PriceSheet)
+            else PriceSheet.parse(
+                rates, field=f"{field}.{name}", currency=code, nested="service_tier"
+            ),
+        )
+        for name, rates in raw.items()
+    )
+
+
+def _checked_windows(windows: object) -> tuple[Window, ...]:
+    """Windows in order of their start, refused when two hold the same minute."""
+    if not isinstance(windows, tuple | list) or not all(isinstance(w, Window) for w in windows):
+        raise InvalidPricing("pricing.windows", "must be a sequence of Window")
+    if len(windows) > MAX_WINDOWS:
+        raise InvalidPricing("pricing.windows", f"must hold at most {MAX_WINDOWS} windows")
+    spans = sorted((span, n) for n, window in enumerate(windows) for span in window.spans())
+    for (low, n), (high, m) in pairwise(spans):
+        if high[0] < low[1]:
+            first, second = windows[min(n, m)], windows[max(n, m)]
+            raise InvalidPricing(
+                f"pricing.windows.{max(n, m)}",
+                f"{_clock_time(second.start)}-{_clock_time(second.end)} overlaps "
+                f"{_clock_time(first.start)}-{_clock_time(first.end)}",
+            )
+    return tuple(sorted(windows, key=lambda window: window.start))
+
+
+def _checked_service_tiers(tiers: object) -> tuple[tuple[str, PriceSheet], ...]:
+    if isinstance(tiers, Mapping):
+        tiers = tuple(tiers.items())
+    if not isinstance(tiers, tuple | list):
+        raise InvalidPricing("pricing.service_tiers", "must map names to PriceSheets")
+    if len(tiers) > MAX_SERVICE_TIERS:
+        raise InvalidPricing(
+            "pricing.service_tiers", f"must hold at most {MAX_SERVICE_TIERS} service tiers"
+        )
+    seen: set[str] = set()
+    for name, rates in tiers:
+        field = f"pricing.service_tiers.{name}"
+        if not isinstance(name, str) or not SERVICE_TIER_PATTERN.match(name):
+            raise InvalidPricing(
+                "pricing.service_tiers",
+                f"a service tier's name is lowercase letters, digits and _, got {name!r}",
+            )
+        if name == STANDARD:
+            raise InvalidPricing(field, "standard is the period's own rates, not a variant")
+        if name in seen:
+            raise InvalidPricing(field, "is given twice")
+        if not isinstance(rates, PriceSheet) or rates.service_tiers:
+            raise InvalidPricing(field, "must be the rates of one service tier")
+        seen.add(name)
+    return tuple(sorted(((name, rates) for name, rates in tiers), key=lambda item: item[0]))
+
+
+def day_shares(
+    sheet: PriceSheet, mix: Sequence[tuple[int, int, Fraction]] | None = None
+) -> list[tuple[Window | None, Fraction]]:
+    """How a day's requests fall into the sheet's windows (None: its own rates), by share.
+
+    `mix`: (start, end, weight) spans of the UTC day in minutes (an end before the start runs
+    past midnight), requests spread evenly within each; None: spread evenly over the day. The
+    shares are exact fractions that add up to 1; windows no request falls in are left out.
+    """
+    if mix is None:
+        mix = ((0, _DAY, Fraction(1)),)
+    pieces: list[tuple[int, int, Fraction]] = []  # (start, end, weight per minute)
+    for start, end, weight in mix:
+        parts = [(start, end)] if start < end else [(start, _DAY), (0, end)]
+        minutes = sum(b - a for a, b in parts)
+        if minutes and weight:
+            pieces.extend((a, b, Fraction(weight) / minutes) for a, b in parts if a < b)
+    whole = sum(((b - a) * per for a, b, per in pieces), Fraction(0))
+    if not whole:
+        raise InvalidUsage("daily_mix", "must put some share of the requests in some hour")
+    found: dict[int, Fraction] = {}
+    for n, window in enumerate((None, *sheet.windows)):
+        spans = ((0, _DAY),) if window is None else window.spans()
+        share = Fraction(0)
+        for a, b, per in pieces:
+            for c, d in spans:
+                overlap = min(b, d) - max(a, c)
+                if overlap > 0:
+                    share += overlap * per
+        found[n] = share
+    in_windows = sum((found[n] for n in range(1, len(sheet.windows) + 1)), Fraction(0))
+    found[0] -= in_windows  # the day, less what the windows hold: the sheet's own rates
+    return [
+        (None if n == 0 else sheet.windows[n - 1], share / whole)
+        for n, share in found.items()
+        if share
+    ]
 
 
 def period_at(periods: Iterable[PeriodT], at: datetime | str) -> PeriodT | None:
@@ -433,6 +702,11 @@ def _sheet(pricing: object, field: str) -> PriceSheet:
         _remember(pricing, sheet)
         return sheet
     return PriceSheet.parse(pricing, field=field)
+
+
+def sheet_of(pricing: object) -> PriceSheet:
+    """A PriceSheet from a sheet or a pricing mapping (parsed once while it is unchanged)."""
+    return _sheet(pricing, "pricing")
 
 
 def _history(history: object) -> tuple[PriceSheet, ...]:
@@ -539,6 +813,8 @@ class CostBreakdown(_PendingLines):
     lines: tuple[CostLine, ...]
     tier: Tier | None
     price_sheet: PriceSheet
+    service_tier: str = STANDARD
+    window: Window | None = None
 
     if not TYPE_CHECKING:  # hidden from mypy so that typos stay errors
 
@@ -550,6 +826,12 @@ class CostBreakdown(_PendingLines):
             object.__setattr__(self, "lines", lines)
             return lines
 
+    def applied_rates(self) -> PriceSheet:
+        """The rates that priced it: its service tier's, or its window's when it fell in one."""
+        if self.window is not None:
+            return self.window.rates
+        return self.price_sheet.service_tier(self.service_tier)
+
     def as_dict(self) -> dict[str, Any]:
         """JSON-ready, Decimals kept as Decimal (the API encodes them exactly)."""
         return {
@@ -558,6 +840,8 @@ class CostBreakdown(_PendingLines):
             "requests": self.requests,
             "lines": [line.as_dict() for line in self.lines],
             "tier": None if self.tier is None else self.tier.as_dict(),
+            "service_tier": self.service_tier,
+            "window": None if self.window is None else self.window.as_dict(rates=False),
             "price_sheet": self.price_sheet.as_dict(),
         }
 
@@ -583,9 +867,9 @@ _COMPONENTS: Final = ("input", "cached_input", "cache_write", "output", "reasoni
 # A frozen dataclass's __init__ sets each field through object.__setattr__, which doubles the
 # time of cost(); it builds its breakdown by setting the slots directly instead.
 _new: Final = object.__new__
-_set_total, _set_currency, _set_requests, _set_tier, _set_sheet = (
+_set_total, _set_currency, _set_requests, _set_tier, _set_sheet, _set_service, _set_window = (
     vars(CostBreakdown)[name].__set__
-    for name in ("total", "currency", "requests", "tier", "price_sheet")
+    for name in ("total", "currency", "requests", "tier", "price_sheet", "service_tier", "window")
 )
 _set_line_inputs: Final = vars(_PendingLines)["_line_inputs"].__set__
 
@@ -597,6 +881,7 @@ def cost(
     requests: int = 1,
     at: datetime | str | None = None,
     usage_format: str | None = None,
+    service_tier: str | None = None,
 ) -> CostBreakdown:
     """The exact cost of `requests` requests with `usage` each, priced by `target`.
 
@@ -605,7 +890,11 @@ def cost(
     `.price_history`). `usage`: a Usage or anything `Usage.parse` takes (any provider's usage,
     or an SDK response with its `.usage`), in `usage_format` when given (see `pricing.usage`).
     `at`: price with the period in effect then (greatest `effective_from` <= `at`) instead of
-    the current one.
+    the current one; its time of day (else now's) picks a time-of-day window.
+    `service_tier`: the period's rates for that tier (`batch`, `flex`, …); standard when None.
+
+    The rates compose in one order everywhere: the service tier's rates, then the window of
+    the time of day among them, then the long-context tier among those.
     """
     sheet = target if type(target) is PriceSheet and at is None else _resolve(target, at)
     if type(usage) is Usage and usage_format is None:
@@ -625,6 +914,18 @@ def cost(
     except AttributeError:  # a sheet restored by pickle or copy: the plan is not a field
         plan = _Plan(sheet)
         object.__setattr__(sheet, "_plan", plan)
+
+    service = STANDARD
+    window = None
+    if plan.varied or service_tier is not None:
+        rates = sheet.service_tier(service_tier)
+        if service_tier is not None:
+            service = service_tier
+        if rates.windows:
+            window = rates.window_at(clock.now() if at is None else _instant(at, "at"))
+            if window is not None:
+                rates = window.rates
+        plan = rates._plan
 
     i, c, w, o, r = counts
     tier = None
@@ -655,6 +956,8 @@ def cost(
     _set_requests(breakdown, requests)
     _set_tier(breakdown, tier)
     _set_sheet(breakdown, sheet)
+    _set_service(breakdown, service)
+    _set_window(breakdown, window)
     _set_line_inputs(breakdown, (counts, requests, per_million, per_token, fee))
     return breakdown
 

@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
-__all__ = ["CostError", "InvalidPricing", "InvalidUsage", "NoPriceAt", "Unpriced"]
+__all__ = [
+    "CostError",
+    "InvalidPricing",
+    "InvalidUsage",
+    "NoPriceAt",
+    "UnknownServiceTier",
+    "Unpriced",
+]
 
 
 class CostError(ValueError):
@@ -31,3 +38,7 @@ class Unpriced(CostError):
 
 class NoPriceAt(CostError):
     """`at` falls before the first price period."""
+
+
+class UnknownServiceTier(CostError):
+    """The price period offers no rates for the service tier asked for."""

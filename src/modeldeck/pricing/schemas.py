@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from fractions import Fraction
 from typing import Annotated, Any
 
 from pydantic import AfterValidator, ConfigDict, Field, StrictStr, WithJsonSchema, field_validator
 
-from modeldeck.pricing.periods import PricingWrite
+from modeldeck.pricing.engine import SERVICE_TIER_PATTERN
+from modeldeck.pricing.periods import EndTime, PricingWrite, StartTime
 from modeldeck.pricing.usage import MAX_TOKENS, USAGE_PROPERTY, UsageFormat
 from modeldeck.tokenizer.counting import MAX_TEXT_BYTES
 from modeldeck.validation import Number, Strict, Text, UTCMoment, WholeNumber, whole_number
@@ -34,12 +36,47 @@ ProviderUsage = Annotated[
 ]
 
 
+ServiceTier = Annotated[
+    StrictStr,
+    Field(
+        pattern=SERVICE_TIER_PATTERN.pattern,
+        description="Price at this service tier's rates (batch, flex, priority, …); "
+        "default: standard",
+    ),
+]
+
+
 class CostRequest(Strict):
     model: ModelRef
     usage: ProviderUsage
     usage_format: UsageFormat | None = None
     requests: Annotated[WholeNumber, Field(ge=1, le=MAX_TOKENS)] = 1
-    at: UTCMoment | None = None
+    at: UTCMoment | None = Field(
+        default=None,
+        description="Price with the period in effect then; its time of day picks a "
+        "time-of-day window. Default: now",
+    )
+    service_tier: ServiceTier | None = None
+
+
+def _minutes(time_of_day: str) -> int:
+    hours, minutes = time_of_day.split(":")
+    return int(hours) * 60 + int(minutes)
+
+
+class MixSpan(Strict):
+    """A share of a day's requests, spread evenly from `start` to `end` (UTC)."""
+
+    start: StartTime
+    end: EndTime
+    share: Annotated[Number, Field(ge=0, le=1_000_000)]
+
+    @field_validator("end")
+    @classmethod
+    def _some_time(cls, end: str, info: Any) -> str:
+        if info.data.get("start") == ("00:00" if end == "24:00" else end):
+            raise ValueError("must differ from start")
+        return end
 
 
 def _text_size(value: str | None) -> str | None:
@@ -84,10 +121,40 @@ class SimulateRequest(Strict):
     reasoning_tokens: Count = 0
     cached_share: Annotated[Number, Field(ge=0, le=1)] = 0.0
     at: UTCMoment | None = None
+    service_tier: ServiceTier | None = None
+    time_of_day: StartTime | None = Field(
+        default=None, description="Make every request at this UTC time of day"
+    )
+    daily_mix: Annotated[list[MixSpan], Field(min_length=1, max_length=48)] | None = Field(
+        default=None,
+        description="How the requests spread over the UTC day; default: evenly, around the "
+        "clock. Matters only for prices with time-of-day windows",
+    )
     models: Annotated[list[ModelRef], Field(max_length=10_000)] | None = None
     custom_prices: Annotated[list[CustomPrice], Field(max_length=50)] = []
 
     _size = field_validator("text")(_text_size)
+
+    @field_validator("daily_mix")
+    @classmethod
+    def _one_time(cls, mix: list[MixSpan] | None, info: Any) -> list[MixSpan] | None:
+        if mix is not None and info.data.get("time_of_day") is not None:
+            raise ValueError("give time_of_day or daily_mix, not both")
+        if mix is not None and not any(span.share for span in mix):
+            raise ValueError("must give some share of the requests to some time of day")
+        return mix
+
+    def minutes_mix(self) -> list[tuple[int, int, Fraction]] | None:
+        """The request's time of day as (start, end, weight) minute spans; None: all day."""
+        if self.time_of_day is not None:
+            minute = _minutes(self.time_of_day)
+            return [(minute, minute + 1, Fraction(1))]
+        if self.daily_mix is None:
+            return None
+        return [
+            (_minutes(span.start), _minutes(span.end), Fraction(repr(float(span.share))))
+            for span in self.daily_mix
+        ]
 
     @field_validator("reasoning_tokens")
     @classmethod

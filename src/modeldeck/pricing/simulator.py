@@ -3,11 +3,24 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import replace
 from datetime import datetime
-from decimal import Context, Decimal, Inexact, InvalidOperation, Overflow
+from decimal import ROUND_HALF_EVEN, Context, Decimal, Inexact, InvalidOperation, Overflow
+from fractions import Fraction
 from typing import Any
 
-from modeldeck.pricing.engine import CostError, PriceSheet, Usage, cost, period_at
+from modeldeck.pricing.engine import (
+    STANDARD,
+    CostBreakdown,
+    CostError,
+    PriceSheet,
+    UnknownServiceTier,
+    Usage,
+    cost,
+    day_shares,
+    period_at,
+    sheet_of,
+)
 from modeldeck.pricing.schemas import CustomPrice, SimulateRequest
 
 # Weighted tokens and compute units are exact: tokens (≤ 10^12) times requests (≤ 10^12)
@@ -61,6 +74,59 @@ def _fit(
     return problems
 
 
+def _mixed(amounts: Iterable[tuple[Fraction, Decimal]]) -> Decimal:
+    """The sum of shares times amounts: exact if decimals can write it, else to 12 places."""
+    total = sum((share * Fraction(amount) for share, amount in amounts), Fraction(0))
+    numerator, denominator = Decimal(total.numerator), Decimal(total.denominator)
+    try:
+        return _EXACT.divide(numerator, denominator).normalize(_EXACT)
+    except Inexact:
+        rounded = _ROUNDED.divide(numerator, denominator)
+        return rounded.quantize(_MIXED_PLACES, context=_ROUNDED).normalize(_ROUNDED)
+
+
+_ROUNDED = Context(prec=200, rounding=ROUND_HALF_EVEN, traps=[InvalidOperation, Overflow])
+_MIXED_PLACES = Decimal("1e-12")
+
+
+def _priced(
+    pricing: Mapping[str, Any] | PriceSheet, usage: Usage, request: SimulateRequest
+) -> tuple[CostBreakdown, Decimal, Decimal, list[dict[str, Any]]]:
+    """The workload's cost at the asked service tier, over the day's time-of-day windows.
+
+    Returns the breakdown of the largest share, the total, the cost per request and the
+    shares. Raises UnknownServiceTier when the prices have no rates for that tier.
+    """
+    rates = sheet_of(pricing).service_tier(request.service_tier)
+    if not rates.windows:
+        breakdown = cost(rates, usage, requests=request.requests)
+        return breakdown, breakdown.total, cost(rates, usage).total, []
+    shares = day_shares(rates, request.minutes_mix())
+    outside = replace(rates, windows=())
+    pieces = [
+        (
+            window,
+            share,
+            cost(outside if window is None else window.rates, usage, requests=request.requests),
+            cost(outside if window is None else window.rates, usage).total,
+        )
+        for window, share in shares
+    ]
+    largest = max(pieces, key=lambda piece: piece[1])
+    return (
+        largest[2],
+        _mixed((share, breakdown.total) for _, share, breakdown, _ in pieces),
+        _mixed((share, per_request) for _, share, _, per_request in pieces),
+        [
+            {
+                "window": None if window is None else window.as_dict(rates=False),
+                "share": _mixed([(share, Decimal(1))]),
+            }
+            for window, share, _, _ in pieces
+        ],
+    )
+
+
 def _row(
     *,
     name: str,
@@ -73,8 +139,7 @@ def _row(
     context_window: int | None,
     max_output: int | None,
 ) -> dict[str, Any]:
-    breakdown = cost(pricing, usage, requests=request.requests)
-    per_request = cost(pricing, usage).total
+    breakdown, total, per_request, time_mix = _priced(pricing, usage, request)
     weights = model["token_weights"] if model else {}
     weighted = _weighted(usage, weights, request.requests)
     factor = model["complexity_factor"] if model else None
@@ -87,7 +152,7 @@ def _row(
         "custom": model is None,
         "currency": breakdown.currency,
         "cost_per_request": per_request,
-        "total_cost": breakdown.total,
+        "total_cost": total,
         "input_tokens": usage.input_tokens,
         "cached_input_tokens": usage.cached_input_tokens,
         "output_tokens": usage.output_tokens,
@@ -99,6 +164,8 @@ def _row(
             None if factor is None else _EXACT.multiply(weighted, Decimal(repr(factor)))
         ),
         "tier": None if breakdown.tier is None else breakdown.tier.as_dict(),
+        "service_tier": request.service_tier or STANDARD,
+        "time_mix": time_mix,
         "price_effective_from": breakdown.price_sheet.effective_from,
         "fits": not problems,
         "fit_problems": problems,
@@ -110,21 +177,23 @@ def simulate(
     history: Mapping[str, Sequence[Mapping[str, Any]]],
     request: SimulateRequest,
     count: TokenCounter,
-) -> list[dict[str, Any]]:
-    """One row per model priced at `request.at` (or now) plus the custom rows, cheapest first.
+) -> tuple[list[dict[str, Any]], list[str]]:
+    """One row per model priced at `request.at` (or now) plus the custom rows, cheapest first,
+    and the names of those left out for having no rates at the asked service tier.
 
     `count(model)` gives (tokens, tokenizer, exact) of the request's text for a model; it is
     only called when the workload is a sample text.
     """
     rows = []
+    not_offered = []
     for model in models:
         pricing = pricing_at(model, history.get(model["id"], ()), request.at)
         if pricing is None:
             continue
         tokens, tokenizer, exact = _input_tokens(request, count, model)
         usage = _usage(request, tokens)
-        rows.append(
-            _row(
+        try:
+            row = _row(
                 name=model["name"],
                 model=model,
                 pricing=pricing,
@@ -135,11 +204,17 @@ def simulate(
                 context_window=model["context_window"],
                 max_output=model["max_output_tokens"],
             )
-        )
+        except UnknownServiceTier:
+            not_offered.append(model["name"])
+            continue
+        rows.append(row)
     for custom in request.custom_prices:
-        rows.append(_custom_row(custom, request, count))
+        try:
+            rows.append(_custom_row(custom, request, count))
+        except UnknownServiceTier:
+            not_offered.append(custom.name)
     rows.sort(key=lambda row: (row["total_cost"], row["model"].lower()))
-    return rows
+    return rows, not_offered
 
 
 def _custom_row(

@@ -25,7 +25,17 @@ STATUSES = ("active", "deprecated", "retired")
 DEPLOYMENT_FIELDS = ("endpoint", "api_version", "deployment", "api_key_env")
 # A price period: its rates, and everything that says what they are and since when.
 RATE_FIELDS = ("input", "cached_input", "cache_write", "output", "reasoning", "per_request")
-PERIOD_FIELDS = ("effective_from", "currency", "unit", *RATE_FIELDS, "tiers", "source")
+# Time-of-day windows and service tiers hold rates of their own (DESIGN §3).
+PERIOD_FIELDS = (
+    "effective_from",
+    "currency",
+    "unit",
+    *RATE_FIELDS,
+    "tiers",
+    "windows",
+    "service_tiers",
+    "source",
+)
 
 # Fields the server owns: accepted in a body (so GET → edit → PUT works) but never trusted.
 SERVER_FIELDS = ("id", "complexity_factor", "is_system", "version", "created_at", "updated_at")

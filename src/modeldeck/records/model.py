@@ -94,11 +94,9 @@ class Tier(Record):
     reasoning: Money | None = None
 
 
-class Pricing(Record):
-    """A model's prices per million tokens, exact decimals (DESIGN §3)."""
+class Rates(Record):
+    """Rates per million tokens (and per request), with their long-context tiers."""
 
-    currency: str = "USD"
-    unit: str = Field(default="per_1m_tokens", json_schema_extra={"enum": ["per_1m_tokens"]})
     input: Money | None = None
     cached_input: Money | None = None
     cache_write: Money | None = None
@@ -106,6 +104,33 @@ class Pricing(Record):
     reasoning: Money | None = None
     per_request: Money | None = None
     tiers: tuple[Tier, ...] = ()
+
+
+class Window(Rates):
+    """Rates for a time of day, UTC: from `start` (inclusive) to `end` (exclusive)."""
+
+    start: str = Field(description='"HH:MM", UTC')
+    end: str = Field(description='"HH:MM", UTC; before `start`, the window runs past midnight')
+    name: str | None = None
+
+
+class ServiceTierRates(Rates):
+    """The rates of a service tier other than standard (batch, flex, priority, …)."""
+
+    windows: tuple[Window, ...] = ()
+
+
+class Pricing(Rates):
+    """A model's prices per million tokens, exact decimals (DESIGN §3).
+
+    Its own rates are the standard tier's; `windows` replace them at times of day, and
+    `service_tiers` name the rates of the other tiers.
+    """
+
+    currency: str = "USD"
+    unit: str = Field(default="per_1m_tokens", json_schema_extra={"enum": ["per_1m_tokens"]})
+    windows: tuple[Window, ...] = ()
+    service_tiers: dict[str, ServiceTierRates] = {}
     effective_from: Moment = SENT
     source: str | None = None
 
@@ -163,5 +188,14 @@ class ModelPublic(Record):
         body["deployment"].pop("has_api_key", None)
         body["tags"] = list(self.tags)
         if body["pricing"] is not None:
-            body["pricing"]["tiers"] = [dict(tier) for tier in body["pricing"]["tiers"]]
+            body["pricing"] = _listed(body["pricing"])
         return body
+
+
+def _listed(value: Any) -> Any:
+    """Tuples as lists, all the way down (a body is JSON)."""
+    if isinstance(value, dict):
+        return {key: _listed(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_listed(item) for item in value]
+    return value

@@ -100,6 +100,11 @@
       case "date": return value === "" ? null : value;
       case "moment": return value === "" ? undefined : value + (value.length === 16 ? ":00Z" : "Z");
       case "tags": return value.split(/[\s,]+/).filter(Boolean);
+      case "json": {
+        // Empty: none. Text that is not JSON goes as it is, for the server to name the field.
+        if (value.trim() === "") return input.dataset.empty === "object" ? {} : [];
+        try { return JSON.parse(value); } catch (error) { return value; }
+      }
       default: return undefined;
     }
   }
@@ -109,6 +114,9 @@
       input.checked = Boolean(value);
     } else if (input.dataset.kind === "tags") {
       input.value = (value || []).join(", ");
+    } else if (input.dataset.kind === "json") {
+      const empty = value == null || (Array.isArray(value) ? !value.length : !Object.keys(value).length);
+      input.value = empty ? "" : JSON.stringify(value, null, 1);
     } else if (input.dataset.kind === "moment") {
       input.value = value ? String(value).replace(/Z$/, "").slice(0, 16) : "";
     } else {
@@ -284,7 +292,8 @@
       const pricing = model.pricing || {};
       for (const tier of pricing.tiers || []) addTier(tier);
       if (pricing.cache_write != null || pricing.reasoning != null || pricing.per_request != null
-          || (pricing.tiers || []).length) {
+          || (pricing.tiers || []).length || (pricing.windows || []).length
+          || Object.keys(pricing.service_tiers || {}).length) {
         document.getElementById("pricing-more").open = true;
       }
       // The price's start is kept by the server unless the rates change; changing them starts now.
