@@ -20,11 +20,24 @@ the snapshot day ``CATALOG_VERSION``, and LiteLLM or models.dev knows its limits
 limits source lists any more is an old one: ``claude-2``, ``gpt-4-32k``, ``grok-3``).
 The small hand-kept tables below hold only choices and overrides, each saying why.
 
-Left out, on purpose, until Model Deck models them (issue 12 §3, §4): genai-prices'
-time-of-day windows (DeepSeek's peak hours), service-tier and batch variants (``batch``,
-``flex``, ``priority``, ``fast``), Anthropic's one-hour cache writes, and per-call fees (web
-and file searches); the standard rates are kept. ``--left-out`` prints, model by model, what
-was dropped.
+Time-of-day prices and service tiers come from genai-prices too. Its ``TimeOfDateConstraint``
+prices become a period's ``windows`` (named "peak" or "off-peak" against the period's own
+rates); its ``price_variants`` become ``service_tiers``: ``processing=batch`` is ``batch``,
+``service_tier=flex|priority|fast`` keep their names, Anthropic's ``speed=fast`` is ``fast``,
+and OpenAI's ``service_tier=default`` is the period's own rates. Two choices, each because the
+source cannot say more (see ``windows_for`` and ``VARIANT_BACKDATED``):
+
+* A window has no date in genai-prices. Where a model's prices changed on a date, the windows
+  belong to the periods from the first change (DeepSeek priced V4 flat until off-peak hours
+  began on 2026-08-17, as its note says); otherwise to the model's only period.
+* genai-prices dates most variants from the day it recorded them (2026-10-14), not from when
+  the vendor began offering them. The first recorded rates of a tier apply to the whole
+  period in effect that day; a later change of a tier's rates starts a period of its own.
+
+Left out, on purpose: Anthropic's one-hour cache writes (billed here at ``cache_write``),
+DeepSeek's all-day off-peak weekends (genai-prices cannot say them either), routes (Mistral
+EU) and per-call fees (web and file searches). ``--left-out`` prints, model by model, what was
+dropped.
 
 Run it from the repository root after editing a table or refreshing ``data/catalog-sources``::
 
@@ -677,15 +690,15 @@ def price_history(candidate: Candidate, sources: Sources) -> list[dict[str, Any]
     raw = candidate.genai["prices"]
     conditional = raw if isinstance(raw, list) else [{"prices": raw}]
     dated: list[tuple[date | None, dict[str, Any]]] = []
+    windows: list[tuple[str, str, dict[str, Any]]] = []
     for entry in conditional:
         constraint = entry.get("constraint")
         if constraint is None:
             dated.append((None, entry["prices"]))
         elif constraint["_type"] == "StartDateConstraint":
             dated.append((date.fromisoformat(constraint["start_date"]), entry["prices"]))
-        else:  # a time-of-day window: the standard (undated) rates stay, see --left-out
-            window = f"{constraint.get('start_time')}-{constraint.get('end_time')}"
-            candidate.left_out.append(f"time-of-day window {window}: {_rates_text(entry)}")
+        else:  # a time-of-day window: see windows_for
+            windows.append((constraint["start_time"], constraint["end_time"], entry["prices"]))
     first = [prices for starts, prices in dated if starts is None]
     if len(first) != 1:
         raise ValueError(f"{candidate.name}: genai-prices has {len(first)} undated prices")
@@ -696,6 +709,7 @@ def price_history(candidate: Candidate, sources: Sources) -> list[dict[str, Any]
         # sources were taken.
         released = min([BUILD_DAY, *(starts for starts, _ in later)])
     periods = []
+    standard: dict[str, dict[str, Any]] = {}  # each period's own genai-prices prices, by start
     if later and later[0][0] <= released:
         # The launch price held before the first change, but since when no source says.
         candidate.left_out.append(
@@ -704,9 +718,123 @@ def price_history(candidate: Candidate, sources: Sources) -> list[dict[str, Any]
         )
     else:
         periods.append(_period(genai_prices(first[0]), released, source))
+        standard[midnight(released)] = first[0]
     periods += [_period(genai_prices(prices), starts, source) for starts, prices in later]
+    standard.update((midnight(starts), prices) for starts, prices in later)
     _note_left_out(candidate, conditional)
+    periods = _with_variants(candidate, periods, standard)
+    # Undated windows belong to the periods from the first dated change (see the docstring).
+    first_change = midnight(later[0][0]) if later else None
+    for period in periods:
+        if windows and (first_change is None or period["effective_from"] >= first_change):
+            period["windows"] = windows_for(period, windows)
     return periods
+
+
+def windows_for(
+    period: dict[str, Any], windows: list[tuple[str, str, dict[str, Any]]]
+) -> list[dict[str, Any]]:
+    """genai-prices' time-of-day prices as the period's windows, by start; each named by
+    whether its input rate is above the period's own ("peak") or below ("off-peak")."""
+    shown = []
+    for start, end, prices in windows:
+        rates = genai_prices(prices)
+        if rates["input"] is None or rates["output"] is None:
+            raise ValueError(f"a window {start}-{end} has no input or output price")
+        higher = Decimal(rates["input"]) > Decimal(period["input"])
+        shown.append(
+            {
+                "start": start[:5],
+                "end": "24:00" if end[:5] == "00:00" else end[:5],
+                "name": "peak" if higher else "off-peak",
+                **{key: rates[key] for key in RATE_KEYS},
+            }
+        )
+    return sorted(shown, key=lambda window: window["start"])
+
+
+RATE_KEYS = ("input", "cached_input", "cache_write", "output", "reasoning", "per_request", "tiers")
+# genai-prices' `when` of a price variant, as the service tier Model Deck names.
+SERVICE_TIERS: dict[tuple[str, str], str | None] = {
+    ("processing", "batch"): "batch",
+    ("service_tier", "flex"): "flex",
+    ("service_tier", "priority"): "priority",
+    ("service_tier", "fast"): "fast",
+    ("speed", "fast"): "fast",
+    ("service_tier", "default"): None,  # OpenAI's name for the standard rates
+}
+VARIANT_BACKDATED = (
+    "genai-prices dates a tier's first rates from the day it recorded them; they apply to the "
+    "whole period in effect then"
+)
+
+
+def _with_variants(
+    candidate: Candidate, periods: list[dict[str, Any]], standard: dict[str, dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """The periods with their service tiers: each tier's rates in effect when a period starts
+    (its first rates back to the start of the period they were recorded in); a later change
+    of a tier's rates inside a period splits it there. As genai-prices resolves a variant, a
+    price it does not give is the period's own (`standard`, its genai-prices prices)."""
+    tiers: dict[str, list[tuple[date | None, dict[str, Any]]]] = {}
+    for variant in candidate.genai.get("price_variants", []):
+        (key, value), *more = variant["when"].items()
+        name = SERVICE_TIERS.get((key, value), "?") if not more else "?"
+        if name is None:
+            continue
+        given = {k: v for k, v in variant["prices"].items() if k != "_type" and v is not None}
+        if name == "?" or not {"input_mtok", "output_mtok"} & given.keys():
+            continue  # listed by _note_left_out
+        starts = (variant.get("constraint") or {}).get("start_date")
+        tiers.setdefault(name, []).append((None if starts is None else day_of(starts), given))
+    if not tiers or not periods:
+        return periods
+    for changes in tiers.values():
+        changes.sort(key=lambda change: change[0] or date.min)
+    # A tier's later change that falls inside a period starts a period of its own.
+    splits = sorted(
+        {starts for changes in tiers.values() for starts, _ in changes[1:] if starts is not None}
+    )
+    for starts in splits:
+        moment = midnight(starts)
+        if moment <= periods[0]["effective_from"] or any(
+            period["effective_from"] == moment for period in periods
+        ):
+            continue
+        before = max(
+            (period for period in periods if period["effective_from"] < moment),
+            key=lambda period: period["effective_from"],
+        )
+        periods.append(dict(before, effective_from=moment))
+        standard[moment] = standard[before["effective_from"]]
+    periods.sort(key=lambda period: period["effective_from"])
+    for index, period in enumerate(periods):
+        following = periods[index + 1]["effective_from"] if index + 1 < len(periods) else None
+        offered = {}
+        for name, changes in sorted(tiers.items()):
+            given = _tier_rates(changes, period["effective_from"], following)
+            if given is not None:
+                rates = genai_prices({**standard[period["effective_from"]], **given})
+                offered[name] = {key: rates[key] for key in RATE_KEYS}
+        period["service_tiers"] = offered
+    return periods
+
+
+def _tier_rates(
+    changes: list[tuple[date | None, dict[str, Any]]], starts: str, ends: str | None
+) -> dict[str, Any] | None:
+    """A tier's rates for the period [starts, ends): its last change by the period's start,
+    else its first change when that falls inside the period (see VARIANT_BACKDATED)."""
+    found = None
+    for when, rates in changes:
+        if when is None or midnight(when) <= starts:
+            found = rates
+    if found is None:
+        first, rates = changes[0]
+        assert first is not None
+        if ends is None or midnight(first) < ends:
+            found = rates
+    return found
 
 
 def _rates_text(entry: dict[str, Any]) -> str:
@@ -726,7 +854,15 @@ def _note_left_out(candidate: Candidate, conditional: list[dict[str, Any]]) -> N
     if dropped:
         candidate.left_out.append("rates: " + ", ".join(dropped))
     for variant in candidate.genai.get("price_variants", []):
-        when = ", ".join(f"{key}={value}" for key, value in sorted(variant["when"].items()))
+        items = sorted(variant["when"].items())
+        if len(items) == 1 and items[0] in SERVICE_TIERS:
+            prices = variant["prices"]
+            if not any(key in prices for key in ("input_mtok", "output_mtok")):
+                if not set(prices) - {"_type"}:
+                    continue  # no rates of its own (OpenAI's "default"): the standard rates
+            else:
+                continue  # shipped as a service tier
+        when = ", ".join(f"{key}={value}" for key, value in items)
         constraint = variant.get("constraint") or {}
         since = f" from {constraint['start_date']}" if "start_date" in constraint else ""
         candidate.left_out.append(f"variant {when}{since}")
@@ -750,6 +886,8 @@ def _period(prices: dict[str, Any], starts: date, source: str) -> dict[str, Any]
         "reasoning": prices["reasoning"],
         "per_request": prices["per_request"],
         "tiers": prices["tiers"],
+        "windows": [],
+        "service_tiers": {},
         "effective_from": midnight(starts),
         "source": source,
     }

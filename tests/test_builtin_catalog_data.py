@@ -446,6 +446,108 @@ def test_every_price_matches_the_source_it_names(
             assert [day for day, _ in shipped][-len(dated) :] == dated, model["name"]
 
 
+def _genai_rates_at(
+    record: dict[str, Any], day: str, minute: int, tier: str | None, names: dict[Any, Any]
+) -> dict[str, Any] | None:
+    """genai-prices' own rule (`ModelInfo.get_prices`): of the prices whose constraint holds (a
+    start date on or before the day, a time of day inside its window) the last listed wins;
+    then each price the first active variant of the tier gives replaces the standard one.
+    None: no variant of that tier by then."""
+    raw = record["prices"]
+    chosen = None
+    for entry in raw if isinstance(raw, list) else [{"prices": raw}]:
+        constraint = entry.get("constraint")
+        if constraint is None:
+            chosen = entry["prices"]
+        elif constraint["_type"] == "StartDateConstraint":
+            if constraint["start_date"] <= day:
+                chosen = entry["prices"]
+        else:
+            start = int(constraint["start_time"][:2]) * 60 + int(constraint["start_time"][3:5])
+            end = int(constraint["end_time"][:2]) * 60 + int(constraint["end_time"][3:5])
+            if start <= minute < end:
+                chosen = entry["prices"]
+    if tier is None:
+        return chosen
+    if chosen is None:
+        return None
+    overrides: dict[str, Any] = {}
+    for candidate in record.get("price_variants", []):
+        items = list(candidate["when"].items())
+        if len(items) != 1 or names.get(items[0]) != tier:
+            continue
+        starts = (candidate.get("constraint") or {}).get("start_date")
+        if starts is None or starts <= day:
+            for key, price in candidate["prices"].items():
+                if key != "_type" and price is not None:
+                    overrides.setdefault(key, price)
+    return {**chosen, **overrides} if overrides else None
+
+
+def _applied(sheet: Any) -> dict[str, Decimal | None]:
+    found: dict[str, Decimal | None] = {field: getattr(sheet, field) for field in PRICE_FIELDS}
+    for tier in sheet.tiers:
+        for field in TIER_PRICE_FIELDS:
+            if getattr(tier, field) is not None:
+                found[f"tier {tier.above_input_tokens}.{field}"] = getattr(tier, field)
+    return found
+
+
+def test_time_of_day_and_service_tier_rates_are_genai_prices_own(
+    models: list[dict[str, Any]],
+    provenance: dict[str, dict[str, str]],
+    genai: dict[str, Any],
+    build_script: ModuleType,
+) -> None:
+    """At sample days, hours and tiers, the engine applies the rates genai-prices gives, save
+    for the two documented choices: windows only from a model's first dated change, and a
+    tier's first recorded rates back to the start of the period they were recorded in."""
+    from modeldeck.pricing.engine import Usage, cost
+
+    names = build_script.SERVICE_TIERS
+    usage = Usage(input_tokens=1000, output_tokens=1000)
+    checked = Counter[str]()
+    for model in models:
+        source = provenance[model["name"]]
+        if source["source"] == "litellm":
+            continue
+        record = next(m for m in genai[source["provider"]]["models"] if m["id"] == source["model"])
+        history = model["price_history"]
+        offered = sorted({tier for period in history for tier in period["service_tiers"]})
+        variant_days = {
+            names.get(next(iter(v["when"].items()))): (v.get("constraint") or {}).get(
+                "start_date", ""
+            )
+            for v in reversed(record.get("price_variants", []))
+        }
+        priced = {"name": model["name"], "pricing": None, "price_history": history}
+        for index, period in enumerate(history):
+            day = period["effective_from"][:10]
+            for minute in (15, 120, 300, 420, 720, 1020, 1410):
+                moment = f"{day}T{minute // 60:02d}:{minute % 60:02d}:00Z"
+                for tier in (None, *offered):
+                    if tier is not None and day < variant_days.get(tier, ""):
+                        continue  # backdated: genai-prices recorded it later
+                    expected = _genai_rates_at(record, day, minute, tier, names)
+                    if period["windows"] == [] and index == 0 and tier is None:
+                        expected = _genai_rates_at(record, day, -1, None, names)  # no windows
+                    try:
+                        applied = cost(priced, usage, at=moment, service_tier=tier).applied_rates()
+                    except ValueError:
+                        assert expected is None, (model["name"], moment, tier)
+                        continue
+                    assert expected is not None, (model["name"], moment, tier)
+                    assert _applied(applied) == _expected_from_genai(expected), (
+                        model["name"],
+                        moment,
+                        tier,
+                    )
+                    checked["window" if applied is not None and period["windows"] else "rates"] += 1
+                    checked[tier or "standard"] += 1
+    # The check covered windows and every tier the catalog ships.
+    assert checked["window"] and checked["batch"] and checked["flex"] and checked["priority"]
+
+
 def test_the_check_option_agrees_with_the_shipped_file(build_script: ModuleType) -> None:
     assert build_script.main(["--check"]) == 0
 
