@@ -34,10 +34,9 @@ source cannot say more (see ``windows_for`` and ``VARIANT_BACKDATED``):
   the vendor began offering them. The first recorded rates of a tier apply to the whole
   period in effect that day; a later change of a tier's rates starts a period of its own.
 
-Left out, on purpose: Anthropic's one-hour cache writes (billed here at ``cache_write``),
-DeepSeek's all-day off-peak weekends (genai-prices cannot say them either), routes (Mistral
-EU) and per-call fees (web and file searches). ``--left-out`` prints, model by model, what was
-dropped.
+Left out, on purpose: DeepSeek's all-day off-peak weekends (genai-prices cannot say them
+either), routes (Mistral EU) and per-call fees (web and file searches). ``--left-out`` prints,
+model by model, what was dropped.
 
 Run it from the repository root after editing a table or refreshing ``data/catalog-sources``::
 
@@ -98,6 +97,7 @@ GENAI_RATES = {
     "input_mtok": "input",
     "cache_read_mtok": "cached_input",
     "cache_write_mtok": "cache_write",
+    "cache_write_1h_mtok": "cache_write_1h",
     "output_mtok": "output",
     "output_reasoning_mtok": "reasoning",
 }
@@ -398,6 +398,7 @@ def genai_prices(price: dict[str, Any]) -> dict[str, Any]:
         "input": _money(rates["input"]),
         "cached_input": _money(rates["cached_input"]),
         "cache_write": _money(rates["cache_write"]),
+        "cache_write_1h": _money(rates["cache_write_1h"]),
         "output": _money(rates["output"]),
         "reasoning": _money(rates["reasoning"]),
         "per_request": _money(per_request),
@@ -408,6 +409,7 @@ def genai_prices(price: dict[str, Any]) -> dict[str, Any]:
                 "output": _money(tier.get("output")),
                 "cached_input": _money(tier.get("cached_input")),
                 "cache_write": _money(tier.get("cache_write")),
+                "cache_write_1h": _money(tier.get("cache_write_1h")),
                 "reasoning": _money(tier.get("reasoning")),
             }
             for threshold, tier in sorted(tiers.items())
@@ -439,6 +441,7 @@ def litellm_prices(record: dict[str, Any]) -> dict[str, Any]:
                 "cached_input": _money(get(f"cache_read_input_token_cost_{suffix}")),
                 "cache_write": None,
                 "reasoning": None,
+                "cache_write_1h": None,
             }
         )
     return {
@@ -446,6 +449,7 @@ def litellm_prices(record: dict[str, Any]) -> dict[str, Any]:
         "cached_input": _money(get("cache_read_input_token_cost")),
         # LiteLLM writes 0 for "no cache-write surcharge": billed at input, i.e. null.
         "cache_write": None if not cache_write else _money(cache_write),
+        "cache_write_1h": _money(get("cache_creation_input_token_cost_above_1hr")),
         "output": _money(output),
         "reasoning": _money(reasoning) if reasoning != output else None,
         "per_request": None,
@@ -753,7 +757,16 @@ def windows_for(
     return sorted(shown, key=lambda window: window["start"])
 
 
-RATE_KEYS = ("input", "cached_input", "cache_write", "output", "reasoning", "per_request", "tiers")
+RATE_KEYS = (
+    "input",
+    "cached_input",
+    "cache_write",
+    "cache_write_1h",
+    "output",
+    "reasoning",
+    "per_request",
+    "tiers",
+)
 # genai-prices' `when` of a price variant, as the service tier Model Deck names.
 SERVICE_TIERS: dict[tuple[str, str], str | None] = {
     ("processing", "batch"): "batch",
@@ -882,6 +895,7 @@ def _period(prices: dict[str, Any], starts: date, source: str) -> dict[str, Any]
         "input": prices["input"],
         "cached_input": prices["cached_input"],
         "cache_write": prices["cache_write"],
+        "cache_write_1h": prices["cache_write_1h"],
         "output": prices["output"],
         "reasoning": prices["reasoning"],
         "per_request": prices["per_request"],

@@ -39,8 +39,23 @@ PROVIDERS = {
     "mistral",
     "other",
 }
-PRICE_FIELDS = ("input", "cached_input", "cache_write", "output", "reasoning", "per_request")
-TIER_PRICE_FIELDS = ("input", "output", "cached_input", "cache_write", "reasoning")
+PRICE_FIELDS = (
+    "input",
+    "cached_input",
+    "cache_write",
+    "cache_write_1h",
+    "output",
+    "reasoning",
+    "per_request",
+)
+TIER_PRICE_FIELDS = (
+    "input",
+    "output",
+    "cached_input",
+    "cache_write",
+    "reasoning",
+    "cache_write_1h",
+)
 MILLION = Decimal(1_000_000)
 # Reasoning models whose APIs reject `temperature`.
 NO_TEMPERATURE = re.compile(r"^(azure/)?(o1|o3|o3-mini|o4-mini|gpt-5([.-].*)?)$")
@@ -335,6 +350,7 @@ GENAI_FIELDS = {
     "input_mtok": "input",
     "cache_read_mtok": "cached_input",
     "cache_write_mtok": "cache_write",
+    "cache_write_1h_mtok": "cache_write_1h",
     "output_mtok": "output",
     "output_reasoning_mtok": "reasoning",
 }
@@ -382,6 +398,9 @@ def _expected_from_litellm(record: dict[str, Any]) -> dict[str, Decimal | None]:
         "output": _per_million_from_litellm(record, "output_cost_per_token"),
         "cached_input": _per_million_from_litellm(record, "cache_read_input_token_cost"),
         "cache_write": _per_million_from_litellm(record, "cache_creation_input_token_cost"),
+        "cache_write_1h": _per_million_from_litellm(
+            record, "cache_creation_input_token_cost_above_1hr"
+        ),
         "reasoning": _per_million_from_litellm(record, "output_cost_per_reasoning_token"),
         "per_request": None,
     }

@@ -35,7 +35,7 @@ from modeldeck.pricing.engine import (
 
 pytestmark = pytest.mark.dated
 
-RATE_FIELDS = ("input", "cached_input", "cache_write", "output", "reasoning")
+RATE_FIELDS = ("input", "cached_input", "cache_write", "output", "reasoning", "cache_write_1h")
 
 
 def gpt_4o(**overrides: Any) -> dict[str, Any]:
@@ -727,6 +727,7 @@ def pricings(
         "cached_input": draw(optional_rates()),
         "cache_write": draw(optional_rates()),
         "reasoning": draw(optional_rates()),
+        "cache_write_1h": draw(optional_rates()),
         "per_request": draw(st.none() | rates(max_value=1)),
     }
     low, high = (1, 3) if tiered else (0, 0) if tiered is False else (0, 3)
@@ -754,7 +755,8 @@ def usages(draw: st.DrawFn, max_tokens: int = 3 * 10**6) -> Usage:
     written = draw(st.integers(0, input_tokens - cached))
     output_tokens = draw(st.integers(0, max_tokens))
     reasoning = draw(st.integers(0, output_tokens))
-    return Usage(input_tokens, cached, written, output_tokens, reasoning)
+    hour = draw(st.integers(0, written))
+    return Usage(input_tokens, cached, written, output_tokens, reasoning, hour)
 
 
 def rates_by_hand(pricing: dict[str, Any], input_tokens: int) -> tuple[dict[str, Fraction], Any]:
@@ -768,6 +770,7 @@ def rates_by_hand(pricing: dict[str, Any], input_tokens: int) -> tuple[dict[str,
     exact = {field: Fraction(rate) for field, rate in chosen.items() if rate is not None}
     exact.setdefault("cached_input", exact["input"])
     exact.setdefault("cache_write", exact["input"])
+    exact.setdefault("cache_write_1h", exact["cache_write"])
     exact.setdefault("reasoning", exact["output"])
     return exact, tier
 
@@ -778,7 +781,8 @@ def by_hand(pricing: dict[str, Any], usage: Usage, requests: int = 1) -> Fractio
     per_request = (
         uncached * rate["input"]
         + usage.cached_input_tokens * rate["cached_input"]
-        + usage.cache_write_tokens * rate["cache_write"]
+        + (usage.cache_write_tokens - usage.cache_write_1h_tokens) * rate["cache_write"]
+        + usage.cache_write_1h_tokens * rate["cache_write_1h"]
         + (usage.output_tokens - usage.reasoning_tokens) * rate["output"]
         + usage.reasoning_tokens * rate["reasoning"]
     ) / MILLION
@@ -806,11 +810,12 @@ def test_cost_is_exact_and_never_negative(
 
 
 GROWTHS = {
-    "uncached input": (1, 0, 0, 0, 0),
-    "cached input": (1, 1, 0, 0, 0),
-    "cache writes": (1, 0, 1, 0, 0),
-    "non-reasoning output": (0, 0, 0, 1, 0),
-    "reasoning": (0, 0, 0, 1, 1),
+    "uncached input": (1, 0, 0, 0, 0, 0),
+    "cached input": (1, 1, 0, 0, 0, 0),
+    "cache writes": (1, 0, 1, 0, 0, 0),
+    "1-hour cache writes": (1, 0, 1, 0, 0, 1),
+    "non-reasoning output": (0, 0, 0, 1, 0, 0),
+    "reasoning": (0, 0, 0, 1, 1, 0),
 }
 
 
@@ -818,13 +823,7 @@ GROWTHS = {
 def test_more_tokens_of_any_kind_never_cost_less(
     pricing: dict[str, Any], usage: Usage, kind: str, extra: int
 ) -> None:
-    counts = (
-        usage.input_tokens,
-        usage.cached_input_tokens,
-        usage.cache_write_tokens,
-        usage.output_tokens,
-        usage.reasoning_tokens,
-    )
+    counts = usage.counts()
     grown = Usage(
         *(count + extra * step for count, step in zip(counts, GROWTHS[kind], strict=True))
     )
@@ -841,6 +840,7 @@ def test_caching_never_costs_more_than_not_caching(pricing: dict[str, Any], usag
         cache_write_tokens=usage.cache_write_tokens,
         output_tokens=usage.output_tokens,
         reasoning_tokens=usage.reasoning_tokens,
+        cache_write_1h_tokens=usage.cache_write_1h_tokens,
     )
 
     assert cost(pricing, usage).total <= cost(pricing, uncached).total
@@ -894,6 +894,10 @@ def test_every_usage_shape_means_the_same(usage: Usage) -> None:
         "input_tokens": usage.input_tokens - usage.cached_input_tokens - usage.cache_write_tokens,
         "cache_read_input_tokens": usage.cached_input_tokens,
         "cache_creation_input_tokens": usage.cache_write_tokens,
+        "cache_creation": {
+            "ephemeral_5m_input_tokens": usage.cache_write_tokens - usage.cache_write_1h_tokens,
+            "ephemeral_1h_input_tokens": usage.cache_write_1h_tokens,
+        },
         "output_tokens": usage.output_tokens,
     }
     without_writes = Usage(

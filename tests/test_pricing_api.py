@@ -415,7 +415,7 @@ async def test_cost_with_our_usage_fields_is_exact_with_a_line_per_component(api
     assert result["requests"] == 1
     assert result["tier"] is None
     assert result["model"] == {"id": model["id"], "name": model["name"]}
-    assert result["usage"] == OUR_USAGE | {"cache_write_tokens": 0}
+    assert result["usage"] == OUR_USAGE | {"cache_write_tokens": 0, "cache_write_1h_tokens": 0}
     assert [
         (line["component"], line["tokens"], line["rate"], line["amount"])
         for line in result["lines"]

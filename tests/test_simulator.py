@@ -27,6 +27,13 @@ bounded = settings(max_examples=200, deadline=None)
 UNIT_WEIGHTS = {"input": 1.0, "cached_input": 1.0, "output": 1.0, "reasoning": 1.0}
 
 
+def offered(*args: Any) -> list[dict[str, Any]]:
+    """The simulator's rows, where every model offers the (standard) rates asked for."""
+    rows, not_offered = simulate(*args)
+    assert not_offered == []
+    return rows
+
+
 def model(name: str, pricing: Mapping[str, Any] | None = None, **fields: Any) -> dict[str, Any]:
     """A public model record (DESIGN §2) with just what the simulator reads."""
     record: dict[str, Any] = {
@@ -57,7 +64,7 @@ def period(starts: str, **rates: Any) -> dict[str, Any]:
 
 
 def run(models: list[dict[str, Any]], **request: Any) -> list[dict[str, Any]]:
-    return simulate(models, {}, SimulateRequest(**request), never)
+    return offered(models, {}, SimulateRequest(**request), never)
 
 
 # --- examples -------------------------------------------------------------------------------
@@ -147,7 +154,7 @@ def test_a_sample_text_is_counted_once_per_model_with_its_label() -> None:
     request = SimulateRequest(
         text="hello", custom_prices=[{"name": "mine", "pricing": {"input": 2, "output": 2}}]
     )
-    rows = simulate(models, {}, request, counter)
+    rows = offered(models, {}, request, counter)
     assert calls == ["gpt-4o", None]
     by_name = {row["model"]: row for row in rows}
     assert (by_name["gpt-4o"]["input_tokens"], by_name["gpt-4o"]["tokenizer"]) == (
@@ -169,7 +176,7 @@ def test_at_uses_the_period_in_effect_and_skips_models_without_one() -> None:
         "id-new": [period("2025-06-01", input=Decimal(1), output=Decimal(1))],
     }
     request = SimulateRequest(input_tokens=1_000_000, at=datetime(2024, 7, 1, tzinfo=UTC))
-    (row,) = simulate([old, new], history, request, never)
+    (row,) = offered([old, new], history, request, never)
     assert (row["model"], row["total_cost"]) == ("old", 5)
     assert row["price_effective_from"] == datetime(2024, 1, 1, tzinfo=UTC)
 
@@ -183,9 +190,9 @@ def test_at_skips_a_model_whose_period_then_had_no_prices() -> None:
         ]
     }
     then = SimulateRequest(input_tokens=1, at=datetime(2024, 6, 1, tzinfo=UTC))
-    assert simulate([record], history, then, never) == []
+    assert offered([record], history, then, never) == []
     later = SimulateRequest(input_tokens=1, at=datetime(2025, 6, 1, tzinfo=UTC))
-    assert len(simulate([record], history, later, never)) == 1
+    assert len(offered([record], history, later, never)) == 1
 
 
 def test_period_at_takes_the_latest_started_period() -> None:
@@ -319,7 +326,7 @@ def reference_weighted(weights: Mapping[str, float], i: int, c: int, o: int, r: 
 def test_every_row_agrees_with_the_reference(
     records: list[dict[str, Any]], request: SimulateRequest
 ) -> None:
-    rows = simulate(records, {}, request, never)
+    rows = offered(records, {}, request, never)
     priced = [record for record in records if record["pricing"] is not None]
     assert len(rows) == len(priced) + len(request.custom_prices)
     assert [(row["total_cost"], row["model"].lower()) for row in rows] == sorted(
@@ -389,7 +396,7 @@ def test_at_prices_with_the_latest_period_started_by_then(
             for n, start in enumerate(starts)
         ]
     }
-    rows = simulate(
+    rows = offered(
         [model("m", {"input": 1, "output": 0})],
         history,
         SimulateRequest(input_tokens=1_000_000, at=at),

@@ -51,8 +51,38 @@ def test_anthropic_input_tokens_leave_out_cache_reads_and_writes() -> None:
     lines = {line.component: (line.tokens, line.amount) for line in breakdown.lines}
     assert lines["input"] == (2095, Decimal("0.006285"))
     assert lines["cached_input"] == (188086, Decimal("0.0564258"))
-    assert lines["cache_write"] == (556, Decimal("0.002085"))
+    # Without a 1-hour price, both kinds of cache write bill at cache_write (3.75).
+    assert lines["cache_write"] == (456, Decimal("0.00171"))
+    assert lines["cache_write_1h"] == (100, Decimal("0.000375"))
     assert lines["output"] == (503, Decimal("0.007545"))
+
+
+def test_anthropic_one_hour_cache_writes_bill_at_their_own_price() -> None:
+    priced = PRICING | {"cache_write_1h": "6"}  # 2x input, as Anthropic prices them
+    breakdown = cost(priced, usage_shapes.ANTHROPIC)
+    lines = {line.component: (line.tokens, line.rate, line.amount) for line in breakdown.lines}
+    assert lines["cache_write"] == (456, Decimal("3.75"), Decimal("0.00171"))
+    assert lines["cache_write_1h"] == (100, Decimal(6), Decimal("0.0006"))
+    assert breakdown.total == sum(amount for _, _, amount in lines.values())
+    assert [line.component for line in breakdown.lines] == [
+        "input",
+        "cached_input",
+        "cache_write",
+        "cache_write_1h",
+        "output",
+    ]
+    # Our own shape says it with cache_write_1h_tokens, part of cache_write_tokens.
+    ours = {
+        "input_tokens": 2095 + 188086 + 556,
+        "cached_input_tokens": 188086,
+        "cache_write_tokens": 556,
+        "cache_write_1h_tokens": 100,
+        "output_tokens": 503,
+    }
+    assert cost(priced, ours) == breakdown
+    with pytest.raises(InvalidUsage) as caught:
+        cost(priced, ours | {"cache_write_1h_tokens": 557})
+    assert caught.value.field == "usage.cache_write_1h_tokens"
 
 
 def test_the_cache_write_split_alone_counts_as_the_cache_writes() -> None:
@@ -60,6 +90,7 @@ def test_the_cache_write_split_alone_counts_as_the_cache_writes() -> None:
     assert counts(usage) == usage_shapes.expected("mistral") | {
         "input_tokens": 12,
         "cache_write_tokens": 7,
+        "cache_write_1h_tokens": 7,
         "output_tokens": 0,
     }
 
@@ -328,13 +359,14 @@ tokens = st.integers(min_value=0, max_value=10**9)
 @st.composite
 def usages(draw: st.DrawFn) -> Usage:
     fresh, cached, written, visible, reasoning = (draw(tokens) for _ in range(5))
-    return Usage(fresh + cached + written, cached, written, visible + reasoning, reasoning)
+    hour = draw(st.integers(0, written))
+    return Usage(fresh + cached + written, cached, written, visible + reasoning, reasoning, hour)
 
 
 def in_every_format(usage: Usage) -> dict[str, dict[str, Any]]:
     """One usage as each format says it (Gemini has no cache writes, Anthropic and Bedrock no
-    reasoning count: those leave the part out)."""
-    i, c, w, o, r = usage.counts()
+    reasoning count, only Anthropic and ours a 1-hour cache write: those leave the part out)."""
+    i, c, w, o, r, h = usage.counts()
     fresh = i - c - w
     return {
         "modeldeck": usage.as_dict(),
@@ -356,7 +388,7 @@ def in_every_format(usage: Usage) -> dict[str, dict[str, Any]]:
             "input_tokens": fresh,
             "cache_read_input_tokens": c,
             "cache_creation_input_tokens": w,
-            "cache_creation": {"ephemeral_5m_input_tokens": w, "ephemeral_1h_input_tokens": 0},
+            "cache_creation": {"ephemeral_5m_input_tokens": w - h, "ephemeral_1h_input_tokens": h},
             "output_tokens": o,
         },
         "gemini": {
@@ -378,19 +410,24 @@ def in_every_format(usage: Usage) -> dict[str, dict[str, Any]]:
 
 @given(usages())
 def test_one_usage_said_in_any_format_costs_the_same(usage: Usage) -> None:
-    i, c, w, o, r = usage.counts()
+    i, c, w, o, r, h = usage.counts()
     said = in_every_format(usage)
-    full = cost(PRICING, usage).total
-    without_writes = cost(PRICING, Usage(i - w, c, 0, o, r)).total
-    without_reasoning = cost(PRICING, Usage(i, c, w, o, 0)).total
+    priced = PRICING | {"cache_write_1h": "7.5"}
+    full = cost(priced, usage).total
+    without_writes = cost(priced, Usage(i - w, c, 0, o, r)).total
+    without_hour = cost(priced, Usage(i, c, w, o, r)).total
+    without_reasoning = cost(priced, Usage(i, c, w, o, 0, h)).total
+    without_both = cost(priced, Usage(i, c, w, o, 0)).total
     for format_, shaped in said.items():
         expected = {
             "gemini": without_writes,
-            "bedrock": without_reasoning,
+            "bedrock": without_both,
             "anthropic": without_reasoning,
+            "openai_chat": without_hour,
+            "openai_responses": without_hour,
         }.get(format_, full)
-        assert cost(PRICING, shaped).total == expected, format_
-        assert cost(PRICING, shaped, usage_format=format_).total == expected, format_
+        assert cost(priced, shaped).total == expected, format_
+        assert cost(priced, shaped, usage_format=format_).total == expected, format_
 
 
 @given(

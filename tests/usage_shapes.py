@@ -108,6 +108,7 @@ EXPECTED: dict[str, dict[str, int]] = {
         "cached_input_tokens": 188086,
         "cache_write_tokens": 556,
         "output_tokens": 503,
+        "cache_write_1h_tokens": 100,
     },
     "gemini": {"input_tokens": 34, "output_tokens": 418 + 438, "reasoning_tokens": 438},
     "gemini_cached": {"input_tokens": 10000, "cached_input_tokens": 8800, "output_tokens": 150},
@@ -137,4 +138,5 @@ def expected(name: str) -> dict[str, int]:
         "cache_write_tokens": 0,
         "output_tokens": 0,
         "reasoning_tokens": 0,
+        "cache_write_1h_tokens": 0,
     } | counts

@@ -108,10 +108,19 @@ class Usage(Answer):
     cache_write_tokens: int
     output_tokens: int
     reasoning_tokens: int
+    cache_write_1h_tokens: int
 
 
 class CostLine(Answer):
-    component: Literal["input", "cached_input", "cache_write", "output", "reasoning", "per_request"]
+    component: Literal[
+        "input",
+        "cached_input",
+        "cache_write",
+        "cache_write_1h",
+        "output",
+        "reasoning",
+        "per_request",
+    ]
     tokens: int
     rate: float
     amount: float
@@ -121,6 +130,7 @@ class Rates(Answer):
     input: float | None
     cached_input: float | None
     cache_write: float | None
+    cache_write_1h: float | None
     output: float | None
     reasoning: float | None
     per_request: float | None

@@ -28,6 +28,7 @@ from modeldeck.pricing.engine import STANDARD, CostError, Usage, cost, period_at
 from modeldeck.pricing.schemas import CostRequest, SimulateRequest, TokensRequest
 from modeldeck.pricing.simulator import simulate
 from modeldeck.problems import FieldError, Problem, invalid, not_found
+from modeldeck.records.fields import RATE_FIELDS
 from modeldeck.tokenizer.counting import TextTooLarge, count_tokens
 
 router = APIRouter(tags=["pricing"])
@@ -174,17 +175,7 @@ async def price_usage(request: Request, _: Reader, body: Body) -> Response:
                 "effective_from": period["effective_from"] if period else None,
                 "effective_until": period["effective_until"] if period else None,
                 "source": period["source"] if period else None,
-                "rates": {
-                    key: getattr(applied, key)
-                    for key in (
-                        "input",
-                        "cached_input",
-                        "cache_write",
-                        "output",
-                        "reasoning",
-                        "per_request",
-                    )
-                },
+                "rates": {key: getattr(applied, key) for key in RATE_FIELDS},
             },
         }
     )

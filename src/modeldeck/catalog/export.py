@@ -156,6 +156,7 @@ def _model_info(model: Mapping[str, Any]) -> dict[str, Any]:
         "output_cost_per_token": pricing.get("output"),
         "cache_read_input_token_cost": pricing.get("cached_input"),
         "cache_creation_input_token_cost": pricing.get("cache_write"),
+        "cache_creation_input_token_cost_above_1hr": pricing.get("cache_write_1h"),
         "output_cost_per_reasoning_token": pricing.get("reasoning"),
     }
     for key, value in rates.items():

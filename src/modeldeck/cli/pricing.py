@@ -29,6 +29,9 @@ async def cost_command(
     ] = 0,
     cached: Annotated[int, typer.Option(help="Of the input, tokens read from cache.")] = 0,
     cache_write: Annotated[int, typer.Option(help="Of the input, tokens written to cache.")] = 0,
+    cache_write_1h: Annotated[
+        int, typer.Option("--cache-write-1h", help="Of the cache writes, those to a 1-hour cache.")
+    ] = 0,
     reasoning: Annotated[int, typer.Option(help="Of the output, reasoning tokens.")] = 0,
     requests: Annotated[int, typer.Option(help="How many such requests.")] = 1,
     at: Annotated[str | None, typer.Option(help="Price at this date (ISO 8601).")] = None,
@@ -67,6 +70,7 @@ async def cost_command(
             "input_tokens": input_tokens,
             "cached_input_tokens": cached,
             "cache_write_tokens": cache_write,
+            "cache_write_1h_tokens": cache_write_1h,
             "output_tokens": output_tokens,
             "reasoning_tokens": reasoning,
         }

@@ -40,6 +40,7 @@ from modeldeck.pricing.engine import CostError, Usage, cost
 from modeldeck.pricing.usage import usage_of
 from modeldeck.problems import Problem
 from modeldeck.records import query as model_query
+from modeldeck.records.fields import RATE_FIELDS
 
 T = TypeVar("T")
 
@@ -498,17 +499,7 @@ def offline_cost(
             "price_period": {
                 "effective_from": pricing.get("effective_from"),
                 "source": pricing.get("source"),
-                "rates": {
-                    key: getattr(applied, key)
-                    for key in (
-                        "input",
-                        "cached_input",
-                        "cache_write",
-                        "output",
-                        "reasoning",
-                        "per_request",
-                    )
-                },
+                "rates": {key: getattr(applied, key) for key in RATE_FIELDS},
             },
             "source": source,
         }

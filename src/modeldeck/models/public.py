@@ -24,6 +24,7 @@ def period_public(period: PricePeriodRow) -> dict[str, Any]:
         "input": period.input,
         "cached_input": period.cached_input,
         "cache_write": period.cache_write,
+        "cache_write_1h": period.cache_write_1h,
         "output": period.output,
         "reasoning": period.reasoning,
         "per_request": period.per_request,

@@ -84,6 +84,7 @@ class PricePeriodRow(Base):
     input: Mapped[Decimal | None] = mapped_column(ExactDecimal, default=None)
     cached_input: Mapped[Decimal | None] = mapped_column(ExactDecimal, default=None)
     cache_write: Mapped[Decimal | None] = mapped_column(ExactDecimal, default=None)
+    cache_write_1h: Mapped[Decimal | None] = mapped_column(ExactDecimal, default=None)
     output: Mapped[Decimal | None] = mapped_column(ExactDecimal, default=None)
     reasoning: Mapped[Decimal | None] = mapped_column(ExactDecimal, default=None)
     per_request: Mapped[Decimal | None] = mapped_column(ExactDecimal, default=None)

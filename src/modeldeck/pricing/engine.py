@@ -158,7 +158,7 @@ def _fields_of(source: object, field: str, error: type[CostError]) -> Callable[[
     return get
 
 
-_Rates = tuple[Decimal, Decimal, Decimal, Decimal, Decimal]
+_Rates = tuple[Decimal, Decimal, Decimal, Decimal, Decimal, Decimal]
 
 
 def _rates(
@@ -167,24 +167,21 @@ def _rates(
     write: Decimal | None,
     output: Decimal,
     reasoning: Decimal | None,
+    write_1h: Decimal | None,
 ) -> tuple[_Rates, _Rates]:
-    """(input, cached, cache write, output, reasoning) rates with the null fallbacks applied:
-    per 1M tokens as quoted, and per token as billed."""
+    """(input, cached, cache write, output, reasoning, 1-hour cache write) rates with the null
+    fallbacks applied: per 1M tokens as quoted, and per token as billed."""
+    written = input_ if write is None else write
     per_million = (
         input_,
         input_ if cached is None else cached,
-        input_ if write is None else write,
+        written,
         output,
         output if reasoning is None else reasoning,
+        written if write_1h is None else write_1h,
     )
-    per_token = (
-        input_.scaleb(-6, _CTX),
-        per_million[1].scaleb(-6, _CTX),
-        per_million[2].scaleb(-6, _CTX),
-        output.scaleb(-6, _CTX),
-        per_million[4].scaleb(-6, _CTX),
-    )
-    return per_million, per_token
+    per_token = tuple(rate.scaleb(-6, _CTX) for rate in per_million)
+    return per_million, per_token  # type: ignore[return-value]
 
 
 @dataclass(frozen=True, slots=True)
@@ -198,6 +195,7 @@ class Tier:
     cached_input: Decimal | None = None
     cache_write: Decimal | None = None
     reasoning: Decimal | None = None
+    cache_write_1h: Decimal | None = None
 
     def __post_init__(self) -> None:
         threshold = self.above_input_tokens
@@ -231,7 +229,14 @@ class Tier:
         return tier
 
 
-_TIER_RATES: Final = ("input", "output", "cached_input", "cache_write", "reasoning")
+_TIER_RATES: Final = (
+    "input",
+    "output",
+    "cached_input",
+    "cache_write",
+    "reasoning",
+    "cache_write_1h",
+)
 
 
 def _minute(value: object, field: str, *, end: bool) -> int:
@@ -303,7 +308,12 @@ class _Plan:
 
     def __init__(self, sheet: PriceSheet) -> None:
         self.base = _rates(
-            sheet.input, sheet.cached_input, sheet.cache_write, sheet.output, sheet.reasoning
+            sheet.input,
+            sheet.cached_input,
+            sheet.cache_write,
+            sheet.output,
+            sheet.reasoning,
+            sheet.cache_write_1h,
         )
         self.per_request = sheet.per_request
         self.thresholds = tuple(tier.above_input_tokens for tier in sheet.tiers)
@@ -324,6 +334,7 @@ class _Plan:
             pick(tier.cache_write, sheet.cache_write),
             sheet.output if tier.output is None else tier.output,
             pick(tier.reasoning, sheet.reasoning),
+            pick(tier.cache_write_1h, sheet.cache_write_1h),
         )
 
 
@@ -334,7 +345,15 @@ class _Planned:
     _plan: _Plan
 
 
-_SHEET_RATES: Final = ("input", "output", "cached_input", "cache_write", "reasoning", "per_request")
+_SHEET_RATES: Final = (
+    "input",
+    "output",
+    "cached_input",
+    "cache_write",
+    "cache_write_1h",
+    "reasoning",
+    "per_request",
+)
 _UNITS: Final = frozenset(("per_1m_tokens",))
 
 
@@ -349,6 +368,7 @@ class PriceSheet(_Planned):
     reasoning: Decimal | None = None
     per_request: Decimal | None = None
     tiers: tuple[Tier, ...] = ()
+    cache_write_1h: Decimal | None = None
     currency: str = "USD"
     unit: str = "per_1m_tokens"
     effective_from: datetime | None = None
@@ -434,6 +454,7 @@ class PriceSheet(_Planned):
                 output=get("output"),
                 cached_input=get("cached_input"),
                 cache_write=get("cache_write"),
+                cache_write_1h=get("cache_write_1h"),
                 reasoning=get("reasoning"),
                 per_request=get("per_request"),
                 tiers=tiers,
@@ -453,6 +474,7 @@ class PriceSheet(_Planned):
             "input": self.input,
             "cached_input": self.cached_input,
             "cache_write": self.cache_write,
+            "cache_write_1h": self.cache_write_1h,
             "output": self.output,
             "reasoning": self.reasoning,
             "per_request": self.per_request,
@@ -850,9 +872,11 @@ def _lines(
     counts: Counts, requests: int, per_million: _Rates, per_token: _Rates, fee: Decimal | None
 ) -> tuple[CostLine, ...]:
     """The lines of a breakdown: input and output always, the others when a request has some."""
-    i, c, w, o, r = counts
+    i, c, w, o, r, h = counts
     lines = []
-    for k, per_request in enumerate((i - c - w, c, w, o - r, r)):
+    tokens_of = (i - c - w, c, w - h, o - r, r, h)
+    for k in _LINE_ORDER:
+        per_request = tokens_of[k]
         if per_request or k in (0, 3):
             tokens = per_request * requests
             amount = _norm(_mul(tokens, per_token[k]))
@@ -862,7 +886,15 @@ def _lines(
     return tuple(lines)
 
 
-_COMPONENTS: Final = ("input", "cached_input", "cache_write", "output", "reasoning")
+_COMPONENTS: Final = (
+    "input",
+    "cached_input",
+    "cache_write",
+    "output",
+    "reasoning",
+    "cache_write_1h",
+)
+_LINE_ORDER: Final = (0, 1, 2, 5, 3, 4)  # input, cached, cache writes (5 min, 1 h), output, …
 
 # A frozen dataclass's __init__ sets each field through object.__setattr__, which doubles the
 # time of cost(); it builds its breakdown by setting the slots directly instead.
@@ -904,6 +936,7 @@ def cost(
             usage.cache_write_tokens,
             usage.output_tokens,
             usage.reasoning_tokens,
+            usage.cache_write_1h_tokens,
         )
     else:
         counts = usage_counts(usage, usage_format)
@@ -927,7 +960,7 @@ def cost(
                 rates = window.rates
         plan = rates._plan
 
-    i, c, w, o, r = counts
+    i, c, w, o, r, h = counts
     tier = None
     per_million, per_token = plan.base
     thresholds = plan.thresholds
@@ -941,7 +974,9 @@ def cost(
     if c:
         total = _add(total, _mul(c, per_token[1]))
     if w:
-        total = _add(total, _mul(w, per_token[2]))
+        total = _add(total, _mul(w - h, per_token[2]))
+        if h:
+            total = _add(total, _mul(h, per_token[5]))
     if r:
         total = _add(total, _mul(r, per_token[4]))
     fee = plan.per_request

@@ -24,6 +24,7 @@ class TierWrite(Strict):
     cached_input: Money | None = None
     cache_write: Money | None = None
     reasoning: Money | None = None
+    cache_write_1h: Money | None = None
 
 
 def _distinct_thresholds(tiers: list[TierWrite]) -> list[TierWrite]:
@@ -40,6 +41,9 @@ class RatesWrite(Strict):
     output: Money
     cached_input: Money | None = None
     cache_write: Money | None = None
+    cache_write_1h: Money | None = Field(
+        default=None, description="Writes to a 1-hour cache (Anthropic's); null: cache_write"
+    )
     reasoning: Money | None = None
     per_request: Money | None = None
     tiers: Annotated[list[TierWrite], Field(max_length=16)] = []

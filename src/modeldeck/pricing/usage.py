@@ -36,8 +36,9 @@ UsageFormat = Literal[
 ]
 USAGE_FORMATS: Final[tuple[str, ...]] = get_args(UsageFormat)
 
-Counts = tuple[int, int, int, int, int]
-"""(input, cached input, cache write, output, reasoning), with OpenAI's semantics."""
+Counts = tuple[int, int, int, int, int, int]
+"""(input, cached input, cache write, output, reasoning, 1-hour cache write), with OpenAI's
+semantics: of the cache writes, the last counts those written to a 1-hour cache."""
 _Get = Callable[[str], Any]
 
 OWN_FIELDS: Final = (
@@ -46,6 +47,7 @@ OWN_FIELDS: Final = (
     "cache_write_tokens",
     "output_tokens",
     "reasoning_tokens",
+    "cache_write_1h_tokens",
 )
 _OWN_KEYS: Final = frozenset(OWN_FIELDS)
 _OWN_NAMES: Final = tuple(f"usage.{name}" for name in OWN_FIELDS)
@@ -55,6 +57,7 @@ _CHAT_NAMES: Final = (
     "usage.prompt_tokens_details.cache_write_tokens",
     "usage.completion_tokens",
     "usage.completion_tokens_details.reasoning_tokens",
+    "usage.prompt_tokens_details.cache_write_tokens",
 )
 _RESPONSES_NAMES: Final = (
     "usage.input_tokens",
@@ -62,6 +65,7 @@ _RESPONSES_NAMES: Final = (
     "usage.input_tokens_details.cache_write_tokens",
     "usage.output_tokens",
     "usage.output_tokens_details.reasoning_tokens",
+    "usage.input_tokens_details.cache_write_tokens",
 )
 # Gemini's counts, each as the REST API spells it and as google-genai's objects do.
 _GEMINI_PROMPT: Final = ("promptTokenCount", "prompt_token_count")
@@ -88,7 +92,10 @@ _BEDROCK_KEYS: Final = (
 
 # The keys that tell a format apart: a usage with any of them is that format's.
 _MARKERS: Final[dict[str, str]] = {
-    **dict.fromkeys(("cached_input_tokens", "cache_write_tokens", "reasoning_tokens"), "modeldeck"),
+    **dict.fromkeys(
+        ("cached_input_tokens", "cache_write_tokens", "reasoning_tokens", "cache_write_1h_tokens"),
+        "modeldeck",
+    ),
     **dict.fromkeys(("prompt_tokens", "completion_tokens"), "openai_chat"),
     "input_tokens_details": "openai_responses",
     **dict.fromkeys(
@@ -123,7 +130,7 @@ def _or0(value: Any) -> Any:
     return 0 if value is None else value
 
 
-def _checked(i: Any, c: Any, w: Any, o: Any, r: Any, names: tuple[str, ...]) -> Counts:
+def _checked(i: Any, c: Any, w: Any, o: Any, r: Any, h: Any, names: tuple[str, ...]) -> Counts:
     """Validated counts; errors name the field as the caller spelled it (`names`)."""
     if (
         type(i) is int
@@ -131,14 +138,15 @@ def _checked(i: Any, c: Any, w: Any, o: Any, r: Any, names: tuple[str, ...]) -> 
         and type(w) is int
         and type(o) is int
         and type(r) is int
+        and type(h) is int
         and c >= 0
-        and w >= 0
         and r >= 0
+        and 0 <= h <= w
         and c + w <= i <= MAX_TOKENS
         and r <= o <= MAX_TOKENS
     ):
-        return (i, c, w, o, r)
-    i, c, w, o, r = (_count(v, n) for v, n in zip((i, c, w, o, r), names, strict=True))
+        return (i, c, w, o, r, h)
+    i, c, w, o, r, h = (_count(v, n) for v, n in zip((i, c, w, o, r, h), names, strict=True))
     if c + w > i:
         field = names[1] if c else names[2]
         raise InvalidUsage(
@@ -146,7 +154,11 @@ def _checked(i: Any, c: Any, w: Any, o: Any, r: Any, names: tuple[str, ...]) -> 
         )
     if r > o:
         raise InvalidUsage(names[4], f"{r} reasoning tokens exceed the {o} output tokens")
-    return (i, c, w, o, r)
+    if h > w:
+        raise InvalidUsage(
+            names[5], f"{h} 1-hour cache-write tokens exceed the {w} cache-write tokens"
+        )
+    return (i, c, w, o, r, h)
 
 
 def _in_all(tokens: int, field: str, kind: str) -> int:
@@ -187,6 +199,7 @@ def _modeldeck(get: _Get) -> Counts:
         _or0(get("cache_write_tokens")),
         _or0(get("output_tokens")),
         _or0(get("reasoning_tokens")),
+        _or0(get("cache_write_1h_tokens")),
         _OWN_NAMES,
     )
 
@@ -217,6 +230,7 @@ def _openai_chat(get: _Get) -> Counts:
         0 if written is None else written,
         0 if completion is None else completion,
         0 if reasoning is None else reasoning,
+        0,
         _CHAT_NAMES,
     )
     total = get("total_tokens")
@@ -233,6 +247,7 @@ def _openai_responses(get: _Get) -> Counts:
         _detail(details, "cache_write_tokens", "usage.input_tokens_details"),
         _or0(get("output_tokens")),
         _detail(get("output_tokens_details"), "reasoning_tokens", "usage.output_tokens_details"),
+        0,
         _RESPONSES_NAMES,
     )
     _total(get("total_tokens"), counts[0] + counts[3], "usage.total_tokens")
@@ -247,7 +262,8 @@ def _anthropic(get: _Get) -> Counts:
     if written is not None:
         written = _count(written, "usage.cache_creation_input_tokens")
     split = get("cache_creation")
-    if split is not None:  # the 5-minute and 1-hour writes; both bill at `cache_write`
+    hour = 0
+    if split is not None:  # the 5-minute and 1-hour writes (at `cache_write_1h`)
         field = "usage.cache_creation"
         five, hour = (
             _count(_detail(split, key, field), f"{field}.{key}")
@@ -264,7 +280,7 @@ def _anthropic(get: _Get) -> Counts:
     written = written or 0
     output = _count(_or0(get("output_tokens")), "usage.output_tokens")
     input_tokens = _in_all(fresh + read + written, "usage.input_tokens", "input")
-    return (input_tokens, read, written, output, 0)
+    return (input_tokens, read, written, output, 0, hour)
 
 
 def _gemini_count(get: _Get, names: tuple[str, str]) -> tuple[int, str]:
@@ -299,6 +315,7 @@ def _gemini(get: _Get) -> Counts:
         0,
         _in_all(candidates + thoughts, f"usage.{candidates_name}", "output"),
         thoughts,
+        0,
     )
 
 
@@ -310,7 +327,7 @@ def _bedrock(get: _Get) -> Counts:
     output = _count(_or0(get("outputTokens")), "usage.outputTokens")
     _total(get("totalTokens"), fresh + output, "usage.totalTokens")
     input_tokens = _in_all(fresh + read + written, "usage.inputTokens", "input")
-    return (input_tokens, read, written, output, 0)
+    return (input_tokens, read, written, output, 0, 0)
 
 
 _READERS: Final[dict[str, Callable[[_Get], Counts]]] = {
@@ -498,7 +515,8 @@ class Usage:
 
     `input_tokens` counts every prompt token, of which `cached_input_tokens` were cache reads and
     `cache_write_tokens` cache writes; `output_tokens` counts every completion token, of which
-    `reasoning_tokens` were reasoning.
+    `reasoning_tokens` were reasoning. Of the cache writes, `cache_write_1h_tokens` went to a
+    1-hour cache (Anthropic's), billed at `cache_write_1h`.
     """
 
     input_tokens: int = 0
@@ -506,6 +524,7 @@ class Usage:
     cache_write_tokens: int = 0
     output_tokens: int = 0
     reasoning_tokens: int = 0
+    cache_write_1h_tokens: int = 0
 
     def __post_init__(self) -> None:
         counts = self.counts()
@@ -528,13 +547,14 @@ class Usage:
         return cls(*usage_counts(usage, usage_format, responses=responses))
 
     def counts(self) -> Counts:
-        """(input, cached input, cache write, output, reasoning)."""
+        """(input, cached input, cache write, output, reasoning, 1-hour cache write)."""
         return (
             self.input_tokens,
             self.cached_input_tokens,
             self.cache_write_tokens,
             self.output_tokens,
             self.reasoning_tokens,
+            self.cache_write_1h_tokens,
         )
 
     def as_dict(self) -> dict[str, int]:
@@ -600,6 +620,9 @@ USAGE_SCHEMAS: Final[dict[str, dict[str, Any]]] = {
             "cache_write_tokens": _counted("Of the input, tokens written to cache."),
             "output_tokens": _counted("Completion tokens, reasoning included."),
             "reasoning_tokens": _counted("Of the output, reasoning tokens."),
+            "cache_write_1h_tokens": _counted(
+                "Of the cache writes, tokens written to a 1-hour cache (billed at cache_write_1h)."
+            ),
         },
         "additionalProperties": False,
     },
@@ -658,7 +681,8 @@ USAGE_SCHEMAS: Final[dict[str, dict[str, Any]]] = {
             "cache_creation_input_tokens": _counted("Input tokens written to cache."),
             "cache_creation": _details(
                 "The cache writes by lifetime; they add up to cache_creation_input_tokens. "
-                "Both bill at the model's cache_write price.",
+                "The 5-minute ones bill at the model's cache_write price, the 1-hour ones at "
+                "cache_write_1h.",
                 ephemeral_5m_input_tokens="Written to the 5-minute cache.",
                 ephemeral_1h_input_tokens="Written to the 1-hour cache.",
             ),

@@ -24,7 +24,15 @@ STATUSES = ("active", "deprecated", "retired")
 # Where a deployment is reached: every field of `deployment` but the key (never shown).
 DEPLOYMENT_FIELDS = ("endpoint", "api_version", "deployment", "api_key_env")
 # A price period: its rates, and everything that says what they are and since when.
-RATE_FIELDS = ("input", "cached_input", "cache_write", "output", "reasoning", "per_request")
+RATE_FIELDS = (
+    "input",
+    "cached_input",
+    "cache_write",
+    "cache_write_1h",
+    "output",
+    "reasoning",
+    "per_request",
+)
 # Time-of-day windows and service tiers hold rates of their own (DESIGN §3).
 PERIOD_FIELDS = (
     "effective_from",

@@ -92,6 +92,7 @@ class Tier(Record):
     cached_input: Money | None = None
     cache_write: Money | None = None
     reasoning: Money | None = None
+    cache_write_1h: Money | None = None
 
 
 class Rates(Record):
@@ -100,6 +101,7 @@ class Rates(Record):
     input: Money | None = None
     cached_input: Money | None = None
     cache_write: Money | None = None
+    cache_write_1h: Money | None = None
     output: Money | None = None
     reasoning: Money | None = None
     per_request: Money | None = None

@@ -99,6 +99,7 @@ FIELD_NAMES = {
     "pricing.output": "output_cost_per_token",
     "pricing.cached_input": "cache_read_input_token_cost",
     "pricing.cache_write": "cache_creation_input_token_cost",
+    "pricing.cache_write_1h": "cache_creation_input_token_cost_above_1hr",
     "pricing.reasoning": "output_cost_per_reasoning_token",
     "pricing.per_request": "input_cost_per_request",
     "pricing.source": "source",
@@ -190,6 +191,7 @@ def convert(key: str, record: Any) -> Converted | Skip:
         "output": per_token(record, "output_cost_per_token"),
         "cached_input": per_token(record, "cache_read_input_token_cost"),
         "cache_write": per_token(record, "cache_creation_input_token_cost"),
+        "cache_write_1h": per_token(record, "cache_creation_input_token_cost_above_1hr"),
         "reasoning": per_token(record, "output_cost_per_reasoning_token"),
     }
     for rate, value in base.items():

@@ -291,7 +291,8 @@
       }
       const pricing = model.pricing || {};
       for (const tier of pricing.tiers || []) addTier(tier);
-      if (pricing.cache_write != null || pricing.reasoning != null || pricing.per_request != null
+      if (pricing.cache_write != null || pricing.cache_write_1h != null
+          || pricing.reasoning != null || pricing.per_request != null
           || (pricing.tiers || []).length || (pricing.windows || []).length
           || Object.keys(pricing.service_tiers || {}).length) {
         document.getElementById("pricing-more").open = true;
