@@ -227,6 +227,22 @@ def history_of(model: dict[str, Any]) -> list[tuple[datetime, Decimal, Decimal]]
     return [(p["effective_from"], p["input"], p["output"]) for p in model["price_history"]]
 
 
+def variants_of(model: dict[str, Any]) -> list[tuple[Any, ...]]:
+    """Each period's 1-hour cache-write price, time-of-day windows and service tiers."""
+    return [
+        (p["cache_write_1h"], p["windows"], p["service_tiers"]) for p in model["price_history"]
+    ]
+
+
+def shipped_variants(name: str) -> list[tuple[Any, ...]]:
+    return [
+        (rates["cache_write_1h"], rates["windows"], rates["service_tiers"])
+        for period in load_builtin().price_history(name)
+        if period.pricing is not None
+        for rates in [period.pricing.rates()]
+    ]
+
+
 def shipped_history(name: str) -> list[tuple[datetime, Decimal, Decimal]]:
     return [
         (period.effective_from, period.pricing.input, period.pricing.output)
@@ -335,7 +351,17 @@ async def test_an_install_seeded_with_the_one_period_catalog_syncs_to_the_dated_
     after = await models_by_name(database)
     for model in load_builtin().models:
         assert history_of(after[model.name]) == shipped_history(model.name), model.name
+        assert variants_of(after[model.name]) == shipped_variants(model.name), model.name
         assert after[model.name]["is_system"], model.name
+    # The old catalog had neither time-of-day windows nor service tiers: sync brought them.
+    flash = after["deepseek-v4-flash"]["price_history"][-1]
+    assert [(w["start"], w["end"], w["name"]) for w in flash["windows"]] == [
+        ("01:00", "04:00", "peak"),
+        ("06:00", "10:00", "peak"),
+    ]
+    sonnet = after["claude-sonnet-4-5"]["price_history"][-1]
+    assert sonnet["service_tiers"]["batch"]["input"] == Decimal("1.5")
+    assert sonnet["cache_write_1h"] == Decimal(6)
     assert after["deepseek-chat"]["status"] == "retired"
     assert after["acme-ordinary"] == before["acme-ordinary"]
     assert after["gpt-4o-mini"]["is_default"]
