@@ -339,6 +339,9 @@ async def test_cost_says_which_service_tier_and_window_applied(api: Api) -> None
                 )
             )
             assert simulated["data"][0]["total_cost"] == engine.total, (tier, moment)
+            # Whichever rates applied, the row names the period they belong to.
+            started = simulated["data"][0]["price_effective_from"]
+            assert started == model["pricing"]["effective_from"]
 
 
 @pytest.mark.anyio

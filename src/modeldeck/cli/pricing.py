@@ -182,6 +182,8 @@ async def simulate_command(
             for row in rows[:top]
         ),
     )
+    if service_tier:
+        out.print(f"{service_tier} rates; models without them are left out")
 
 
 def _custom(text: str) -> dict[str, Any]:

@@ -116,6 +116,13 @@ class WindowUsed(Record):
     name: str | None = None
 
 
+class WindowShare(Record):
+    """The share of a workload's requests priced in a time-of-day window (None: outside)."""
+
+    window: WindowUsed | None = None
+    share: Decimal
+
+
 class CostResult(Record):
     """The exact cost of a usage on one model, with its breakdown."""
 
@@ -154,6 +161,7 @@ class SimulationRow(Record):
     compute_units: Decimal | None = None
     tier: Tier | None = None
     service_tier: str = "standard"
+    time_mix: tuple[WindowShare, ...] = ()
     price_effective_from: datetime | None = None
     fits: bool = True
     fit_problems: tuple[str, ...] = ()

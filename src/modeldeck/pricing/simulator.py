@@ -166,7 +166,7 @@ def _row(
         "tier": None if breakdown.tier is None else breakdown.tier.as_dict(),
         "service_tier": request.service_tier or STANDARD,
         "time_mix": time_mix,
-        "price_effective_from": breakdown.price_sheet.effective_from,
+        "price_effective_from": sheet_of(pricing).effective_from,
         "fits": not problems,
         "fit_problems": problems,
     }
