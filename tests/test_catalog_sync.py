@@ -229,9 +229,7 @@ def history_of(model: dict[str, Any]) -> list[tuple[datetime, Decimal, Decimal]]
 
 def variants_of(model: dict[str, Any]) -> list[tuple[Any, ...]]:
     """Each period's 1-hour cache-write price, time-of-day windows and service tiers."""
-    return [
-        (p["cache_write_1h"], p["windows"], p["service_tiers"]) for p in model["price_history"]
-    ]
+    return [(p["cache_write_1h"], p["windows"], p["service_tiers"]) for p in model["price_history"]]
 
 
 def shipped_variants(name: str) -> list[tuple[Any, ...]]:
