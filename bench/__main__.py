@@ -40,6 +40,12 @@ def pricing_figures() -> None:
             f"{name:<48} {ours:>10.0f}  {litellm_rate:>10.0f}  {ours / litellm_rate:5.1f}x  "
             ">= 25x litellm.cost_per_token"
         )
+    for name, ours, litellm_rate, genai_rate in pricing.cost_with_variants():
+        print(
+            f"{name:<48} {ours:>10.0f}  {litellm_rate:>10.0f}  {ours / litellm_rate:5.1f}x  "
+            f">= 25x litellm.cost_per_token; {ours / genai_rate:5.1f}x genai_prices.calc_price "
+            f"({genai_rate:,.0f}/s)"
+        )
     name, ours, anchor = pricing.simulate_median()
     print(
         f"{name:<48} {ours:>9.1f}ms {anchor:>9.1f}ms {ours / anchor:5.1f}x  <= 50 ms "

@@ -10,6 +10,7 @@ import tempfile
 import time
 import timeit
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
@@ -85,6 +86,80 @@ def cost_against_litellm() -> list[tuple[str, float, float]]:
         ("cost: token counts in (calls/s)", *counts),
         ("cost: OpenAI usage object in (calls/s)", *objects),
     ]
+
+
+def _history_record(name: str) -> dict[str, Any]:
+    """A built-in model as a record with its whole price history (what `cost` resolves)."""
+    from modeldeck.catalog.builtin import load_builtin
+
+    periods = [
+        {**period.pricing.model_dump(), "effective_from": period.effective_from}
+        for period in load_builtin().price_history(name)
+        if period.pricing is not None
+    ]
+    return {"name": name, "pricing": None, "price_history": periods}
+
+
+def cost_with_variants() -> list[tuple[str, float, float, float]]:
+    """`cost` with a whole price history, a time-of-day window or a service tier in play, against
+    litellm.cost_per_token (gpt-4o, current prices: the anchor of the 25x target) and
+    genai_prices.calc_price on the same case (which agrees on the total)."""
+    import genai_prices
+    import litellm
+
+    usage = Usage(input_tokens=PROMPT, cached_input_tokens=CACHED, output_tokens=COMPLETION)
+    theirs = genai_prices.Usage(
+        input_tokens=PROMPT, cache_read_tokens=CACHED, output_tokens=COMPLETION
+    )
+    peak = datetime(2026, 11, 2, 2, 30, tzinfo=UTC)  # in DeepSeek's 01:00-04:00 peak window
+    cases: list[tuple[str, dict[str, Any], dict[str, Any], dict[str, Any]]] = [
+        (
+            "cost: history + peak window (calls/s)",
+            _history_record("deepseek-v4-flash"),
+            {"at": peak},
+            {"model_ref": "deepseek-v4-flash", "provider_id": "deepseek"},
+        ),
+        (
+            "cost: history + batch tier (calls/s)",
+            _history_record("claude-sonnet-4-5"),
+            {"at": peak, "service_tier": "batch"},
+            {
+                "model_ref": "claude-sonnet-4-5",
+                "provider_id": "anthropic",
+                "price_context": {"processing": "batch"},
+            },
+        ),
+    ]
+
+    def anchor() -> Any:
+        return litellm.cost_per_token(
+            model="gpt-4o",
+            prompt_tokens=PROMPT,
+            completion_tokens=COMPLETION,
+            cache_read_input_tokens=CACHED,
+        )
+
+    results = []
+    for name, record, ours_options, their_options in cases:
+        ours = cost(record, usage, **ours_options).total
+        calculated = genai_prices.calc_price(
+            theirs, genai_request_timestamp=peak, **their_options
+        ).total_price
+        if ours != calculated:
+            raise AssertionError(f"{name}: ours {ours}, genai-prices {calculated}")
+        results.append(
+            (
+                name,
+                _rate(lambda: cost(record, usage, **ours_options)),
+                _rate(anchor),
+                _rate(
+                    lambda: genai_prices.calc_price(
+                        theirs, genai_request_timestamp=peak, **their_options
+                    )
+                ),
+            )
+        )
+    return results
 
 
 async def _simulate_times(total: int, runs: int) -> tuple[float, float]:

@@ -124,6 +124,8 @@ def _optional_price(value: object, field: str) -> Decimal | None:
 
 def _instant(value: object, field: str, error: type[CostError] = CostError) -> datetime:
     """An aware UTC datetime from a datetime (naive means UTC), a date or an ISO 8601 string."""
+    if type(value) is datetime and value.tzinfo is UTC:
+        return value
     if isinstance(value, str):
         try:
             value = datetime.fromisoformat(value.strip())
@@ -304,7 +306,7 @@ class Window:
 class _Plan:
     """What `cost` needs of a price sheet, worked out once when the sheet is made."""
 
-    __slots__ = ("base", "per_request", "thresholds", "tiers", "variants", "varied")
+    __slots__ = ("base", "per_request", "spans", "thresholds", "tiers", "variants", "varied")
 
     def __init__(self, sheet: PriceSheet) -> None:
         self.base = _rates(
@@ -320,6 +322,10 @@ class _Plan:
         self.tiers = tuple((tier, *self._tier_rates(sheet, tier)) for tier in sheet.tiers)
         self.variants = dict(sheet.service_tiers)
         self.varied = bool(sheet.windows or sheet.service_tiers)
+        # Each window's spans in seconds of the UTC day, for `window_at`.
+        self.spans = tuple(
+            (a * 60, b * 60, window) for window in sheet.windows for a, b in window.spans()
+        )
 
     @staticmethod
     def _tier_rates(sheet: PriceSheet, tier: Tier) -> tuple[_Rates, _Rates]:
@@ -519,7 +525,14 @@ class PriceSheet(_Planned):
             return None
         # Windows start and end on whole minutes: the fraction of a second never matters.
         second = instant.hour * 3600 + instant.minute * 60 + instant.second
-        return next((window for window in self.windows if window.covers(second)), None)
+        try:
+            spans = self._plan.spans
+        except AttributeError:
+            spans = _Plan(self).spans
+        for low, high, window in spans:
+            if low <= second < high:
+                return window
+        return None
 
 
 def _parse_windows(
@@ -660,7 +673,13 @@ def period_at(periods: Iterable[PeriodT], at: datetime | str) -> PeriodT | None:
     best_from: datetime | None = None
     for period in periods:
         item: Any = period
-        start = item.get("effective_from") if isinstance(item, Mapping) else item.effective_from
+        start = (
+            item.effective_from
+            if type(item) is PriceSheet
+            else item.get("effective_from")
+            if isinstance(item, Mapping)
+            else item.effective_from
+        )
         if start is None:
             if best_from is None:
                 best = period
@@ -733,7 +752,9 @@ def sheet_of(pricing: object) -> PriceSheet:
 
 def _history(history: object) -> tuple[PriceSheet, ...]:
     """The periods of a price_history list, each required to have `effective_from`."""
-    if isinstance(history, str | bytes | Mapping) or not isinstance(history, Sequence):
+    if type(history) is not list and (
+        isinstance(history, str | bytes | Mapping) or not isinstance(history, Sequence)
+    ):
         raise InvalidPricing("price_history", "must be a list of price periods")
     entry = _PARSED.get(id(history))
     if entry is not None and entry[0] is history and entry[1] == history:
