@@ -147,18 +147,15 @@ def cost_with_variants() -> list[tuple[str, float, float, float]]:
         ).total_price
         if ours != calculated:
             raise AssertionError(f"{name}: ours {ours}, genai-prices {calculated}")
-        results.append(
-            (
-                name,
-                _rate(lambda: cost(record, usage, **ours_options)),
-                _rate(anchor),
-                _rate(
-                    lambda: genai_prices.calc_price(
-                        theirs, genai_request_timestamp=peak, **their_options
-                    )
-                ),
+        ours_rate = _rate(lambda: cost(record, usage, **ours_options))  # noqa: B023 (run here)
+        their_rate = _rate(
+            lambda: genai_prices.calc_price(
+                theirs,
+                genai_request_timestamp=peak,
+                **their_options,  # noqa: B023 (run here)
             )
         )
+        results.append((name, ours_rate, _rate(anchor), their_rate))
     return results
 
 
