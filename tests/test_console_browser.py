@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import csv
+import re
 import secrets
 import uuid
 from collections.abc import Iterator
@@ -355,7 +356,24 @@ def test_an_unpriced_model_can_be_added_and_models_save_unchanged(
 
     # Opening a model and saving it untouched changes nothing: no new version, no audit entry.
     priced = server.create()  # its price has no source
-    for model in (server.model(name).json(), priced):
+    varied = server.create(  # rates the dialog edits as JSON: saved untouched, they stay
+        pricing={
+            "input": "0.15",
+            "output": "0.6",
+            "cache_write_1h": "0.3",
+            "windows": [
+                {
+                    "start": "22:00",
+                    "end": "02:00",
+                    "name": "off-peak",
+                    "input": 0.075,
+                    "output": 0.3,
+                }
+            ],
+            "service_tiers": {"batch": {"input": "0.075", "output": "0.3", "cached_input": "0.01"}},
+        }
+    )
+    for model in (server.model(name).json(), priced, varied):
         page.goto(f"/models/{model['name']}")
         page.locator(".model-head").get_by_role("button", name="Edit").click()
         expect(dialog).to_be_visible()
@@ -366,6 +384,20 @@ def test_an_unpriced_model_can_be_added_and_models_save_unchanged(
         saved = server.model(model["id"]).json()
         assert saved["version"] == model["version"], saved
         assert saved["pricing"] == model["pricing"]
+
+    # Changing the JSON of a window saves it as a new price.
+    page.goto(f"/models/{varied['name']}")
+    page.locator(".model-head").get_by_role("button", name="Edit").click()
+    windows = dialog.get_by_label("Time-of-day windows (JSON)")
+    expect(windows).to_have_value(re.compile('"start": "22:00"'))
+    windows.fill('[{"start": "23:00", "end": "03:00", "input": 0.05, "output": 0.2}]')
+    with page.expect_navigation():
+        dialog.get_by_role("button", name="Save changes").click()
+    saved = server.model(varied["id"]).json()["pricing"]
+    assert [(w["start"], w["end"], w["input"]) for w in saved["windows"]] == [
+        ("23:00", "03:00", 0.05)
+    ]
+    assert saved["service_tiers"] == varied["pricing"]["service_tiers"]
 
 
 def test_a_stale_edit_says_so_instead_of_overwriting(page: Page, server: Server) -> None:

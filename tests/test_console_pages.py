@@ -744,6 +744,27 @@ async def test_the_model_page_shows_the_record_price_history_and_audit_trail(api
     assert changed["version"] == ("1", "2")
 
 
+async def test_the_model_page_shows_windows_tiers_and_one_hour_cache_writes(api: Api) -> None:
+    await api.create(
+        name="varied-model",
+        pricing={
+            "input": "0.15",
+            "output": "0.6",
+            "cache_write": "0.2",
+            "cache_write_1h": "0.3",
+            "windows": [
+                {"start": "01:00", "end": "04:00", "name": "peak", "input": 0.3, "output": 1.2}
+            ],
+            "service_tiers": {"batch": {"input": "0.075", "output": "0.3"}},
+        },
+    )
+    page = await get_page(api, "/models/varied-model")
+    facts = {text(term): text(term.find_next_sibling("dd")) for term in page.select("dl.card dt")}
+    assert facts["1-hour cache write"] == "0.3"
+    assert facts["Time of day (UTC)"].startswith("01:00\u201304:00 peak: in 0.3, out 1.2")
+    assert facts["Service tiers"] == "batch: in 0.075, out 0.3"
+
+
 async def test_a_model_name_with_a_slash_has_its_page(api: Api) -> None:
     await api.create(name="team/slashed-model")
     page = await get_page(api, "/models/team/slashed-model")
