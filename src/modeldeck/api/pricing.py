@@ -185,7 +185,8 @@ async def price_usage(request: Request, _: Reader, body: Body) -> Response:
 
 @router.post(
     "/api/simulate",
-    summary="A workload priced on every priced model (and custom prices), cheapest first",
+    summary="A workload priced on every priced model that is not retired (and custom prices), "
+    "cheapest first",
     operation_id="simulate",
     response_class=Response,
     responses={200: {"model": answers.SimulationAnswer}},
@@ -226,7 +227,9 @@ async def simulate_workload(request: Request, _: Reader, body: Body) -> Response
         return counted[key]
 
     try:
-        rows = simulate(models, snapshot.price_history, asked, count)
+        rows = simulate(
+            models, snapshot.price_history, asked, count, named=asked.models is not None
+        )
     except CostError as error:
         raise _cost_problem(error) from None
     return ExactJSONResponse(

@@ -29,6 +29,7 @@ WORKLOAD_FIELDS = (
     "requests",
     "cached_share",
     "at",
+    "include_retired",
 )
 CUSTOM_COLUMNS = ("name", "input", "cached_input", "output", "context_window", "max_output_tokens")
 DEFAULTS = {
@@ -40,6 +41,7 @@ DEFAULTS = {
     "requests": "1000",
     "cached_share": "0",
     "at": "",
+    "include_retired": "",
 }
 _INTEGER = re.compile(r"^[+-]?\d+$")
 _FLOAT = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")
@@ -99,6 +101,8 @@ class SimulationForm:
         if at:
             # A date means the prices in effect during that day, up to its end (UTC).
             body["at"] = f"{at}T23:59:59Z" if _DATE.match(at) else at
+        if self.values["include_retired"]:
+            body["include_retired"] = True  # a checked box: retired models are priced too
         body["custom_prices"] = [self._custom_price(row) for row in self.custom_rows]
         return body, missing
 

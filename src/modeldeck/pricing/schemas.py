@@ -5,7 +5,15 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, ConfigDict, Field, StrictStr, WithJsonSchema, field_validator
+from pydantic import (
+    AfterValidator,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StrictStr,
+    WithJsonSchema,
+    field_validator,
+)
 
 from modeldeck.pricing.periods import PricingWrite
 from modeldeck.pricing.usage import MAX_TOKENS, USAGE_PROPERTY, UsageFormat
@@ -86,6 +94,13 @@ class SimulateRequest(Strict):
     at: UTCMoment | None = None
     models: Annotated[list[ModelRef], Field(max_length=10_000)] | None = None
     custom_prices: Annotated[list[CustomPrice], Field(max_length=50)] = []
+    include_retired: Annotated[
+        StrictBool,
+        Field(
+            description="Also price retired models (by their status on `at`, else today); "
+            "models named in `models` are always priced"
+        ),
+    ] = False
 
     _size = field_validator("text")(_text_size)
 

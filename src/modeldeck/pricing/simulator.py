@@ -9,6 +9,7 @@ from typing import Any
 
 from modeldeck.pricing.engine import CostError, PriceSheet, Usage, cost, period_at
 from modeldeck.pricing.schemas import CustomPrice, SimulateRequest
+from modeldeck.records.status import restatus
 
 # Weighted tokens and compute units are exact: tokens (≤ 10^12) times requests (≤ 10^12)
 # times a weight and a factor (shortest float reprs, ≤ 17 digits each) fit well within 200
@@ -105,19 +106,31 @@ def _row(
     }
 
 
+def retired(model: Mapping[str, Any], at: datetime | None) -> bool:
+    """Whether a served record is retired now, or by `at` (its dates may retire it later)."""
+    if at is None:
+        return bool(model.get("status") == "retired")
+    return bool(restatus(model, at.date())["status"] == "retired")
+
+
 def simulate(
     models: Iterable[Mapping[str, Any]],
     history: Mapping[str, Sequence[Mapping[str, Any]]],
     request: SimulateRequest,
     count: TokenCounter,
+    *,
+    named: bool = False,
 ) -> list[dict[str, Any]]:
     """One row per model priced at `request.at` (or now) plus the custom rows, cheapest first.
 
-    `count(model)` gives (tokens, tokenizer, exact) of the request's text for a model; it is
-    only called when the workload is a sample text.
+    Retired models are left out unless `request.include_retired`, or the models were `named`
+    one by one (then each is priced as asked). `count(model)` gives (tokens, tokenizer, exact)
+    of the request's text for a model; it is only called when the workload is a sample text.
     """
     rows = []
     for model in models:
+        if not (named or request.include_retired) and retired(model, request.at):
+            continue
         pricing = pricing_at(model, history.get(model["id"], ()), request.at)
         if pricing is None:
             continue
