@@ -7,8 +7,8 @@ The catalog is generated, never hand-edited. Facts come from the public catalogs
   DATED prices. Every price period of a model comes from it: the undated price is the
   launch price, each ``StartDateConstraint`` starts a new period.
 * ``litellm-model-prices.json`` -- LiteLLM's map: limits, capabilities and shutdown dates
-  (``deprecation_date``); and the prices of Azure OpenAI deployments genai-prices does not
-  list (its Azure table holds only a few o-series models).
+  (its ``deprecation_date``, our ``retires_on``); and the prices of Azure OpenAI deployments
+  genai-prices does not list (its Azure table holds only a few o-series models).
 * ``models-dev.json`` -- models.dev: release dates (the first period's ``effective_from``),
   limits and capabilities LiteLLM lacks, and the vendor's own "deprecated" status.
 * ``openrouter-models.json`` -- OpenRouter: release dates (``created``) of models neither
@@ -974,12 +974,17 @@ def token_limits(candidate: Candidate) -> tuple[int, int]:
     return int(context), min(int(output), int(context))
 
 
-def status(candidate: Candidate) -> tuple[str, str | None]:
-    """`deprecated` only when the vendor says so (models.dev); a scheduled shutdown alone is not."""
-    if (candidate.modelsdev or {}).get("status") == "deprecated":
-        shutdown = (candidate.litellm or {}).get("deprecation_date")
-        return "deprecated", shutdown
-    return "active", None
+def status(candidate: Candidate) -> tuple[str, str | None, str | None]:
+    """(status, deprecation_date, retires_on): what the vendor said, never frozen by the build.
+
+    `deprecated` only when the vendor says so (models.dev's status, which carries no day, so
+    `deprecation_date` stays null); LiteLLM's `deprecation_date` is the announced shutdown day,
+    which becomes `retires_on`. Model Deck derives the served status from these at read time,
+    so a scheduled shutdown shows as "retires on <date>" and becomes `retired` on that day.
+    """
+    state = "deprecated" if (candidate.modelsdev or {}).get("status") == "deprecated" else "active"
+    retires_on = (candidate.litellm or {}).get("deprecation_date") or None
+    return state, None, retires_on
 
 
 def vendor_of(candidate: Candidate) -> str:
@@ -1065,7 +1070,7 @@ def build_model(candidate: Candidate, sources: Sources) -> dict[str, Any]:
     history = price_history(candidate, sources)
     caps = capabilities(candidate)
     context_window, max_output = token_limits(candidate)
-    state, deprecation_date = status(candidate)
+    state, deprecation_date, retires_on = status(candidate)
     family = family_of(candidate)
     vendor = vendor_of(candidate)
     host = candidate.line.host
@@ -1091,6 +1096,7 @@ def build_model(candidate: Candidate, sources: Sources) -> dict[str, Any]:
         "price_history": history,
         "status": state,
         "deprecation_date": deprecation_date,
+        "retires_on": retires_on,
         "tags": sorted(tags),
     }
 

@@ -117,6 +117,7 @@ INVALID_FIELDS = [
     pytest.param("provider", "skynet", "provider", id="unknown-provider"),
     pytest.param("status", "gone", "status", id="unknown-status"),
     pytest.param("deprecation_date", "next tuesday", "deprecation_date", id="not-a-date"),
+    pytest.param("retires_on", "end of 2027", "retires_on", id="retires-on-not-a-date"),
     pytest.param(
         "pricing.effective_from",
         "9999-12-31T23:59:59-23:00",

@@ -846,7 +846,10 @@ async def test_the_simulator_ranks_every_priced_model_cheapest_first(api: Api) -
     page = parse(response)
     rows = tag(tag(page.find("table", id="ranking")).tbody).find_all("tr")
     priced = (await api.client.get("/api/models?priced=true&limit=1000")).json()["count"]
-    assert len(rows) == priced + 2
+    retired = (await api.client.get("/api/models?priced=true&status=retired&limit=1000")).json()[
+        "count"
+    ]
+    assert len(rows) == priced - retired + 2  # retired models are left out unless asked
     names = [text(row.find("th")).removesuffix(" custom") for row in rows]
     assert names[0] == "free-ish"
     totals = [float(cells(row)[4].split()[1].replace(",", "")) for row in rows]
@@ -857,6 +860,19 @@ async def test_the_simulator_ranks_every_priced_model_cheapest_first(api: Api) -
     bars = page.select("#cost-chart g.bar")
     assert len(bars) == len(rows)
     assert "misfit" in bars[names.index("tiny-context")]["class"]
+
+
+async def test_the_simulator_prices_retired_models_when_the_box_is_checked(api: Api) -> None:
+    await api.create(name="gone-model", retires_on=(clock.today() - timedelta(days=1)).isoformat())
+    await api.create(name="going-model", retires_on=(clock.today() + timedelta(days=9)).isoformat())
+    page = parse(await api.client.post("/simulate", data=workload()))
+    names = [text(row.find("th")) for row in tag(page.find("table", id="ranking")).find_all("tr")]
+    assert "going-model" in names and "gone-model" not in names
+    assert tag(page.find("input", id="sim-include_retired")).get("checked") is None
+    page = parse(await api.client.post("/simulate", data=workload(include_retired="on")))
+    names = [text(row.find("th")) for row in tag(page.find("table", id="ranking")).find_all("tr")]
+    assert "going-model" in names and "gone-model" in names
+    assert tag(page.find("input", id="sim-include_retired")).get("checked") is not None
 
 
 async def test_simulator_errors_sit_next_to_their_fields_and_keep_what_was_typed(
@@ -919,7 +935,8 @@ async def test_the_csv_download_has_every_row_and_is_safe_for_spreadsheets(api: 
     assert response.headers["content-disposition"].startswith("attachment; filename=")
     table = list(csv.DictReader(io.StringIO(response.text)))
     priced = (await api.client.get("/api/models?priced=true&limit=1000")).json()["count"]
-    assert len(table) == priced + len(names)
+    retired = (await api.client.get("/api/models?priced=true&status=retired")).json()["count"]
+    assert len(table) == priced - retired + len(names)  # retired ones only when asked
     assert [row["rank"] for row in table] == [str(rank) for rank in range(1, len(table) + 1)]
     custom = {row["model"] for row in table if row["custom"] == "true"}
     assert custom == {

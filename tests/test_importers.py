@@ -153,7 +153,9 @@ def test_litellm_prices_per_token_become_exact_prices_per_million() -> None:
     )
     assert model.capabilities.tools and model.capabilities.vision and model.capabilities.json_mode
     assert not model.capabilities.reasoning
-    assert (model.status, model.deprecation_date) == ("deprecated", date(2027, 1, 14))
+    # LiteLLM's deprecation_date is a shutdown day: a scheduled retirement, not a deprecation.
+    assert (model.status, model.deprecation_date) == ("active", None)
+    assert model.retires_on == date(2027, 1, 14)
     assert model.tags == ["litellm_provider:openai"]
 
 
@@ -288,9 +290,10 @@ def test_openrouter_repeating_decimals_are_cut_at_twelve_places() -> None:
     assert model.pricing.reasoning is None  # internal_reasoning equals completion
 
 
-def test_openrouter_expiration_dates_deprecate() -> None:
+def test_openrouter_expiration_dates_schedule_a_retirement() -> None:
     model = model_of(records_of(OPENROUTER, "openrouter"), "x-ai/grok-4")
-    assert (model.status, model.deprecation_date) == ("deprecated", date(2026, 5, 15))
+    assert (model.status, model.deprecation_date) == ("active", None)
+    assert model.retires_on == date(2026, 5, 15)
 
 
 # --- selection and duplicates ---------------------------------------------------------------

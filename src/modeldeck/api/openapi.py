@@ -77,7 +77,8 @@ _MODEL_RULES = (
 BUSINESS_RULES = {
     "createModel": _MODEL_RULES,
     "replaceModel": _MODEL_RULES,
-    "updateModel": _MODEL_RULES + " (checked on the merged model)",
+    "updateModel": _MODEL_RULES + " (checked on the merged model, which must still have every "
+    "required value: `pricing` merged onto an unpriced model needs `input` and `output`)",
     "addPricePeriod": "; also: prices at most 10000 per million tokens with at most 12 decimal "
     "places, tier thresholds distinct, time-of-day windows that overlap or end where they "
     "start, `standard` named as a service tier",

@@ -183,7 +183,8 @@ async def price_usage(request: Request, _: Reader, body: Body) -> Response:
 
 @router.post(
     "/api/simulate",
-    summary="A workload priced on every priced model (and custom prices), cheapest first",
+    summary="A workload priced on every priced model that is not retired (and custom prices), "
+    "cheapest first",
     operation_id="simulate",
     response_class=Response,
     responses={200: {"model": answers.SimulationAnswer}},
@@ -224,7 +225,9 @@ async def simulate_workload(request: Request, _: Reader, body: Body) -> Response
         return counted[key]
 
     try:
-        rows, not_offered = simulate(models, snapshot.price_history, asked, count)
+        rows, not_offered = simulate(
+            models, snapshot.price_history, asked, count, named=asked.models is not None
+        )
     except CostError as error:
         raise _cost_problem(error) from None
     return ExactJSONResponse(

@@ -11,7 +11,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from types import SimpleNamespace
 from typing import Any, Literal, cast
@@ -40,6 +40,7 @@ from modeldeck.models.service import (
 from modeldeck.models.tables import ModelRow, PricePeriodRow
 from modeldeck.problems import conflict
 from modeldeck.records.fields import PERIOD_FIELDS
+from modeldeck.records.status import derived_status
 
 Action = Literal["add", "change", "unchanged", "skip", "retire"]
 Progress = Callable[[int, int], None]
@@ -266,7 +267,7 @@ async def fill_plan(
             else:
                 plan.skipped.append(planned)
     if not any(row.is_default for row in rows.values()):
-        plan.new_default = _first_default(plan.added, preferred_default)
+        plan.new_default = _first_default(plan.added, preferred_default, plan.now.date())
     return rows
 
 
@@ -286,7 +287,13 @@ def _skip(record: ImportRecord, row: ModelRow, code: str, reason: str) -> Planne
     )
 
 
-def _first_default(added: Sequence[PlannedModel], preferred: str | None) -> str | None:
+def _serves(model: ModelWrite, today: date) -> str:
+    """The status a written model would show on `today`."""
+    stored = stored_value(model, "status", today)
+    return derived_status(stored, model.deprecation_date, model.retires_on, today)
+
+
+def _first_default(added: Sequence[PlannedModel], preferred: str | None, today: date) -> str | None:
     """With no default in the registry: the preferred, else marked, else first usable model."""
     usable = [
         planned.record.model
@@ -294,7 +301,7 @@ def _first_default(added: Sequence[PlannedModel], preferred: str | None) -> str 
         if planned.record is not None
         and planned.record.model is not None
         and planned.record.model.enabled
-        and planned.record.model.status != "retired"
+        and _serves(planned.record.model, today) != "retired"
     ]
     ranked = sorted(
         usable,
@@ -358,25 +365,34 @@ def compare(
     fields = set(record.fields) - {"is_default"}
     if row.is_system:
         fields -= SYSTEM_WRITABLE
+    today = now.date()
     current = writable(model_public(row, now))
+    current["status"] = row.status  # what was said, compared with what the record says
     before: dict[str, Any] = {}
     after: dict[str, Any] = {}
     update = RowUpdate()
     for name in ModelWrite.model_fields:
         if name not in fields or name == "pricing":
             continue
-        old, new = current[name], stored_value(model, name)
+        old, new = current[name], stored_value(model, name, today)
         if name == "tags":
             new = list(dict.fromkeys([*old, *new]))  # an import adds tags, never removes one
         if old != new:
             before[name], after[name] = old, new
             update.values[name] = new
     # The rules every writer keeps (models.service); here a refusal skips the record.
+    values = {
+        name: update.values.get(name, getattr(row, name))
+        for name in ("status", "deprecation_date", "retires_on")
+    }
     refused = default_refusal(
         row,
         enabled=update.values.get("enabled", row.enabled),
-        status=update.values.get("status", row.status),
+        status=derived_status(
+            values["status"], values["deprecation_date"], values["retires_on"], today
+        ),
         by_catalog=row.is_system,
+        today=today,
     ) or key_move_refusal(
         row,
         update.values.get("deployment", row.deployment).get("endpoint"),
@@ -595,7 +611,7 @@ def _new_values(
     ]
     values = {
         "id": model_id,
-        **columns({name: stored_value(model, name) for name in STORED_FIELDS}),
+        **columns({name: stored_value(model, name, now.date()) for name in STORED_FIELDS}),
         "api_key_ciphertext": None,
         "is_system": plan.as_system,
         "is_default": model.name == plan.new_default,

@@ -136,13 +136,17 @@ async def simulate_command(
         list[str] | None,
         typer.Option(help="A what-if price row NAME=INPUT/OUTPUT per 1M tokens (repeat)."),
     ] = None,
+    include_retired: Annotated[
+        bool,
+        typer.Option("--include-retired", help="Also price retired models (left out by default)."),
+    ] = False,
     top: Annotated[int, typer.Option(help="Rows to show in the table.")] = 20,
     json_output: Json = False,
     url: Url = None,
     token: Token = None,
     database_url: DatabaseUrl = None,
 ) -> None:
-    """A workload priced on every priced model, cheapest first."""
+    """A workload priced on every priced model that is not retired, cheapest first."""
     workload: dict[str, Any] = {
         "requests": requests,
         "output_tokens": output_tokens,
@@ -163,6 +167,8 @@ async def simulate_command(
         workload["models"] = model
     if custom:
         workload["custom_prices"] = [_custom(item) for item in custom]
+    if include_retired:
+        workload["include_retired"] = True
     async with registry(url, token, database_url) as models:
         rows = await models.simulate(**workload)
     if json_output:

@@ -41,6 +41,7 @@ from modeldeck.pricing.usage import usage_of
 from modeldeck.problems import Problem
 from modeldeck.records import query as model_query
 from modeldeck.records.fields import RATE_FIELDS
+from modeldeck.records.status import restatus
 
 T = TypeVar("T")
 
@@ -241,13 +242,17 @@ class Core:
         )
 
     def offline(self, reason: str) -> Offline:
-        """The saved list if there is one, else the built-in catalog."""
+        """The saved list if there is one, else the built-in catalog.
+
+        Statuses are derived again for today: a model whose `retires_on` came since the list
+        was saved (or the catalog built) answers `retired`, as the server would.
+        """
+        today = clock.today()
         if self.saved is not None:
-            return Offline(
-                self.saved.records, "snapshot", self.saved.revision, self.saved.saved_at, reason
-            )
+            saved = [restatus(record, today) for record in self.saved.records]
+            return Offline(saved, "snapshot", self.saved.revision, self.saved.saved_at, reason)
         records = sorted(catalog_records(), key=lambda record: record["name"].lower())
-        return Offline(records, "catalog", 0, None, reason)
+        return Offline([restatus(record, today) for record in records], "catalog", 0, None, reason)
 
     # --- sending and reading --------------------------------------------------------------------
 

@@ -38,7 +38,8 @@ class ModelRowView:
 
 
 def badges(model: dict[str, Any]) -> tuple[tuple[str, str], ...]:
-    """(css class, text) of each badge: default, system, disabled, and a non-active status."""
+    """(css class, text) of each badge: default, system, disabled, a non-active status (as
+    served: derived from the dates), and a scheduled retirement ("retires on <date>")."""
     shown = []
     if model["is_default"]:
         shown.append(("default", "default"))
@@ -48,6 +49,9 @@ def badges(model: dict[str, Any]) -> tuple[tuple[str, str], ...]:
         shown.append(("disabled", "disabled"))
     if model["status"] != "active":
         shown.append(("status", model["status"]))
+    retires_on = model.get("retires_on")
+    if retires_on is not None and model["status"] != "retired":
+        shown.append(("status retiring", f"retires on {retires_on.isoformat()}"))
     return tuple(shown)
 
 

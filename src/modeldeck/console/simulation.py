@@ -31,6 +31,7 @@ WORKLOAD_FIELDS = (
     "at",
     "service_tier",
     "time_of_day",
+    "include_retired",
 )
 CUSTOM_COLUMNS = ("name", "input", "cached_input", "output", "context_window", "max_output_tokens")
 DEFAULTS = {
@@ -44,6 +45,7 @@ DEFAULTS = {
     "at": "",
     "service_tier": "standard",
     "time_of_day": "",
+    "include_retired": "",
 }
 _INTEGER = re.compile(r"^[+-]?\d+$")
 _FLOAT = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")
@@ -108,6 +110,8 @@ class SimulationForm:
             body["service_tier"] = tier
         if self.values["time_of_day"].strip():
             body["time_of_day"] = self.values["time_of_day"].strip()
+        if self.values["include_retired"]:
+            body["include_retired"] = True  # a checked box: retired models are priced too
         body["custom_prices"] = [self._custom_price(row) for row in self.custom_rows]
         return body, missing
 

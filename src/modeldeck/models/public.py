@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
 from modeldeck.models.tables import ModelRow, PricePeriodRow
 from modeldeck.pricing.engine import period_at
 from modeldeck.records.fields import DEPLOYMENT_FIELDS, SERVER_FIELDS, complexity_factor
+from modeldeck.records.status import day_start, derived_status, next_status_day
 
 
-def next_change(periods: Iterable[PricePeriodRow], now: datetime) -> datetime | None:
-    """When a future-dated period takes over, so a cached view knows when it goes stale."""
-    upcoming = [period.effective_from for period in periods if period.effective_from > now]
+def next_change(row: ModelRow, now: datetime) -> datetime | None:
+    """When the record shown at `now` next changes by itself, so a cached view knows when it
+    goes stale: a future-dated price period takes over, or a date moves the status on."""
+    upcoming = [moment for period in row.price_periods if (moment := period.effective_from) > now]
+    day = next_status_day(row.deprecation_date, row.retires_on, now.date())
+    if day is not None:
+        upcoming.append(day_start(day))
     return min(upcoming, default=None)
 
 
@@ -80,8 +84,9 @@ def model_public(row: ModelRow, now: datetime) -> dict[str, Any]:
         | {"max_retries": int(row.limits.get("max_retries", 3))},
         "token_weights": {key: _float(value) for key, value in row.token_weights.items()},
         "pricing": pricing_public(period_at(row.price_periods, now)),
-        "status": row.status,
+        "status": derived_status(row.status, row.deprecation_date, row.retires_on, now.date()),
         "deprecation_date": row.deprecation_date,
+        "retires_on": row.retires_on,
         "tags": list(row.tags),
         "is_system": row.is_system,
         "is_default": row.is_default,

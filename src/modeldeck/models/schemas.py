@@ -211,8 +211,20 @@ class ModelWrite(Strict):
     limits: Limits = Limits()
     token_weights: TokenWeights = TokenWeights()
     pricing: PricingWrite | None = None
-    status: Status = "active"
-    deprecation_date: date | None = None
+    status: Annotated[
+        Status,
+        Field(
+            description="What the vendor or an admin says; the served status also follows "
+            "deprecation_date and retires_on. A status sent back as read changes nothing."
+        ),
+    ] = "active"
+    deprecation_date: Annotated[
+        date | None, Field(description="The day the vendor deprecated the model")
+    ] = None
+    retires_on: Annotated[
+        date | None,
+        Field(description="The announced shutdown day: on and after it the model is retired"),
+    ] = None
     tags: Annotated[
         list[Annotated[StrictStr, JsonSchemaPattern(lambda: TAG_PATTERN.pattern)]],
         Field(max_length=32),

@@ -9,7 +9,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
@@ -27,6 +27,7 @@ from modeldeck.models.tables import ModelRow, PricePeriodRow
 from modeldeck.pricing.engine import period_at
 from modeldeck.problems import FieldError, Problem, conflict, field_errors, invalid, not_found
 from modeldeck.records.fields import PERIOD_FIELDS, RATE_FIELDS
+from modeldeck.records.status import derived_status, stored_status
 
 _MISSING: Any = object()
 RequestT = TypeVar("RequestT", bound=BaseModel)
@@ -141,9 +142,15 @@ STORED_FIELDS = tuple(
 )
 
 
-def stored_value(model: ModelWrite, name: str) -> Any:
-    """A field of a write in the shape the row stores it (and `writable()` shows it)."""
+def stored_value(model: ModelWrite, name: str, today: date) -> Any:
+    """A field of a write in the shape the row stores it (and `writable()` shows it).
+
+    `status` is stored only as far as the write's own dates do not say it on `today`
+    (records/status.py), so a status read and written back stays derived.
+    """
     value = getattr(model, name)
+    if name == "status":
+        return stored_status(value, model.deprecation_date, model.retires_on, today)
     if name == "deployment":
         return model.deployment.model_dump(exclude={"api_key"})
     if isinstance(value, BaseModel):
@@ -210,6 +217,11 @@ def starts_taken(row: ModelRow, moment: datetime) -> bool:
     return any(period.effective_from == moment for period in row.price_periods)
 
 
+def served_status(row: ModelRow, today: date) -> str:
+    """The status a row shows on `today` (records/status.py)."""
+    return derived_status(row.status, row.deprecation_date, row.retires_on, today)
+
+
 # --- the rules an existing model's change must keep, for every writer -------------------------
 
 
@@ -224,12 +236,14 @@ class Refusal:
 
 
 def default_refusal(
-    row: ModelRow, *, enabled: bool, status: str, by_catalog: bool
+    row: ModelRow, *, enabled: bool, status: str, by_catalog: bool, today: date
 ) -> Refusal | None:
     """The default model stays usable: never disabled, and never retired except by its catalog.
 
-    A catalog sync may retire a system default (the catalog no longer offers it); it stays
-    the default until an admin chooses another, and the sync says so.
+    `status` is the status the change would serve on `today` (a `retires_on` that has come
+    retires the model as surely as `status`). A catalog sync may retire a system default (the
+    catalog no longer offers it); it stays the default until an admin chooses another, and
+    the sync says so. A default whose scheduled `retires_on` comes stays the default too.
     """
     if not row.is_default:
         return None
@@ -241,7 +255,7 @@ def default_refusal(
             f"Model {row.name!r} is the default and cannot be disabled; "
             "make another model the default first.",
         )
-    if status == "retired" and row.status != "retired" and not by_catalog:
+    if status == "retired" and served_status(row, today) != "retired" and not by_catalog:
         return Refusal(
             "default_model",
             "status",
@@ -279,13 +293,17 @@ def _encrypt_key(ctx: WriteContext, api_key: str) -> str:
         raise invalid([FieldError("deployment.api_key", str(error))]) from None
 
 
-def _apply_fields(row: ModelRow, payload: ModelWrite) -> None:
-    set_columns(row, {name: stored_value(payload, name) for name in STORED_FIELDS})
+def _apply_fields(
+    row: ModelRow, payload: ModelWrite, today: date, *, keep_status: bool = False
+) -> None:
+    """Store a write; `keep_status`: its status is the one served before, so no change."""
+    names = [name for name in STORED_FIELDS if not (keep_status and name == "status")]
+    set_columns(row, {name: stored_value(payload, name, today) for name in names})
 
 
-def _may_be_default(row: ModelRow) -> bool:
+def _may_be_default(row: ModelRow, today: date) -> bool:
     """Whether applications may be sent to this model when they name none."""
-    return row.enabled and row.status != "retired"
+    return row.enabled and served_status(row, today) != "retired"
 
 
 async def _take_default(
@@ -297,7 +315,7 @@ async def _take_default(
             f"Model {row.name!r} is disabled and cannot be the default; enable it first.",
             errors=[FieldError("is_default", "a disabled model cannot be the default")],
         )
-    if row.status == "retired":
+    if served_status(row, ctx.now.date()) == "retired":
         raise conflict(
             f"Model {row.name!r} is retired and cannot be the default.",
             errors=[FieldError("is_default", "a retired model cannot be the default")],
@@ -335,7 +353,7 @@ async def create_model(
         updated_at=ctx.now,
         price_periods=[],
     )
-    _apply_fields(row, payload)
+    _apply_fields(row, payload, ctx.now.date())
     api_key = _api_key_change(body or {})
     if isinstance(api_key, str):
         row.api_key_ciphertext = _encrypt_key(ctx, api_key)
@@ -344,7 +362,7 @@ async def create_model(
             new_period(payload.pricing, payload.pricing.effective_from or ctx.now, ctx.now)
         )
     wants_default = payload.is_default
-    if not wants_default and _may_be_default(row):
+    if not wants_default and _may_be_default(row, ctx.now.date()):
         wants_default = await repository.current_default(session) is None
     if wants_default:
         await _take_default(session, ctx, revision, row)
@@ -411,14 +429,22 @@ async def update_model(
             f"Model {row.name!r} is the default; make another model the default instead.",
             errors=[FieldError("is_default", "the default moves by making another model default")],
         )
-    refused = default_refusal(row, enabled=payload.enabled, status=payload.status, by_catalog=False)
+    today = ctx.now.date()
+    # A status sent back as it was served is no change: the stored one stays (and the dates
+    # keep deciding); any other status is what the writer says.
+    keep_status = payload.status == before["status"]
+    stored = row.status if keep_status else stored_value(payload, "status", today)
+    serves = derived_status(stored, payload.deprecation_date, payload.retires_on, today)
+    refused = default_refusal(
+        row, enabled=payload.enabled, status=serves, by_catalog=False, today=today
+    )
     if refused is not None:
         raise conflict(refused.detail, errors=[FieldError(refused.field, refused.message)])
     api_key = _api_key_change(body)
     refused = key_move_refusal(row, payload.deployment.endpoint, key_sent=api_key is not _MISSING)
     if refused is not None:
         raise invalid([FieldError(refused.field, refused.message)])
-    _apply_fields(row, payload)
+    _apply_fields(row, payload, today, keep_status=keep_status)
     if api_key is None:
         row.api_key_ciphertext = None
     elif isinstance(api_key, str):
@@ -514,7 +540,7 @@ async def clone_model(
         api_key_ciphertext=source.api_key_ciphertext,
         price_periods=[copied_period(period, ctx.now) for period in source.price_periods],
     )
-    _apply_fields(row, parse_model(body))
+    _apply_fields(row, parse_model(body), ctx.now.date())
     session.add(row)
     await session.flush()
     after = model_public(row, ctx.now)

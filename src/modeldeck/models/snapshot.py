@@ -57,13 +57,15 @@ def _order(model: dict[str, Any]) -> str:
 
 @dataclass
 class Snapshot:
-    """Every model's public record at `revision`, valid until a future price period starts."""
+    """Every model's public record at `revision`, valid until a future price period starts
+    or a model's status changes by its dates (`deprecation_date`, `retires_on`)."""
 
     revision: int
     models: list[dict[str, Any]]
     # Every price period of every model (oldest first, `priced` marks real prices): for `at`.
     price_history: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
-    # When a model's next scheduled price period starts, by model id (only models that have one).
+    # When a model's record next changes by itself (a scheduled price period starts, or its
+    # status moves on by a date), by model id (only models that have such a moment).
     next_changes: dict[str, datetime] = field(default_factory=dict)
     by_id: dict[str, dict[str, Any]] = field(default_factory=dict)
     by_name: dict[str, dict[str, Any]] = field(default_factory=dict)
@@ -117,13 +119,14 @@ class Snapshot:
             keys.insert(index, key)
             by_id[row.id] = by_name[key] = model
             history[row.id] = history_public(row.price_periods, now)
-            moment = next_change(row.price_periods, now)
+            moment = next_change(row, now)
             if moment is not None:
                 upcoming[row.id] = moment
         return Snapshot(revision, models, history, upcoming, by_id, by_name, _keys=keys, _ones=ones)
 
     def started(self, now: datetime) -> set[str]:
-        """Models whose next price period has started by `now`: their records are out of date."""
+        """Models whose next change (a price period, a status date) has come by `now`: their
+        records are out of date."""
         return {key for key, moment in self.next_changes.items() if moment <= now}
 
     def find(self, ref: str) -> dict[str, Any] | None:
@@ -173,7 +176,8 @@ async def refresh_snapshot(
     """`snapshot` brought up to the current revision and time, in one consistent transaction.
 
     Reads only the models the audit trail says changed after its revision (and those whose
-    scheduled price period has started); reads everything when that gap is too large to pay.
+    scheduled price period has started or whose status date has come); reads everything when
+    that gap is too large to pay.
     """
     await _consistent(session, isolate)
     revision, changed = await changes_repository.models_changed_after(

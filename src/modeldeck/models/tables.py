@@ -41,8 +41,11 @@ class ModelRow(Base):
     capabilities: Mapped[dict[str, Any]] = mapped_column(default=dict)
     limits: Mapped[dict[str, Any]] = mapped_column(default=dict)
     token_weights: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    # What an admin or a catalog said; the served status is derived from it and the two
+    # dates at read time (records/status.py).
     status: Mapped[str] = mapped_column(String(16), default="active")
     deprecation_date: Mapped[date | None] = mapped_column(Date, default=None)
+    retires_on: Mapped[date | None] = mapped_column(Date, default=None)
     tags: Mapped[list[Any]] = mapped_column(default=list)
     is_system: Mapped[bool] = mapped_column(Boolean, default=False)
     is_default: Mapped[bool] = mapped_column(Boolean, default=False)

@@ -6,7 +6,15 @@ from decimal import Decimal
 from fractions import Fraction
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, ConfigDict, Field, StrictStr, WithJsonSchema, field_validator
+from pydantic import (
+    AfterValidator,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StrictStr,
+    WithJsonSchema,
+    field_validator,
+)
 
 from modeldeck.pricing.engine import SERVICE_TIER_PATTERN
 from modeldeck.pricing.periods import EndTime, PricingWrite, StartTime
@@ -132,6 +140,13 @@ class SimulateRequest(Strict):
     )
     models: Annotated[list[ModelRef], Field(max_length=10_000)] | None = None
     custom_prices: Annotated[list[CustomPrice], Field(max_length=50)] = []
+    include_retired: Annotated[
+        StrictBool,
+        Field(
+            description="Also price retired models (by their status on `at`, else today); "
+            "models named in `models` are always priced"
+        ),
+    ] = False
 
     _size = field_validator("text")(_text_size)
 

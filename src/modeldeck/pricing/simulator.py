@@ -22,6 +22,7 @@ from modeldeck.pricing.engine import (
     sheet_of,
 )
 from modeldeck.pricing.schemas import CustomPrice, SimulateRequest
+from modeldeck.records.status import restatus
 
 # Weighted tokens and compute units are exact: tokens (≤ 10^12) times requests (≤ 10^12)
 # times a weight and a factor (shortest float reprs, ≤ 17 digits each) fit well within 200
@@ -172,21 +173,33 @@ def _row(
     }
 
 
+def retired(model: Mapping[str, Any], at: datetime | None) -> bool:
+    """Whether a served record is retired now, or by `at` (its dates may retire it later)."""
+    if at is None:
+        return bool(model.get("status") == "retired")
+    return bool(restatus(model, at.date())["status"] == "retired")
+
+
 def simulate(
     models: Iterable[Mapping[str, Any]],
     history: Mapping[str, Sequence[Mapping[str, Any]]],
     request: SimulateRequest,
     count: TokenCounter,
+    *,
+    named: bool = False,
 ) -> tuple[list[dict[str, Any]], list[str]]:
     """One row per model priced at `request.at` (or now) plus the custom rows, cheapest first,
     and the names of those left out for having no rates at the asked service tier.
 
-    `count(model)` gives (tokens, tokenizer, exact) of the request's text for a model; it is
-    only called when the workload is a sample text.
+    Retired models are left out unless `request.include_retired`, or the models were `named`
+    one by one (then each is priced as asked). `count(model)` gives (tokens, tokenizer, exact)
+    of the request's text for a model; it is only called when the workload is a sample text.
     """
     rows = []
     not_offered = []
     for model in models:
+        if not (named or request.include_retired) and retired(model, request.at):
+            continue
         pricing = pricing_at(model, history.get(model["id"], ()), request.at)
         if pricing is None:
             continue

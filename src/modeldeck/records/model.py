@@ -166,8 +166,19 @@ class ModelPublic(Record):
     pricing: Pricing | None = Field(
         default=None, description="The price period in effect now; null: unpriced"
     )
-    status: StatusName = "active"
-    deprecation_date: date | None = None
+    status: StatusName = Field(
+        default="active",
+        description="Derived at read time: retired on and after retires_on, deprecated on and "
+        "after deprecation_date (or when the vendor deprecated it undated), else active",
+    )
+    deprecation_date: date | None = Field(
+        default=None, description="The day the vendor deprecated the model; null: not deprecated"
+    )
+    retires_on: date | None = Field(
+        default=None,
+        description="The announced shutdown day; on and after it the model is retired. "
+        "A future day is a scheduled retirement, not a deprecation",
+    )
     tags: tuple[str, ...] = ()
     is_system: bool = False
     is_default: bool = False

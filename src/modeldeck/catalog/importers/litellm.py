@@ -223,12 +223,14 @@ def convert(key: str, record: Any) -> Converted | Skip:
         },
         "status": "active",
         "deprecation_date": None,
+        "retires_on": None,
         "tags": tag("litellm_provider", host) + (tag("api", str(mode)) if mode != "chat" else []),
     }
-    deprecation = record.get("deprecation_date")
-    if deprecation is not None:
-        body["status"] = "deprecated"
-        body["deprecation_date"] = day(deprecation, "deprecation_date")
+    # LiteLLM's `deprecation_date` is the day the provider shuts the model down: a scheduled
+    # retirement (the status follows it at read time), not a deprecation.
+    shutdown = record.get("deprecation_date")
+    if shutdown is not None:
+        body["retires_on"] = day(shutdown, "deprecation_date")
     if pricing is not None:
         body["pricing"] = pricing
     return Converted(body, source_provider=host)

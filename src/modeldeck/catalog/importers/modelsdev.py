@@ -179,6 +179,7 @@ def convert(
         },
         "status": "deprecated" if record.get("status") == "deprecated" else "active",
         "deprecation_date": None,
+        "retires_on": None,
         "tags": tag("modelsdev_provider", provider_id),
     }
     if pricing is not None:

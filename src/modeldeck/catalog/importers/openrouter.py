@@ -143,12 +143,13 @@ def convert(record: Any) -> Converted | Skip:
         },
         "status": "active",
         "deprecation_date": None,
+        "retires_on": None,
         "tags": ["host:openrouter", *tag("vendor", vendor)],
     }
+    # OpenRouter's `expiration_date` is the day the model leaves it: a scheduled retirement.
     expires = record.get("expiration_date")
     if expires is not None:
-        body["status"] = "deprecated"
-        body["deprecation_date"] = day(str(expires)[:10], "expiration_date")
+        body["retires_on"] = day(str(expires)[:10], "expiration_date")
     if pricing is not None:
         body["pricing"] = pricing
     return Converted(body, source_provider=vendor)
