@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from modeldeck.catalog.builtin import Catalog, load_builtin
+from modeldeck.catalog.builtin import Catalog, builtin_name_keys, load_builtin
 from modeldeck.catalog.plan import CATALOG_OWNED, ImportPlan, apply_plan, fill_plan
 from modeldeck.changes.revision import current_revision
 from modeldeck.models import repository
@@ -22,8 +22,13 @@ async def seed_catalog(
     session: AsyncSession, ctx: WriteContext, catalog: Catalog | None = None
 ) -> list[str]:
     """Add the catalog's models that are missing; never touches a model that exists."""
-    catalog = catalog or load_builtin()
     existing = await repository.name_keys(session)
+    if catalog is None:
+        # A restart: every built-in name is there, so nothing to parse (validating the whole
+        # catalog was a tenth of the start).
+        if builtin_name_keys() <= existing:
+            return []
+        catalog = load_builtin()
     missing = [
         record
         for record in catalog.import_records(CATALOG_OWNED)

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Annotated
+import gc
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from pydantic import ValidationError
 
 from modeldeck.cli.output import LazyConsole
 from modeldeck.settings import Settings, get_settings
+
+if TYPE_CHECKING:
+    from fastapi import FastAPI
 
 app = typer.Typer(
     help="Model Deck: the LLM models your apps may call, what they are and what they cost.",
@@ -57,8 +61,31 @@ def serve(
     database_url: DatabaseUrl = None,
 ) -> None:
     """Migrate, seed the built-in catalog, and serve the API and console."""
-    import uvicorn
+    # Starting allocates ~180,000 objects that live as long as the server and frees next to
+    # none (under a thousand cyclic ones): the collector's passes over them were a sixth of
+    # the start. It is off until the app is built; then those objects are frozen (no later
+    # pass scans them again) and collection resumes for what requests allocate.
+    gc.disable()
+    try:
+        import uvicorn
 
+        app = _prepared_app(host, port, database_url)
+    finally:
+        gc.freeze()
+        gc.enable()
+    settings: Settings = app.state.settings
+    uvicorn.run(
+        app,
+        host=settings.host,
+        port=settings.port,
+        log_level=settings.log_level,
+        access_log=False,
+        ws="none",  # the app has no WebSocket route: do not load a WebSocket implementation
+    )
+
+
+def _prepared_app(host: str | None, port: int | None, database_url: str | None) -> FastAPI:
+    """The database migrated, seeded and with an admin; then the app over it."""
     from modeldeck.app import create_app
     from modeldeck.bootstrap import Prepared, prepare
     from modeldeck.db import Database
@@ -96,14 +123,7 @@ def serve(
             err=True,
         )
     typer.echo(f"Model Deck on {settings.public_url}", err=True)
-    uvicorn.run(
-        create_app(settings),
-        host=settings.host,
-        port=settings.port,
-        log_level=settings.log_level,
-        access_log=False,
-        ws="none",  # the app has no WebSocket route: do not load a WebSocket implementation
-    )
+    return create_app(settings)
 
 
 def _migrate(command: str, database_url: str | None, action: str, revision: str) -> str | None:
