@@ -106,19 +106,7 @@ def parse_catalog(text: str) -> Catalog:
     return Catalog(version, document["default_model"], tuple(models), histories)
 
 
-def _builtin_text() -> str:
-    return resources.files("modeldeck.catalog").joinpath("builtin.json").read_text("utf-8")
-
-
 @cache
 def load_builtin() -> Catalog:
-    return parse_catalog(_builtin_text())
-
-
-def builtin_name_keys() -> frozenset[str]:
-    """The lower-cased names of the built-in catalog's models, without validating them.
-
-    Cheap next to `load_builtin` (no `ModelWrite` per model): what a restart needs to see
-    that every built-in model is already in the registry.
-    """
-    return frozenset(str(raw.get("name")).lower() for raw in json.loads(_builtin_text())["models"])
+    text = resources.files("modeldeck.catalog").joinpath("builtin.json").read_text("utf-8")
+    return parse_catalog(text)
