@@ -13,7 +13,10 @@ from modeldeck.cli.output import LazyConsole
 from modeldeck.settings import Settings, get_settings
 
 if TYPE_CHECKING:
-    from fastapi import FastAPI
+    from collections.abc import Awaitable, Callable
+
+    from modeldeck.bootstrap import Prepared
+    from modeldeck.db import Database
 
 app = typer.Typer(
     help="Model Deck: the LLM models your apps may call, what they are and what they cost.",
@@ -61,21 +64,25 @@ def serve(
     database_url: DatabaseUrl = None,
 ) -> None:
     """Migrate, seed the built-in catalog, and serve the API and console."""
-    # Starting allocates ~180,000 objects that live as long as the server and frees next to
-    # none (under a thousand cyclic ones): the collector's passes over them were a sixth of
-    # the start. It is off until the app is built; then those objects are frozen (no later
-    # pass scans them again) and collection resumes for what requests allocate.
+    # Loading the server makes ~180,000 objects that live as long as it does and frees next
+    # to none: the collector's passes over them were a sixth of the start. It is off while
+    # they are made; then they are frozen (no later pass scans them again) and collection
+    # resumes before the database is prepared (a first start's seeding makes real garbage).
     gc.disable()
     try:
         import uvicorn
 
-        app = _prepared_app(host, port, database_url)
+        from modeldeck.app import create_app
+        from modeldeck.bootstrap import prepare
     finally:
         gc.freeze()
         gc.enable()
-    settings: Settings = app.state.settings
+    settings = settings_for(database_url)
+    updates = {key: value for key, value in (("host", host), ("port", port)) if value is not None}
+    settings = settings.model_copy(update=updates)
+    _prepare_database(settings, prepare)
     uvicorn.run(
-        app,
+        create_app(settings),
         host=settings.host,
         port=settings.port,
         log_level=settings.log_level,
@@ -84,15 +91,11 @@ def serve(
     )
 
 
-def _prepared_app(host: str | None, port: int | None, database_url: str | None) -> FastAPI:
-    """The database migrated, seeded and with an admin; then the app over it."""
-    from modeldeck.app import create_app
-    from modeldeck.bootstrap import Prepared, prepare
+def _prepare_database(
+    settings: Settings, prepare: Callable[[Settings, Database], Awaitable[Prepared]]
+) -> None:
+    """Migrate, seed and make sure of an admin (`bootstrap.prepare`), saying what it did."""
     from modeldeck.db import Database
-
-    settings = settings_for(database_url)
-    updates = {key: value for key, value in (("host", host), ("port", port)) if value is not None}
-    settings = settings.model_copy(update=updates)
 
     async def prepared_once() -> Prepared:
         database = Database(settings.database_url)
@@ -123,7 +126,6 @@ def _prepared_app(host: str | None, port: int | None, database_url: str | None) 
             err=True,
         )
     typer.echo(f"Model Deck on {settings.public_url}", err=True)
-    return create_app(settings)
 
 
 def _migrate(command: str, database_url: str | None, action: str, revision: str) -> str | None:
