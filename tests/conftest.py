@@ -18,13 +18,15 @@ from typing import Any
 import httpx
 import pytest
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import create_async_engine
+from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
 
 from modeldeck import clock, serialization
 from modeldeck.app import create_app
 from modeldeck.auth.tokens import create_token
 from modeldeck.bootstrap import prepare
 from modeldeck.db import Database
+from modeldeck.models import repository
+from modeldeck.models.public import history_public, model_public
 from modeldeck.settings import Settings
 
 POSTGRES_SERVER = os.environ.get(
@@ -269,3 +271,12 @@ async def committing_api(backend: Backend) -> AsyncIterator[Api]:
 @pytest.fixture
 def repo_root() -> Path:
     return Path(__file__).resolve().parents[1]
+
+
+async def public_records(session: AsyncSession) -> list[dict[str, Any]]:
+    """Every model's public record in the API's dict form, with its `price_history`."""
+    now = clock.now()
+    return [
+        model_public(row, now) | {"price_history": history_public(row.price_periods, now)}
+        for row in await repository.all_models(session)
+    ]

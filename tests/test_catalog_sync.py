@@ -19,11 +19,11 @@ from conftest import (
     _create_postgres_database,
     _drop_postgres_database,
     days_ahead,
+    public_records,
 )
 from modeldeck import migrate, serialization
 from modeldeck.audit.tables import AuditEntryRow
 from modeldeck.catalog.builtin import Catalog, load_builtin, parse_catalog
-from modeldeck.catalog.export import exportable_models
 from modeldeck.catalog.importers import ImportRecord, PricePeriodImport
 from modeldeck.catalog.plan import plan_import
 from modeldeck.catalog.seed import seed_catalog
@@ -81,7 +81,7 @@ def newer_catalog(new_price_day: datetime) -> Catalog:
 
 async def models_by_name(database: Database) -> dict[str, dict[str, Any]]:
     async with database.read() as session:
-        return {model["name"]: model for model in await exportable_models(session)}
+        return {model["name"]: model for model in await public_records(session)}
 
 
 async def test_the_shipped_catalog_is_in_sync_with_a_freshly_seeded_registry(

@@ -13,6 +13,7 @@ from sqlalchemy import select
 
 from conftest import SECRET_KEY
 from modeldeck.catalog.export import (
+    ExportedModel,
     export_litellm_config,
     export_modeldeck,
     exportable_models,
@@ -22,10 +23,10 @@ from modeldeck.catalog.plan import apply_plan, plan_import
 from modeldeck.crypto import KeyVault
 from modeldeck.db import Database
 from modeldeck.models import service
-from modeldeck.models.public import writable
 from modeldeck.models.schemas import ModelWrite, PricingWrite
 from modeldeck.models.service import add_price_period
 from modeldeck.models.tables import ModelRow
+from modeldeck.records.model import ModelPublic
 
 pytestmark = [pytest.mark.anyio, pytest.mark.dated]
 
@@ -99,9 +100,9 @@ async def make_models(database: Database) -> None:
         await service.create_model(session, ctx(), ModelWrite.model_validate(bare))
 
 
-async def ours(database: Database) -> list[dict[str, Any]]:
+async def ours(database: Database) -> list[ExportedModel]:
     async with database.read() as session:
-        return [m for m in await exportable_models(session) if TAG in m["tags"]]
+        return [m for m in await exportable_models(session) if TAG in m.tags]
 
 
 async def test_export_then_import_gives_the_same_records_and_price_history(
@@ -134,12 +135,12 @@ async def test_an_export_imports_as_the_records_it_was_made_from(database: Datab
     await make_models(database)
     models = await ours(database)
     records = parse_import(export_modeldeck(models), "modeldeck")
-    for record, source in zip(records, sorted(models, key=lambda m: m["name"]), strict=True):
-        body = {key: value for key, value in writable(source).items() if key != "price_history"}
+    for record, source in zip(records, sorted(models, key=lambda m: m.name), strict=True):
+        body = {key: value for key, value in source.writable().items() if key != "price_history"}
         assert record.model == ModelWrite.model_validate(body)
-        assert record.price_history is not None
+        assert record.price_history is not None and source.price_history is not None
         assert [p.effective_from for p in record.price_history] == [
-            p["effective_from"] for p in source["price_history"]
+            p.effective_from for p in source.price_history
         ]
 
 
@@ -158,8 +159,8 @@ async def test_a_period_added_to_the_export_is_added_to_the_history_on_import(
             ("acme/chat", ["price_history.2026-01-01T00:00:00Z"])
         ]
         await apply_plan(session, plan, ctx=ctx())
-    [chat_after] = [m for m in await ours(database) if m["name"] == "acme/chat"]
-    assert [p["input"] for p in chat_after["price_history"]] == [
+    [chat_after] = [m for m in await ours(database) if m.name == "acme/chat"]
+    assert [p.input for p in chat_after.price_history or ()] == [
         Decimal("2.5"),
         Decimal("2"),
         Decimal("1.5"),
@@ -217,7 +218,8 @@ async def test_the_litellm_config_lists_the_models_with_a_deployment(database: D
 
 
 def test_litellm_config_prices_are_written_as_exact_decimals_with_tiers() -> None:
-    public = {
+    raw: dict[str, Any] = {
+        "id": "m-id",
         "name": "m",
         "provider": "openai",
         "deployment": {"api_key_env": "OPENAI_API_KEY"},
@@ -234,6 +236,7 @@ def test_litellm_config_prices_are_written_as_exact_decimals_with_tiers() -> Non
             "tiers": [{"above_input_tokens": 200000, "input": Decimal("2.5"), "output": None}],
         },
     }
+    public = ModelPublic.model_validate(raw)
     text = export_litellm_config([public])
     assert "input_cost_per_token: 0.00000125\n" in text
     assert "cache_read_input_token_cost: 0.000000125\n" in text
@@ -242,10 +245,17 @@ def test_litellm_config_prices_are_written_as_exact_decimals_with_tiers() -> Non
     [entry] = yaml.safe_load(text)["model_list"]
     assert entry["litellm_params"]["model"] == "openai/m"
     assert entry["model_info"]["output_cost_per_token"] == 1e-05
-    assert export_litellm_config([public | {"enabled": False}]) == "model_list: []\n"
-    assert export_litellm_config([public | {"status": "retired"}]) == "model_list: []\n"
-    floats = public | {"pricing": public["pricing"] | {"input": 0.1, "output": 0.3}}
-    assert "input_cost_per_token: 0.0000001\n" in export_litellm_config([floats])
+    assert export_litellm_config([public.model_copy(update={"enabled": False})]) == (
+        "model_list: []\n"
+    )
+    assert export_litellm_config([public.model_copy(update={"status": "retired"})]) == (
+        "model_list: []\n"
+    )
+    # Prices read from JSON (floats) are exact by their repr.
+    floats = raw | {"pricing": raw["pricing"] | {"input": 0.1, "output": 0.3}}
+    assert "input_cost_per_token: 0.0000001\n" in export_litellm_config(
+        [ModelPublic.model_validate(floats)]
+    )
 
 
 def test_the_export_is_deterministic_and_sorted_by_name() -> None:
@@ -260,7 +270,8 @@ def test_the_export_is_deterministic_and_sorted_by_name() -> None:
         "id": "x",
     }
     second = {**first, "name": "A"}
-    text = export_modeldeck([first, second])
-    assert text == export_modeldeck([second, first])
+    first_model, second_model = (ExportedModel.model_validate(m) for m in (first, second))
+    text = export_modeldeck([first_model, second_model])
+    assert text == export_modeldeck([second_model, first_model])
     assert "leak" not in text and '"id"' not in text and "created_at" not in text
     assert [m["name"] for m in json.loads(text)["models"]] == ["A", "b"]

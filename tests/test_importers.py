@@ -14,11 +14,10 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select, update
 
-from conftest import CATALOG_SOURCES, SECRET_KEY, Backend
+from conftest import CATALOG_SOURCES, SECRET_KEY, Backend, public_records
 from modeldeck import serialization
 from modeldeck.api.errors import Problem
 from modeldeck.audit.tables import AuditEntryRow
-from modeldeck.catalog.export import exportable_models
 from modeldeck.catalog.importers import (
     ImportFormatError,
     ImportRecord,
@@ -461,7 +460,7 @@ async def _import_whole_file(backend: Backend, path: Path, format: str) -> Impor
                 result = await apply_plan(session, plan, ctx=ctx())
             async with database.write() as session:
                 replan = await plan_import(session, records_of(path, format))
-                models = {model["name"]: model for model in await exportable_models(session)}
+                models = {model["name"]: model for model in await public_records(session)}
                 audit = (
                     await session.execute(
                         select(AuditEntryRow.action, func.count())
@@ -594,7 +593,7 @@ async def import_text(
 
 async def public(database: Database, name: str) -> dict[str, Any]:
     async with database.read() as session:
-        models = await exportable_models(session)
+        models = await public_records(session)
     return next(model for model in models if model["name"] == name)
 
 

@@ -20,6 +20,7 @@ from modeldeck.api.models import get_model, list_models
 from modeldeck.api.models import router as models_router
 from modeldeck.api.pricing import router as pricing_router
 from modeldeck.api.tokens import router as tokens_router
+from modeldeck.api.web import add_routes
 from modeldeck.auth.failures import FailedAuthentications
 from modeldeck.auth.usage import TokenUsage, recording_token_use
 from modeldeck.body_limit import BodyLimitMiddleware
@@ -98,14 +99,17 @@ def create_app(
     errors.install(app)
     openapi.install(app, pages=settings.api_docs)
     app.add_route("/api/models", list_models, methods=["GET"], include_in_schema=False)
-    app.include_router(models_router)
-    app.include_router(deployments_router)
-    app.include_router(pricing_router)
-    app.include_router(changes_router)
-    app.include_router(config_router)
-    app.include_router(tokens_router)
-    app.include_router(health_router)
-    app.include_router(console_router)
+    for router in (
+        models_router,
+        deployments_router,
+        pricing_router,
+        changes_router,
+        config_router,
+        tokens_router,
+        health_router,
+        console_router,
+    ):
+        add_routes(app, router)
     # Last: a model's own URL takes any ref, names with "/" included.
     app.add_route("/api/models/{ref:path}", get_model, methods=["GET"], include_in_schema=False)
     return app

@@ -34,7 +34,8 @@ from modeldeck.records.model import (
 
 class Answer(BaseModel):
     # Closed: a key the server sends but the schema does not name is a test failure.
-    model_config = ConfigDict(extra="forbid")
+    # Built on first use (the document, a test), not at import: a start builds none of them.
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
 
 class FieldProblem(Answer):
@@ -45,7 +46,7 @@ class FieldProblem(Answer):
 class Problem(BaseModel):
     """RFC 9457 problem details: every error the API answers, as `application/problem+json`."""
 
-    model_config = ConfigDict(extra="allow")
+    model_config = ConfigDict(extra="allow", defer_build=True)
 
     type: str = Field(description="A URI naming the kind of problem")
     title: str

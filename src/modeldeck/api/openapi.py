@@ -27,7 +27,7 @@ from modeldeck.api import answers
 from modeldeck.api.auth import Caller, require_admin, require_reader
 from modeldeck.api.chatconfig.mapping import ModelConfigModel
 from modeldeck.api.models import READ_OPERATIONS
-from modeldeck.api.web import SECURITY_HEADERS, json_body
+from modeldeck.api.web import SECURITY_HEADERS, add_routes, json_body
 from modeldeck.models.schemas import CloneRequest, ModelWrite, PricingWrite
 from modeldeck.pricing.schemas import CostRequest, SimulateRequest, TokensRequest
 from modeldeck.pricing.usage import USAGE_PROPERTY, USAGE_SCHEMAS
@@ -346,4 +346,4 @@ def install(app: FastAPI, *, pages: bool = True) -> None:
         return document
 
     app.openapi = openapi  # type: ignore[method-assign]
-    app.include_router(docs_router(app, pages=pages))
+    add_routes(app, docs_router(app, pages=pages))

@@ -1,8 +1,9 @@
 """Exporting the registry: our JSON (which imports back exactly) or a LiteLLM proxy config.
 
-Both are plain functions of public model records (DESIGN §2); `exportable_models` reads
-them, each with its price history. No export ever holds a secret: deployments are copied
-field by field from the four that name *where* a key lives, never the key.
+Both are plain functions of public model records (DESIGN §2), the one type the API, the
+console and the client use (`ModelPublic`), here with the price history (`ExportedModel`);
+`exportable_models` reads them. No export ever holds a secret: deployments are copied field
+by field from the four that name *where* a key lives, never the key.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from modeldeck.models import repository
 from modeldeck.models.public import history_public, model_public
 from modeldeck.models.schemas import ModelWrite
 from modeldeck.records.fields import DEPLOYMENT_FIELDS, PERIOD_FIELDS
+from modeldeck.records.model import ModelPublic, PricePeriod
 
 EXPORT_FIELDS = tuple(ModelWrite.model_fields)
 PER_MILLION = Decimal(1_000_000)
@@ -37,31 +39,39 @@ LITELLM_PREFIX = {
 }
 
 
+class ExportedModel(ModelPublic):
+    """A model's public record with its whole price history (None: not read with it)."""
+
+    price_history: tuple[PricePeriod, ...] | None = None
+
+
 async def exportable_models(
     session: AsyncSession, *, now: datetime | None = None
-) -> list[dict[str, Any]]:
+) -> list[ExportedModel]:
     """Every model's public record with its `price_history`, by name."""
     now = now or clock.now()
     return [
-        model_public(row, now) | {"price_history": history_public(row.price_periods, now)}
+        ExportedModel.model_validate(
+            model_public(row, now) | {"price_history": history_public(row.price_periods, now)}
+        )
         for row in await repository.all_models(session)
     ]
 
 
-def _deployment(model: Mapping[str, Any]) -> dict[str, Any]:
+def _deployment(model: ModelPublic) -> dict[str, Any]:
     """Where the model is reached, never a key: only the four non-secret fields."""
-    deployment = model.get("deployment") or {}
-    return {key: deployment.get(key) for key in DEPLOYMENT_FIELDS}
+    return {key: getattr(model.deployment, key) for key in DEPLOYMENT_FIELDS}
 
 
-def export_record(model: Mapping[str, Any]) -> dict[str, Any]:
+def export_record(model: ExportedModel) -> dict[str, Any]:
     """One model as our format writes it: its writable fields, then its price history."""
-    record = {key: model[key] for key in EXPORT_FIELDS if key in model}
+    fields = model.model_dump(mode="python", include=set(EXPORT_FIELDS))
+    record = {key: fields[key] for key in EXPORT_FIELDS}
     record["deployment"] = _deployment(model)
-    history = model.get("price_history")
-    if history is not None:
+    if model.price_history is not None:
         record["price_history"] = [
-            {key: period.get(key) for key in PERIOD_FIELDS} for period in history
+            {key: shown[key] for key in PERIOD_FIELDS}
+            for shown in (period.model_dump(mode="python") for period in model.price_history)
         ]
     return record
 
@@ -80,7 +90,7 @@ def _jsonable(value: Any) -> Any:
     return value
 
 
-def export_modeldeck(models: Iterable[Mapping[str, Any]]) -> str:
+def export_modeldeck(models: Iterable[ExportedModel]) -> str:
     """Our JSON: `{"format": "modeldeck", "version": 1, "models": [...]}`, sorted by name.
 
     Each record is the model's writable shape (what POST /api/models takes, without any key)
@@ -111,99 +121,89 @@ def _decimal(dumper: yaml.SafeDumper, value: Decimal) -> yaml.ScalarNode:
 _ConfigDumper.add_representer(Decimal, _decimal)
 
 
-def has_deployment(model: Mapping[str, Any]) -> bool:
-    deployment = _deployment(model)
-    return any(deployment[key] for key in ("endpoint", "deployment", "api_key_env"))
+def has_deployment(model: ModelPublic) -> bool:
+    deployment = model.deployment
+    return any((deployment.endpoint, deployment.deployment, deployment.api_key_env))
 
 
-def servable(model: Mapping[str, Any]) -> bool:
+def servable(model: ModelPublic) -> bool:
     """Worth a proxy route: reachable, enabled and not retired."""
-    return (
-        has_deployment(model)
-        and model.get("enabled", True) is not False
-        and model.get("status") != "retired"
-    )
+    return has_deployment(model) and model.enabled and model.status != "retired"
 
 
-def _exact(value: Any) -> Decimal:
-    """A price from a public record: a Decimal, a decimal string, or a JSON float by its repr."""
-    return Decimal(repr(value)) if isinstance(value, float) else Decimal(value)
-
-
-def per_token(per_million: Any) -> Decimal | None:
+def per_token(per_million: Decimal | None) -> Decimal | None:
     """USD per 1M tokens as USD per token, exactly (a shift of six decimal places)."""
     if per_million is None:
         return None
-    return serialization.plain_decimal(_exact(per_million).scaleb(-6))
+    return serialization.plain_decimal(per_million.scaleb(-6))
 
 
-def _model_info(model: Mapping[str, Any]) -> dict[str, Any]:
-    capabilities = model.get("capabilities") or {}
+def _model_info(model: ModelPublic) -> dict[str, Any]:
+    capabilities = model.capabilities
     info: dict[str, Any] = {
         "mode": "chat",
-        "max_input_tokens": model["context_window"],
-        "max_output_tokens": model["max_output_tokens"],
-        "supports_function_calling": bool(capabilities.get("tools")),
-        "supports_vision": bool(capabilities.get("vision")),
-        "supports_response_schema": bool(capabilities.get("json_mode")),
-        "supports_reasoning": bool(capabilities.get("reasoning")),
+        "max_input_tokens": model.context_window,
+        "max_output_tokens": model.max_output_tokens,
+        "supports_function_calling": capabilities.tools,
+        "supports_vision": capabilities.vision,
+        "supports_response_schema": capabilities.json_mode,
+        "supports_reasoning": capabilities.reasoning,
     }
-    pricing = model.get("pricing")
-    if not pricing:
+    pricing = model.pricing
+    if pricing is None:
         return info
     rates = {
-        "input_cost_per_token": pricing.get("input"),
-        "output_cost_per_token": pricing.get("output"),
-        "cache_read_input_token_cost": pricing.get("cached_input"),
-        "cache_creation_input_token_cost": pricing.get("cache_write"),
-        "cache_creation_input_token_cost_above_1hr": pricing.get("cache_write_1h"),
-        "output_cost_per_reasoning_token": pricing.get("reasoning"),
+        "input_cost_per_token": pricing.input,
+        "output_cost_per_token": pricing.output,
+        "cache_read_input_token_cost": pricing.cached_input,
+        "cache_creation_input_token_cost": pricing.cache_write,
+        "cache_creation_input_token_cost_above_1hr": pricing.cache_write_1h,
+        "output_cost_per_reasoning_token": pricing.reasoning,
     }
     for key, value in rates.items():
         if value is not None:
             info[key] = per_token(value)
-    if pricing.get("per_request") is not None:
-        info["input_cost_per_request"] = serialization.plain_decimal(_exact(pricing["per_request"]))
-    for tier in pricing.get("tiers") or []:
-        above = int(tier["above_input_tokens"])
+    if pricing.per_request is not None:
+        info["input_cost_per_request"] = serialization.plain_decimal(pricing.per_request)
+    for tier in pricing.tiers:
+        above = tier.above_input_tokens
         if above % 1000:
             continue  # LiteLLM names tiers in thousands of tokens only
         suffix = f"above_{above // 1000}k_tokens"
         for ours, theirs in (
-            ("input", "input_cost_per_token"),
-            ("output", "output_cost_per_token"),
-            ("cached_input", "cache_read_input_token_cost"),
-            ("cache_write", "cache_creation_input_token_cost"),
+            (tier.input, "input_cost_per_token"),
+            (tier.output, "output_cost_per_token"),
+            (tier.cached_input, "cache_read_input_token_cost"),
+            (tier.cache_write, "cache_creation_input_token_cost"),
         ):
-            if tier.get(ours) is not None:
-                info[f"{theirs}_{suffix}"] = per_token(tier[ours])
+            if ours is not None:
+                info[f"{theirs}_{suffix}"] = per_token(ours)
     return info
 
 
-def litellm_entry(model: Mapping[str, Any]) -> dict[str, Any]:
+def litellm_entry(model: ModelPublic) -> dict[str, Any]:
     """One `model_list` entry; the key is referenced as `os.environ/<VAR>`, never written."""
-    deployment = _deployment(model)
-    target = deployment["deployment"] or model["name"]
-    prefix = LITELLM_PREFIX.get(model["provider"])
+    deployment = model.deployment
+    target = deployment.deployment or model.name
+    prefix = LITELLM_PREFIX.get(model.provider)
     params: dict[str, Any] = {"model": f"{prefix}/{target}" if prefix else target}
-    if deployment["endpoint"]:
-        params["api_base"] = deployment["endpoint"]
-    if deployment["api_version"]:
-        params["api_version"] = deployment["api_version"]
-    if deployment["api_key_env"]:
-        params["api_key"] = f"os.environ/{deployment['api_key_env']}"
-    return {"model_name": model["name"], "litellm_params": params, "model_info": _model_info(model)}
+    if deployment.endpoint:
+        params["api_base"] = deployment.endpoint
+    if deployment.api_version:
+        params["api_version"] = deployment.api_version
+    if deployment.api_key_env:
+        params["api_key"] = f"os.environ/{deployment.api_key_env}"
+    return {"model_name": model.name, "litellm_params": params, "model_info": _model_info(model)}
 
 
-def export_litellm_config(models: Iterable[Mapping[str, Any]]) -> str:
+def export_litellm_config(models: Iterable[ModelPublic]) -> str:
     """A LiteLLM proxy `config.yaml` `model_list`: the enabled models that have a deployment.
 
     A deployment is an endpoint, a deployment name or an API key variable; disabled and
     retired models are left out (a proxy would route requests to them).
     """
     chosen = sorted(
-        (model for model in models if servable(model)),
-        key=lambda model: str(model["name"]).lower(),
+        (model for model in models if servable(model)), key=lambda model: model.name.lower()
     )
     document = {"model_list": [litellm_entry(model) for model in chosen]}
     return yaml.dump(

@@ -31,6 +31,7 @@ from modeldeck.models.schemas import PROVIDERS, SYSTEM_WRITABLE
 from modeldeck.models.snapshot import RegistryCache, Snapshot
 from modeldeck.problems import Problem
 from modeldeck.records import query as model_query
+from modeldeck.records.model import ModelPublic
 
 router = APIRouter(include_in_schema=False)
 
@@ -137,20 +138,23 @@ async def model_page(request: Request, ref: str) -> Response:
     if redirect:
         return redirect
     snapshot = await _snapshot(request)
-    model = snapshot.find(ref)
+    found = snapshot.find(ref)
+    # The page shows one record: read as the public type, so its fields are checked (the
+    # Models table formats the snapshot's dicts directly, `row_view`, for its many rows).
+    model = None if found is None else ModelPublic.model_validate(found)
     async with request.app.state.database.read() as db:
         entries, total = await audit_repository.entries_for_model(
-            db, model["id"] if model else ref, limit=200, offset=0
+            db, model.id if model else ref, limit=200, offset=0
         )
     if model is None and total == 0:
         return page("not_found.html", status=404, **_common(request, visitor, "models"), what=ref)
-    history = snapshot.price_history.get(model["id"], []) if model else []
+    history = snapshot.price_history.get(model.id, []) if model else []
     return page(
         "model.html",
         **_common(request, visitor, "models"),
         model=model,
-        row=row_view(model) if model else None,
-        name=model["name"] if model else entries[0].model_name,
+        row=row_view(found) if found else None,
+        name=model.name if model else entries[0].model_name,
         history=list(reversed(history)),
         chart=charts.price_steps(history, clock.now()),
         entries=[_entry_view(entry) for entry in entries],

@@ -11,12 +11,10 @@ from sqlalchemy import (
     Date,
     Float,
     ForeignKey,
-    Index,
     Integer,
     String,
     Text,
     UniqueConstraint,
-    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -60,17 +58,8 @@ class ModelRow(Base):
         order_by="PricePeriodRow.effective_from",
         passive_deletes=True,
     )
-
-    __table_args__ = (
-        # At most one default model: a partial unique index, enforced by the database itself.
-        Index(
-            "uq_models_single_default",
-            "is_default",
-            unique=True,
-            sqlite_where=text("is_default"),
-            postgresql_where=text("is_default"),
-        ),
-    )
+    # At most one default model: the partial unique index `uq_models_single_default`, enforced
+    # by the database itself, is declared in modeldeck/tables.py (see there why).
 
 
 class PricePeriodRow(Base):
