@@ -14,7 +14,8 @@ The catalog is generated, never hand-edited. Facts come from the public catalogs
 * ``openrouter-models.json`` -- OpenRouter: release dates (``created``) of models neither
   models.dev provider lists.
 
-A model ships when genai-prices prices it for one of the APIs in ``LINES``, it is a text/chat
+A model ships when genai-prices prices it for one of the APIs in ``LINES`` (or lists it
+unpriced where LiteLLM prices it at exactly 0: Gemma on the Gemini API, free of charge), it is a text/chat
 model, genai-prices does not mark it deprecated, LiteLLM gives no shutdown date on or before
 the snapshot day ``CATALOG_VERSION``, and LiteLLM or models.dev knows its limits (a model no
 limits source lists any more is an old one: ``claude-2``, ``gpt-4-32k``, ``grok-3``).
@@ -541,10 +542,11 @@ def _rejection(
         return "a fine-tune or another platform's listing", None
     if NOT_TEXT.search(genai_id):
         return "not a text/chat model (or billed per call)", None
-    if not _priced(model):
-        return "genai-prices gives it no token prices (free tier only)", None
     api_id = _api_id(line, genai_id)
     key, litellm = _litellm_record(sources, line, api_id)
+    free = not _priced(model) and _free(litellm)
+    if not _priced(model) and not free:
+        return "genai-prices gives it no token prices (free tier only)", None
     modelsdev = sources.modelsdev_record(line.modelsdev, api_id)
     if litellm is not None and litellm.get("mode") not in TEXT_MODES:
         return f"not a text/chat model (LiteLLM mode {litellm.get('mode')!r})", None
@@ -556,7 +558,19 @@ def _rejection(
         return shutdown, None
     name = _catalog_name(line, genai_id, api_id)
     candidate = Candidate(line, genai_id, api_id, name, model, key, litellm, modelsdev)
+    if free:
+        candidate.price_from = "litellm"
     return None, candidate
+
+
+def _free(litellm: dict[str, Any] | None) -> bool:
+    """Served free of charge (Gemma on the Gemini API): genai-prices lists the model with no
+    token prices, and LiteLLM prices its tokens at exactly 0 for this API. It ships at 0."""
+    return (
+        litellm is not None
+        and litellm.get("input_cost_per_token") == 0
+        and litellm.get("output_cost_per_token") == 0
+    )
 
 
 def _priced(model: dict[str, Any]) -> bool:

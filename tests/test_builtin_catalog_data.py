@@ -197,6 +197,12 @@ def test_open_weight_models_name_their_one_reference_host(models: list[dict[str,
     for model in hosted:
         assert "together ai" in model["description"].lower(), model["name"]
         assert model["deployment"]["endpoint"] == "https://api.together.xyz/v1"
+    # Gemma, which Together no longer serves, ships from Google's own API, free of charge.
+    gemma = [model for model in models if "family:gemma" in model["tags"]]
+    assert gemma and all(model["provider"] == "google" for model in gemma)
+    for model in gemma:
+        (period,) = model["price_history"]
+        assert (period["input"], period["output"]) == ("0", "0"), model["name"]
 
 
 def test_no_embedding_image_audio_or_realtime_model_ships(models: list[dict[str, Any]]) -> None:
