@@ -16,9 +16,10 @@ The catalog is generated, never hand-edited. Facts come from the public catalogs
 
 A model ships when genai-prices prices it for one of the APIs in ``LINES`` (or lists it
 unpriced where LiteLLM prices it at exactly 0: Gemma on the Gemini API, free of charge), it
-is a text/chat model, genai-prices does not mark it deprecated, LiteLLM gives no shutdown date on or before
-the snapshot day ``CATALOG_VERSION``, and LiteLLM or models.dev knows its limits (a model no
-limits source lists any more is an old one: ``claude-2``, ``gpt-4-32k``, ``grok-3``).
+is a text/chat model, genai-prices does not mark it deprecated, LiteLLM gives no shutdown
+date on or before the snapshot day ``CATALOG_VERSION``, and LiteLLM or models.dev knows its
+limits (a model no limits source lists any more is an old one: ``claude-2``, ``gpt-4-32k``,
+``grok-3``).
 The small hand-kept tables below hold only choices and overrides, each saying why.
 
 Time-of-day prices and service tiers come from genai-prices too. Its ``TimeOfDateConstraint``
