@@ -65,6 +65,11 @@ class _Common:
         return self._core.cache_dir
 
     @property
+    def environ(self) -> Mapping[str, str]:
+        """Where `AZURE_OPENAI_*` is read from for the offline default (os.environ unless given)."""
+        return self._core.environ
+
+    @property
     def online(self) -> bool:
         """False after a failure, until a background retry (or any call) is answered again."""
         return not self._core.breaker.open
