@@ -9,7 +9,16 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable
 
-from bench import catalog, changes, console, pool, pricing, reads_under_writes, registry
+from bench import (
+    catalog,
+    changes,
+    console,
+    offline,
+    pool,
+    pricing,
+    reads_under_writes,
+    registry,
+)
 
 
 def registry_figures() -> None:
@@ -88,6 +97,20 @@ def pool_figures() -> None:
     )
 
 
+def offline_figures() -> None:
+    name, first, median, anchor = offline.black_holed_reads()
+    print(
+        f"{name:<48} {median * 1000:>7.1f}us {anchor * 1e6:>7.0f}ns  {median / anchor:5.0f}x  "
+        f"median <= 1 ms ({'met' if median <= 1 else 'missed'}); anchor: a dict read; "
+        f"the first read paid {first:.0f} ms (the timeout)"
+    )
+    name, median, p99 = offline.sync_pool_propagation()
+    print(
+        f"{name:<48} {median:>7.1f}ms p50 {p99:>7.1f}ms p99  p99 <= 100 ms "
+        f"({'met' if p99 <= 100 else 'missed'}); compare `changes` (async, SSE) in the same run"
+    )
+
+
 def console_figures() -> None:
     name, ours, anchor = console.models_page_render()
     print(
@@ -109,6 +132,7 @@ FIGURES: dict[str, Callable[[], None]] = {
     "catalog": catalog_figures,
     "pool": pool_figures,
     "console": console_figures,
+    "offline": offline_figures,
     "reads_under_writes": reads_under_writes.report,
 }
 

@@ -40,6 +40,7 @@ from modeldeck.client import (
     Unauthorized,
     ValidationFailed,
 )
+from modeldeck.client.registry import Breaker
 from modeldeck.client.snapshot import CATALOG_NAMESPACE
 from modeldeck.db import Database
 
@@ -338,7 +339,11 @@ def test_reads_fall_back_to_the_snapshot_then_the_catalog_and_recover(
     (tmp_path / "server").mkdir()
     live.start()
     try:
-        with Registry(live.url, ADMIN_TOKEN, cache_dir=tmp_path / "cache") as registry:
+        # A quick circuit breaker: once the server is back, a background retry finds it soon.
+        breaker = Breaker(base=0.05, cap=0.2)
+        with Registry(
+            live.url, ADMIN_TOKEN, cache_dir=tmp_path / "cache", breaker=breaker
+        ) as registry:
             made = registry.create(model_body())
             fresh = registry.models()
             live.stop()
@@ -376,6 +381,9 @@ def test_reads_fall_back_to_the_snapshot_then_the_catalog_and_recover(
                     assert newcomer.get("gpt-4o").pricing == gpt4o.pricing
 
             live.start()
+            deadline = time.monotonic() + 10
+            while not registry.online and time.monotonic() < deadline:
+                time.sleep(0.02)
             with warnings.catch_warnings():
                 warnings.simplefilter("error")
                 back = registry.models()

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from modeldeck.client.errors import (
     BadRequest,
+    ChangeFeedWarning,
     ClientPoolError,
     Conflict,
     Forbidden,
@@ -74,6 +75,7 @@ __all__ = [
     "Change",
     "ChangeBatch",
     "ChangeEvent",
+    "ChangeFeedWarning",
     "ClientPool",
     "ClientPoolError",
     "Conflict",

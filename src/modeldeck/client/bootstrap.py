@@ -7,9 +7,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from modeldeck.catalog.builtin import load_builtin
-from modeldeck.client.providers import DEFAULT_AZURE_API_VERSION
 from modeldeck.client.schemas import Model
 
+# providers.DEFAULT_AZURE_API_VERSION, repeated: the registry plans the default offline and must
+# not load the openai SDK (tests/test_client_offline.py keeps the two equal).
+DEFAULT_AZURE_API_VERSION = "2025-01-01-preview"
 KEY_VARIABLE = "AZURE_OPENAI_API_KEY"
 # Seed 004's defaults for a deployment the built-in catalog does not know.
 SEED_DEFAULTS: dict[str, Any] = {

@@ -119,6 +119,11 @@ class RegistryFallbackWarning(UserWarning):
     """A read was answered from the on-disk snapshot or the built-in catalog, not the server."""
 
 
+class ChangeFeedWarning(UserWarning):
+    """A `ClientPool` stopped following the change feed, or keeps failing to: its clients may
+    be out of date (`pool.healthy` is False until it follows again)."""
+
+
 class ClientPoolError(Exception):
     """A provider client cannot be handed out for a model; the message says what to do."""
 

@@ -13,18 +13,23 @@ import contextlib
 import difflib
 import logging
 import os
+import threading
 import time
+import warnings
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from types import TracebackType
 from typing import Any
 
 import httpx
 import openai
 
+from modeldeck import clock
 from modeldeck.client import probe
 from modeldeck.client.bootstrap import plan_default
 from modeldeck.client.errors import (
+    ChangeFeedWarning,
     ClientPoolError,
     ModelDeckError,
     ModelDisabled,
@@ -52,6 +57,9 @@ RETRY_MIN_S = 0.5
 RETRY_MAX_S = 30.0
 # A server without a change feed is polled; it is asked again for the feed this often.
 FEED_RECHECK_S = 60.0
+# This many failures in a row (about 15 s of retries) and the pool says it is not following.
+UNHEALTHY_AFTER = 5
+STOP_TIMEOUT_S = 10.0
 
 
 @dataclass(frozen=True)
@@ -87,6 +95,8 @@ class ClientPool:
                 registry.token,
                 cache_dir=registry.cache_dir,
                 timeout=registry.timeout,
+                environ=registry.environ,
+                breaker=registry.breaker,
             )
         self._registry = registry
         self._key_resolver = key_resolver
@@ -107,6 +117,9 @@ class ClientPool:
         self._started = False
         self._feed_missing_until = 0.0
         self._follower: asyncio.Task[None] | None = None
+        self._health = _Health()
+        self._bootstrap_pending = False
+        self._background: tuple[asyncio.AbstractEventLoop, threading.Thread] | None = None
 
     @classmethod
     def from_models(
@@ -136,20 +149,91 @@ class ClientPool:
         """
         registry = self._require_registry()
         models = await registry.models()
+        if models.source == "server":
+            self._health.seen()
         if bootstrap_default:
             if models.source == "server":
                 if await self._bootstrap(models):
                     models = await registry.models()
             else:
-                log.warning("Model Deck is unreachable: no default model made from AZURE_OPENAI_*")
+                # Offline the registry already answers that deployment as the default (source
+                # "environment"); it is written as soon as the server answers.
+                self._bootstrap_pending = True
+                log.warning(
+                    "Model Deck is unreachable: the default model from AZURE_OPENAI_* is kept in "
+                    "memory and made in the registry when it answers"
+                )
         self._load(models)
         self._started = True
         if follow:
+            self._health.closing = False
             self._follower = asyncio.create_task(self._follow(), name="modeldeck-client-pool")
         return self
 
+    def start_in_background(
+        self,
+        *,
+        bootstrap_default: bool = False,
+        timeout: float | None = None,
+    ) -> ClientPool:
+        """`start()` on an event loop of the pool's own, on a daemon thread, for sync apps
+        (WSGI, scripts, Celery workers): it follows the change feed there until `stop()`.
+
+        Returns once the models are loaded. `sync_client(name)` is for the calling threads;
+        `client(name)` hands out async clients bound to the pool's loop. Also a context
+        manager: `with ClientPool(registry).start_in_background() as pool: …`.
+        """
+        if self._background is not None:
+            raise RuntimeError("This pool already runs in the background.")
+        loop = asyncio.new_event_loop()
+        thread = threading.Thread(
+            target=_run_loop, args=(loop,), name="modeldeck-client-pool", daemon=True
+        )
+        thread.start()
+        started = asyncio.run_coroutine_threadsafe(
+            self.start(bootstrap_default=bootstrap_default), loop
+        )
+        try:
+            started.result(timeout)
+        except BaseException:
+            started.cancel()
+            loop.call_soon_threadsafe(loop.stop)
+            thread.join(STOP_TIMEOUT_S)
+            raise
+        self._background = (loop, thread)
+        return self
+
+    def stop(self, timeout: float = STOP_TIMEOUT_S) -> None:
+        """Stop a pool started with `start_in_background()`: stop following, close every
+        client, end its thread (joined)."""
+        background, self._background = self._background, None
+        if background is None:
+            return
+        loop, thread = background
+        try:
+            if not loop.is_closed():
+                asyncio.run_coroutine_threadsafe(self.close(), loop).result(timeout)
+        finally:
+            with contextlib.suppress(RuntimeError):  # the loop may be closed already
+                loop.call_soon_threadsafe(loop.stop)
+            thread.join(timeout)
+
+    def __enter__(self) -> ClientPool:
+        if self._background is None:
+            self.start_in_background()
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.stop()
+
     async def close(self) -> None:
         """Stop following changes and close every client's connections."""
+        self._health.closing = True
         if self._follower is not None:
             self._follower.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -212,6 +296,22 @@ class ClientPool:
     def revision(self) -> int:
         """The registry revision the pool is up to date with."""
         return self._revision
+
+    @property
+    def healthy(self) -> bool:
+        """Following the change feed and in touch with the server. False when the pool was
+        never started to follow, when the loop that ran the follower ended (for example
+        `asyncio.run(pool.start())`), or after `UNHEALTHY_AFTER` failures in a row (each
+        with a `ChangeFeedWarning`, once); True again as soon as the server answers."""
+        follower = self._follower
+        if follower is None or follower.done() or follower.get_loop().is_closed():
+            return False
+        return self._health.failures < UNHEALTHY_AFTER
+
+    @property
+    def last_seen(self) -> datetime | None:
+        """When the server last answered the pool (None: never since it started)."""
+        return self._health.last_seen
 
     @property
     def names(self) -> list[str]:
@@ -366,13 +466,32 @@ class ClientPool:
         return True
 
     async def _follow(self) -> None:
+        try:
+            await self._follow_changes()
+        except asyncio.CancelledError:
+            if not self._health.closing:
+                # Not `close()`: the loop running this task is ending under it.
+                message = (
+                    "The event loop that ran the ClientPool's change feed ended (for example "
+                    "`asyncio.run(pool.start())`): the pool no longer follows changes. Keep the "
+                    "loop running, or use `pool.start_in_background()` in a sync app."
+                )
+                log.warning(message)
+                warnings.warn(message, ChangeFeedWarning, stacklevel=1)
+            raise
+
+    async def _follow_changes(self) -> None:
         registry = self._require_registry()
+        health = self._health
         delay = RETRY_MIN_S
         outage = False
         while True:
             try:
                 if not self._synced:
-                    await self.refresh()
+                    if self._bootstrap_pending:
+                        await self._bootstrap_now()
+                    else:
+                        await self.refresh()
                 if time.monotonic() < self._feed_missing_until:
                     await asyncio.sleep(self._poll_interval)
                     await self.refresh()
@@ -383,6 +502,8 @@ class ClientPool:
                     log.warning("change feed: %s is back", registry.base_url)
                 outage = False
                 delay = RETRY_MIN_S
+                health.seen()
+                continue
             except asyncio.CancelledError:
                 raise
             except NotFound as error:
@@ -395,12 +516,14 @@ class ClientPool:
                         delay,
                     )
                     outage = True
+                    health.failed(str(error), registry.base_url)
                     await asyncio.sleep(delay)
                     delay = min(delay * 2, RETRY_MAX_S)
                     continue
                 if self._feed_missing_until == 0.0:
                     log.warning("%s has no change feed; polling the model list", registry.base_url)
                 self._feed_missing_until = time.monotonic() + FEED_RECHECK_S
+                continue
             except RegistryUnavailable as error:
                 # Once per outage at warning level; the retries that follow at debug level.
                 log.log(
@@ -410,15 +533,36 @@ class ClientPool:
                     delay,
                 )
                 outage = True
+                health.failed(str(error), registry.base_url)
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, RETRY_MAX_S)
             except ModelDeckError as error:
                 log.error("change feed refused (%s); retrying in %.0f s", error, RETRY_MAX_S)
+                health.failed(str(error), registry.base_url)
                 await asyncio.sleep(RETRY_MAX_S)
-            except Exception:  # the follower must outlive any surprise
+            except Exception as error:  # the follower must outlive any surprise
                 log.exception("change feed follower failed; retrying in %.1f s", delay)
+                health.failed(f"{type(error).__name__}: {error}", registry.base_url)
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, RETRY_MAX_S)
+
+    async def _bootstrap_now(self) -> None:
+        """The default from AZURE_OPENAI_* the pool kept in memory while the server was down,
+        made in the registry now that it answers (once; a refusal is logged, not retried)."""
+        registry = self._require_registry()
+        models = await registry.models(fallback=False)
+        try:
+            made = await self._bootstrap(models)
+        except RegistryUnavailable:
+            raise
+        except ModelDeckError as error:
+            log.error("cannot make the default model from AZURE_OPENAI_*: %s", error)
+            made = False
+        self._bootstrap_pending = False
+        if made:
+            await self.refresh()
+        else:
+            self._load(models)
 
     async def _apply_batch(self, batch: ChangeBatch) -> None:
         if batch.revision < self._revision:
@@ -444,3 +588,46 @@ class ClientPool:
                 removed.append(model_id)
         self._revision = batch.last_revision
         self._apply(changed, complete=False, removed=removed)
+
+
+class _Health:
+    """How following goes: failures in a row, the last answer, whether `close()` stops it."""
+
+    def __init__(self) -> None:
+        self.failures = 0
+        self.last_seen: datetime | None = None
+        self.warned = False
+        self.closing = False
+
+    def seen(self) -> None:
+        if self.warned:
+            log.warning("change feed: following again")
+        self.failures = 0
+        self.warned = False
+        self.last_seen = clock.now()
+
+    def failed(self, reason: str, base_url: str) -> None:
+        self.failures += 1
+        if self.failures >= UNHEALTHY_AFTER and not self.warned:
+            self.warned = True
+            when = f"since {self.last_seen:%Y-%m-%d %H:%M:%S} UTC" if self.last_seen else "yet"
+            warnings.warn(
+                f"ClientPool: the change feed of {base_url} failed {self.failures} times in a "
+                f"row ({reason}); clients may be out of date (no answer {when}). Retrying.",
+                ChangeFeedWarning,
+                stacklevel=1,
+            )
+
+
+def _run_loop(loop: asyncio.AbstractEventLoop) -> None:
+    """A pool's own loop, until `stop()`; then what is left on it is cancelled and it closes."""
+    asyncio.set_event_loop(loop)
+    try:
+        loop.run_forever()
+    finally:
+        leftover = asyncio.all_tasks(loop)
+        for task in leftover:
+            task.cancel()
+        loop.run_until_complete(asyncio.gather(*leftover, return_exceptions=True))
+        loop.run_until_complete(loop.shutdown_asyncgens())
+        loop.close()

@@ -3,11 +3,20 @@
 Reads (`models`, `get`, `default`, `pricing`, `cost` without `at`) answer from the last full
 list saved on disk when the server is unreachable (connection error, timeout or 5xx), else
 from the built-in catalog, with a `RegistryFallbackWarning`. Writes never fall back.
+
+After a failure the circuit breaker (`wire.Breaker`) is open: reads answer offline at once,
+without waiting on the network, while a background retry (a daemon thread for `Registry`, a
+task on the running loop for `AsyncRegistry`) asks the server again with a jittered,
+doubling delay; its first answer puts reads back online. Every record answered offline says
+so: `source` ("snapshot", "catalog", "environment") and `stale`.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import logging
+import threading
 from collections.abc import Mapping
 from datetime import datetime
 from pathlib import Path
@@ -27,8 +36,9 @@ from modeldeck.client.schemas import (
     Pricing,
     SimulationRow,
 )
-from modeldeck.client.wire import MAX_LIST, Call, Core, describe, not_found
+from modeldeck.client.wire import MAX_LIST, Breaker, Call, Core, describe, not_found
 
+log = logging.getLogger("modeldeck.client")
 T = TypeVar("T")
 Ref = str | Model
 
@@ -55,6 +65,21 @@ class _Common:
         return self._core.cache_dir
 
     @property
+    def environ(self) -> Mapping[str, str]:
+        """Where `AZURE_OPENAI_*` is read from for the offline default (os.environ unless given)."""
+        return self._core.environ
+
+    @property
+    def online(self) -> bool:
+        """False after a failure, until a background retry (or any call) is answered again."""
+        return not self._core.breaker.open
+
+    @property
+    def breaker(self) -> Breaker:
+        """The circuit breaker: `reason` (why it is open, None when closed), `failures`."""
+        return self._core.breaker
+
+    @property
     def snapshot_path(self) -> Path:
         """The file holding the last good model list of this server."""
         return self._core.snapshot.path
@@ -78,17 +103,28 @@ class Registry(_Common):
         cache_dir: str | Path | None = None,
         timeout: float = 5.0,
         transport: httpx.BaseTransport | None = None,
+        environ: Mapping[str, str] | None = None,
+        breaker: Breaker | None = None,
     ) -> None:
-        self._core = Core(base_url, token, cache_dir=cache_dir, timeout=timeout)
+        self._core = Core(
+            base_url, token, cache_dir=cache_dir, timeout=timeout, environ=environ, breaker=breaker
+        )
         self._http = httpx.Client(
             base_url=self._core.base_url,
             headers=self._core.headers,
             timeout=timeout,
             transport=transport,
         )
+        self._closed = threading.Event()
+        self._probe_lock = threading.Lock()
+        self._prober: threading.Thread | None = None
 
     def close(self) -> None:
+        self._closed.set()
         self._http.close()
+        prober = self._prober
+        if prober is not None and prober is not threading.current_thread():
+            prober.join(timeout=1.0)
 
     def __enter__(self) -> Registry:
         return self
@@ -117,14 +153,36 @@ class Registry(_Common):
             timeout=call.timeout if call.timeout is not None else httpx.USE_CLIENT_DEFAULT,
         )
 
-    def _run(self, call: Call[T], *, fallback: bool = True) -> T:
+    def _exchange(
+        self, call: Call[Any], *, headers: Mapping[str, str] | None = None
+    ) -> httpx.Response | str:
+        """The server's answer, or why there is none; either way the breaker learns of it."""
+        breaker = self._core.breaker
         try:
-            response = self._send(call)
+            response = self._send(call, headers=headers)
         except httpx.TransportError as error:
-            return self._offline(call, describe(error), fallback)
-        if self._core.is_outage(response) and call.offline is not None:
-            return self._offline(call, f"HTTP {response.status_code}", fallback)
-        return self._core.read(call, response)
+            reason = describe(error)
+            breaker.failed(reason)
+            self._ensure_probe()
+            return reason
+        if self._core.is_outage(response):
+            breaker.failed(f"HTTP {response.status_code}")
+            self._ensure_probe()
+        elif breaker.succeeded():
+            log.warning("Model Deck at %s answers again", self._core.base_url)
+        return response
+
+    def _run(self, call: Call[T], *, fallback: bool = True) -> T:
+        core = self._core
+        if fallback and call.offline is not None and core.breaker.open:
+            self._ensure_probe()
+            return self._offline(call, core.open_reason(), fallback)
+        outcome = self._exchange(call)
+        if isinstance(outcome, str):
+            return self._offline(call, outcome, fallback)
+        if core.is_outage(outcome) and call.offline is not None:
+            return self._offline(call, f"HTTP {outcome.status_code}", fallback)
+        return core.read(call, outcome)
 
     def _offline(self, call: Call[T], reason: str, fallback: bool) -> T:
         core = self._core
@@ -136,17 +194,41 @@ class Registry(_Common):
         core = self._core
         if core.needs_disk():
             core.adopt_disk(core.snapshot.load())
-        call = core.list_call({})
-        try:
-            response = self._send(call, headers=core.list_headers())
-        except httpx.TransportError as error:
-            return core.answer_offline(call, describe(error), fallback=fallback)
-        if core.is_outage(response):
-            return core.answer_offline(call, f"HTTP {response.status_code}", fallback=fallback)
-        models, body = core.read_list(response)
+        if fallback and core.breaker.open:
+            self._ensure_probe()
+            return core.offline_list(core.open_reason(), fallback=True)
+        outcome = self._exchange(core.list_call({}), headers=core.list_headers())
+        if isinstance(outcome, str):
+            return core.offline_list(outcome, fallback=fallback)
+        if core.is_outage(outcome):
+            return core.offline_list(f"HTTP {outcome.status_code}", fallback=fallback)
+        models, body = core.read_list(outcome)
         if body is not None:
-            core.snapshot.save(response.headers.get("etag"), body)
+            core.snapshot.save(outcome.headers.get("etag"), body)
         return models
+
+    # --- the background retry -------------------------------------------------------------------
+
+    def _ensure_probe(self) -> None:
+        """One daemon thread asks the server again while the breaker is open (see `Breaker`)."""
+        prober = self._prober
+        if (prober is not None and prober.is_alive()) or self._closed.is_set():
+            return
+        with self._probe_lock:
+            if self._prober is not None and self._prober.is_alive():
+                return
+            self._prober = threading.Thread(
+                target=self._probe, name="modeldeck-registry-retry", daemon=True
+            )
+            self._prober.start()
+
+    def _probe(self) -> None:
+        breaker = self._core.breaker
+        while breaker.open:
+            if self._closed.wait(breaker.delay()):
+                return
+            with contextlib.suppress(Exception):  # any answer closes the breaker
+                self._full_list(fallback=False)
 
     def _ref(self, ref: Ref) -> str:
         """What the URL can carry: names with "/" are looked up to their id."""
@@ -262,16 +344,29 @@ class AsyncRegistry(_Common):
         cache_dir: str | Path | None = None,
         timeout: float = 5.0,
         transport: httpx.AsyncBaseTransport | None = None,
+        environ: Mapping[str, str] | None = None,
+        breaker: Breaker | None = None,
     ) -> None:
-        self._core = Core(base_url, token, cache_dir=cache_dir, timeout=timeout)
+        self._core = Core(
+            base_url, token, cache_dir=cache_dir, timeout=timeout, environ=environ, breaker=breaker
+        )
         self._http = httpx.AsyncClient(
             base_url=self._core.base_url,
             headers=self._core.headers,
             timeout=timeout,
             transport=transport,
         )
+        self._closed = False
+        self._prober: asyncio.Task[None] | None = None
 
     async def aclose(self) -> None:
+        self._closed = True
+        prober, self._prober = self._prober, None
+        if prober is not None and not prober.done() and prober is not asyncio.current_task():
+            prober.cancel()
+            if prober.get_loop() is asyncio.get_running_loop():
+                with contextlib.suppress(asyncio.CancelledError):
+                    await prober
         await self._http.aclose()
 
     async def __aenter__(self) -> AsyncRegistry:
@@ -303,14 +398,36 @@ class AsyncRegistry(_Common):
             timeout=call.timeout if call.timeout is not None else httpx.USE_CLIENT_DEFAULT,
         )
 
-    async def _run(self, call: Call[T], *, fallback: bool = True) -> T:
+    async def _exchange(
+        self, call: Call[Any], *, headers: Mapping[str, str] | None = None
+    ) -> httpx.Response | str:
+        """The server's answer, or why there is none; either way the breaker learns of it."""
+        breaker = self._core.breaker
         try:
-            response = await self._send(call)
+            response = await self._send(call, headers=headers)
         except httpx.TransportError as error:
-            return await self._offline(call, describe(error), fallback)
-        if self._core.is_outage(response) and call.offline is not None:
-            return await self._offline(call, f"HTTP {response.status_code}", fallback)
-        return self._core.read(call, response)
+            reason = describe(error)
+            breaker.failed(reason)
+            self._ensure_probe()
+            return reason
+        if self._core.is_outage(response):
+            breaker.failed(f"HTTP {response.status_code}")
+            self._ensure_probe()
+        elif breaker.succeeded():
+            log.warning("Model Deck at %s answers again", self._core.base_url)
+        return response
+
+    async def _run(self, call: Call[T], *, fallback: bool = True) -> T:
+        core = self._core
+        if fallback and call.offline is not None and core.breaker.open:
+            self._ensure_probe()
+            return await self._offline(call, core.open_reason(), fallback)
+        outcome = await self._exchange(call)
+        if isinstance(outcome, str):
+            return await self._offline(call, outcome, fallback)
+        if core.is_outage(outcome) and call.offline is not None:
+            return await self._offline(call, f"HTTP {outcome.status_code}", fallback)
+        return core.read(call, outcome)
 
     async def _offline(self, call: Call[T], reason: str, fallback: bool) -> T:
         core = self._core
@@ -322,17 +439,41 @@ class AsyncRegistry(_Common):
         core = self._core
         if core.needs_disk():
             core.adopt_disk(await asyncio.to_thread(core.snapshot.load))
-        call = core.list_call({})
-        try:
-            response = await self._send(call, headers=core.list_headers())
-        except httpx.TransportError as error:
-            return core.answer_offline(call, describe(error), fallback=fallback)
-        if core.is_outage(response):
-            return core.answer_offline(call, f"HTTP {response.status_code}", fallback=fallback)
-        models, body = core.read_list(response)
+        if fallback and core.breaker.open:
+            self._ensure_probe()
+            return core.offline_list(core.open_reason(), fallback=True)
+        outcome = await self._exchange(core.list_call({}), headers=core.list_headers())
+        if isinstance(outcome, str):
+            return core.offline_list(outcome, fallback=fallback)
+        if core.is_outage(outcome):
+            return core.offline_list(f"HTTP {outcome.status_code}", fallback=fallback)
+        models, body = core.read_list(outcome)
         if body is not None:
-            await asyncio.to_thread(core.snapshot.save, response.headers.get("etag"), body)
+            await asyncio.to_thread(core.snapshot.save, outcome.headers.get("etag"), body)
         return models
+
+    # --- the background retry -------------------------------------------------------------------
+
+    def _ensure_probe(self) -> None:
+        """One task on the running loop asks the server again while the breaker is open; a
+        loop that ended takes its task with it, and the next read starts another."""
+        prober = self._prober
+        if self._closed or (
+            prober is not None and not prober.done() and not prober.get_loop().is_closed()
+        ):
+            return
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            return
+        self._prober = loop.create_task(self._probe(), name="modeldeck-registry-retry")
+
+    async def _probe(self) -> None:
+        breaker = self._core.breaker
+        while breaker.open and not self._closed:
+            await asyncio.sleep(breaker.delay())
+            with contextlib.suppress(Exception):  # any answer closes the breaker
+                await self._full_list(fallback=False)
 
     async def _ref(self, ref: Ref) -> str:
         plain = _plain(ref)
@@ -426,4 +567,4 @@ class AsyncRegistry(_Common):
         return await self._run(self._core.default_call(await self._ref(ref)))
 
 
-__all__ = ["MAX_LIST", "AsyncRegistry", "Registry"]
+__all__ = ["MAX_LIST", "AsyncRegistry", "Breaker", "Registry"]

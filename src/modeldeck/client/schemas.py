@@ -22,7 +22,7 @@ from modeldeck.records.model import (
     TokenWeightsPublic,
 )
 
-Source = Literal["server", "snapshot", "catalog"]
+Source = Literal["server", "snapshot", "catalog", "environment"]
 
 __all__ = [
     "Capabilities",
@@ -138,6 +138,7 @@ class CostResult(Record):
     window: WindowUsed | None = None
     price_period: PricePeriodUsed | None = None
     source: Source = "server"
+    stale: bool = False
 
 
 class SimulationRow(Record):

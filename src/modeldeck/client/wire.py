@@ -6,7 +6,12 @@ offline); the two classes only differ in how they send it.
 
 from __future__ import annotations
 
+import os
+import random
 import sys
+import threading
+import time
+import uuid
 import warnings
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -18,6 +23,7 @@ from urllib.parse import quote
 import httpx
 
 from modeldeck import clock, serialization
+from modeldeck.client.bootstrap import plan_default
 from modeldeck.client.errors import (
     ModelDeckError,
     NotFound,
@@ -40,7 +46,7 @@ from modeldeck.pricing.engine import CostError, Usage, cost
 from modeldeck.pricing.usage import usage_of
 from modeldeck.problems import Problem
 from modeldeck.records import query as model_query
-from modeldeck.records.fields import RATE_FIELDS
+from modeldeck.records.fields import RATE_FIELDS, complexity_factor
 from modeldeck.records.status import restatus
 
 T = TypeVar("T")
@@ -48,36 +54,197 @@ T = TypeVar("T")
 MAX_LIST = model_query.MAX_LIMIT  # the server's largest page
 _PACKAGE_DIR = str(Path(__file__).resolve().parent)
 _USER_AGENT = "modeldeck-python"
+# The circuit breaker's first retry delay and its cap, in seconds (see `Breaker`).
+BREAKER_BASE_S = 0.5
+BREAKER_CAP_S = 30.0
+# Ids of default models made offline from AZURE_OPENAI_*: the same name, the same id.
+ENVIRONMENT_NAMESPACE = uuid.UUID("0d3f5a7e-2b1c-4e8a-9f6d-656e7669726f")
 
 
 @dataclass(frozen=True)
-class Offline:
-    """What a read may be answered from while the server is unreachable."""
+class OfflineData:
+    """The records a client answers from offline, parsed once and marked with their source."""
 
     records: list[dict[str, Any]]
     source: Source
     revision: int
     saved_at: datetime | None
+    models: tuple[Model, ...]
+    by_id: dict[str, Model]
+    by_name: dict[str, Model]
+
+    @classmethod
+    def of(
+        cls,
+        records: list[dict[str, Any]],
+        source: Source,
+        revision: int,
+        saved_at: datetime | None,
+        environ: Mapping[str, str],
+    ) -> OfflineData:
+        models = [Model.model_validate(record) for record in records]
+        for model in models:
+            _mark(model, source)
+        made = environment_default(models, environ)
+        if made is not None:
+            records, models = _with_default(records, models, made)
+        by_name: dict[str, Model] = {}
+        for model in reversed(models):  # the first of a name wins, as on the server
+            by_name[model.name.lower()] = model
+        return cls(
+            records,
+            source,
+            revision,
+            saved_at,
+            tuple(models),
+            {model.id: model for model in models},
+            by_name,
+        )
+
+
+def _mark(model: Model, source: str) -> None:
+    model.served(source, stale=True)
+    if model.pricing is not None:
+        model.pricing.served(source, stale=True)
+
+
+def environment_default(models: list[Model], environ: Mapping[str, str]) -> Model | None:
+    """The default model `AZURE_OPENAI_*` names, as the pool's bootstrap would write it, when
+    the records have no model of the organisation's own (in memory, source "environment")."""
+    plan = plan_default(models, environ)
+    if plan is None:
+        return None
+    if plan.ref is not None:
+        existing = next(model for model in models if model.id == plan.ref)
+        body = existing.model_dump(mode="python") | {"is_default": True}
+        body["deployment"] = dict(body["deployment"]) | plan.body["deployment"]
+    else:
+        name = plan.body["name"]
+        body = dict(plan.body) | {
+            "id": str(uuid.uuid5(ENVIRONMENT_NAMESPACE, name.lower())),
+            "complexity_factor": complexity_factor(plan.body.get("parameters_b")),
+        }
+    made = Model.model_validate(body)
+    _mark(made, "environment")
+    return made
+
+
+def _with_default(
+    records: list[dict[str, Any]], models: list[Model], made: Model
+) -> tuple[list[dict[str, Any]], list[Model]]:
+    """`made` as the only default, replacing the record of the same id if there is one."""
+    new_records: list[dict[str, Any]] = []
+    new_models: list[Model] = []
+    for record, model in zip(records, models, strict=True):
+        if model.id == made.id:
+            continue
+        if model.is_default:
+            record = record | {"is_default": False}
+            model = model.model_copy(update={"is_default": False})  # keeps its source
+        new_records.append(record)
+        new_models.append(model)
+    made_record = made.model_dump(mode="python")
+    position = sum(1 for model in new_models if model.name.lower() < made.name.lower())
+    new_records.insert(position, made_record)
+    new_models.insert(position, made)
+    return new_records, new_models
+
+
+@dataclass(frozen=True)
+class Offline:
+    """What a read may be answered from while the server is unreachable, and why."""
+
+    data: OfflineData
     reason: str
 
-    def models(self) -> ModelList:
+    @property
+    def records(self) -> list[dict[str, Any]]:
+        return self.data.records
+
+    @property
+    def source(self) -> Source:
+        return self.data.source
+
+    @property
+    def revision(self) -> int:
+        return self.data.revision
+
+    @property
+    def saved_at(self) -> datetime | None:
+        return self.data.saved_at
+
+    def models(self, page: list[dict[str, Any]] | None = None) -> ModelList:
+        """Every model (no parsing: they were parsed once), or those of a page of records."""
+        by_id = self.data.by_id
+        chosen = self.data.models if page is None else [by_id[record["id"]] for record in page]
         return ModelList(
-            (Model.model_validate(record) for record in self.records),
+            chosen,
             revision=self.revision,
             source=self.source,
             stale=True,
             saved_at=self.saved_at,
         )
 
+    def model(self, ref: str) -> Model:
+        found = self.data.by_id.get(ref) or self.data.by_name.get(ref.lower())
+        if found is None:
+            where = "the saved snapshot" if self.source == "snapshot" else "the built-in catalog"
+            raise RegistryUnavailable(
+                f"Model Deck is unreachable ({self.reason}) and {ref!r} is not in {where}."
+            )
+        return found
+
     def find(self, ref: str) -> dict[str, Any]:
-        key = ref.lower()
-        for record in self.records:
-            if record["id"] == ref or record["name"].lower() == key:
-                return record
-        where = "the saved snapshot" if self.source == "snapshot" else "the built-in catalog"
-        raise RegistryUnavailable(
-            f"Model Deck is unreachable ({self.reason}) and {ref!r} is not in {where}."
-        )
+        """The record of `ref` as a mapping (what the cost engine reads)."""
+        return self.model(ref).model_dump(mode="python")
+
+
+class Breaker:
+    """Whether to ask the server, after it failed: a circuit breaker.
+
+    Closed (`reason` None): every call goes to the server. A connection failure, a timeout or
+    a 5xx opens it: from then on reads answer offline at once, without touching the network,
+    while one background probe asks the server after a jittered delay that doubles on every
+    failure (`base`, 2 * `base`, ... up to `cap`; each delay drawn from [d/2, d]). The first
+    answer closes it. Calls without an offline answer (writes, the feed, `fallback=False`)
+    still go to the server, and their outcome opens or closes it too.
+    """
+
+    def __init__(self, base: float = BREAKER_BASE_S, cap: float = BREAKER_CAP_S) -> None:
+        self.base = base
+        self.cap = cap
+        self.reason: str | None = None
+        self.failures = 0
+        self.opened_at: float | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def open(self) -> bool:
+        return self.reason is not None
+
+    def failed(self, reason: str) -> bool:
+        """Record a failure; True when this one opened the breaker."""
+        with self._lock:
+            opened = self.reason is None
+            self.reason = reason
+            self.failures += 1
+            if opened:
+                self.opened_at = time.monotonic()
+            return opened
+
+    def succeeded(self) -> bool:
+        """Record an answer; True when this one closed the breaker."""
+        with self._lock:
+            closed = self.reason is not None
+            self.reason = None
+            self.failures = 0
+            self.opened_at = None
+            return closed
+
+    def delay(self) -> float:
+        """How long to wait before the next probe."""
+        ceiling = min(self.cap, self.base * 2 ** min(max(self.failures - 1, 0), 32))
+        return random.uniform(ceiling / 2, ceiling)  # noqa: S311 (jitter, not a secret)
 
 
 @dataclass(frozen=True)
@@ -175,8 +342,14 @@ class Core:
         *,
         cache_dir: str | Path | None,
         timeout: float,
+        environ: Mapping[str, str] | None = None,
+        breaker: Breaker | None = None,
     ) -> None:
         self.base_url = base_url.rstrip("/")
+        self.environ: Mapping[str, str] = os.environ if environ is None else environ
+        self.breaker = breaker or Breaker()
+        # What `offline()` answers from, parsed once per saved list and day.
+        self._offline: tuple[object, OfflineData] | None = None
         self.token = token
         self.timeout = timeout
         self.cache_dir = Path(cache_dir) if cache_dir is not None else default_cache_dir()
@@ -245,14 +418,40 @@ class Core:
         """The saved list if there is one, else the built-in catalog.
 
         Statuses are derived again for today: a model whose `retires_on` came since the list
-        was saved (or the catalog built) answers `retired`, as the server would.
+        was saved (or the catalog built) answers `retired`, as the server would. With no model
+        of the organisation's own in it and `AZURE_OPENAI_*` set, the default is that
+        deployment (source "environment"), as the pool's bootstrap will make it.
+        The records are parsed once per saved list and day, so an offline read is a lookup.
         """
         today = clock.today()
-        if self.saved is not None:
-            saved = [restatus(record, today) for record in self.saved.records]
-            return Offline(saved, "snapshot", self.saved.revision, self.saved.saved_at, reason)
-        records = sorted(catalog_records(), key=lambda record: record["name"].lower())
-        return Offline([restatus(record, today) for record in records], "catalog", 0, None, reason)
+        saved = self.saved
+        key = (id(saved), today)
+        cached = self._offline
+        if cached is not None and cached[0] == key:
+            return Offline(cached[1], reason)
+        data: OfflineData
+        if saved is not None:
+            records = [restatus(record, today) for record in saved.records]
+            data = OfflineData.of(records, "snapshot", saved.revision, saved.saved_at, self.environ)
+        else:
+            catalog = sorted(catalog_records(), key=lambda record: record["name"].lower())
+            records = [restatus(record, today) for record in catalog]
+            data = OfflineData.of(records, "catalog", 0, None, self.environ)
+        self._offline = (key, data)
+        return Offline(data, reason)
+
+    def open_reason(self) -> str:
+        """Why a read answers offline without asking: the breaker's last failure."""
+        return f"{self.breaker.reason or 'unreachable'}; retrying in the background"
+
+    def offline_list(self, reason: str, *, fallback: bool) -> ModelList:
+        """The whole list offline (no filters: no query to run), with a warning."""
+        call = self.list_call({})
+        return self.answer_offline(
+            Call(call.method, call.path, call.read, offline=lambda source: source.models()),
+            reason,
+            fallback=fallback,
+        )
 
     # --- sending and reading --------------------------------------------------------------------
 
@@ -327,8 +526,7 @@ class Core:
                     errors=problem.errors,
                 ) from None
             page, count = model_query.run(source.records, query)
-            models = Offline(page, source.source, source.revision, source.saved_at, source.reason)
-            result = models.models()
+            result = source.models(page)
             result.total = count
             return result
 
@@ -339,7 +537,7 @@ class Core:
             "GET",
             f"/api/models/{path_ref(ref)}",
             Model.model_validate,
-            offline=lambda source: Model.model_validate(source.find(ref)),
+            offline=lambda source: source.model(ref),
         )
 
     def prices_call(self, ref: str) -> Call[list[PricePeriod]]:
@@ -507,6 +705,7 @@ def offline_cost(
                 "rates": {key: getattr(applied, key) for key in RATE_FIELDS},
             },
             "source": source,
+            "stale": source != "server",
         }
     )
 

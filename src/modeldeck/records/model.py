@@ -14,7 +14,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, WithJsonSchema
 
 from modeldeck.records.fields import PROVIDERS, SERVER_FIELDS, STATUSES
 
@@ -44,6 +44,36 @@ class Record(BaseModel):
         json_schema_serialization_defaults_required=True,
         json_schema_extra={"additionalProperties": False},
     )
+
+
+class Served(Record):
+    """A record as a client received it, with where it came from.
+
+    `source`: "server", "snapshot" (the client's saved list), "catalog" (the built-in catalog)
+    or "environment" (the default model made from `AZURE_OPENAI_*` while the server is down);
+    `stale` unless it came from the server just now. Neither is part of the record: not in its
+    JSON, its schema or `==`.
+    """
+
+    _served_from: str = PrivateAttr(default="server")
+    _stale: bool = PrivateAttr(default=False)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, BaseModel):
+            return NotImplemented
+        return type(self) is type(other) and self.__dict__ == other.__dict__
+
+    __hash__ = Record.__hash__
+
+    def served(self, source: str, *, stale: bool) -> None:
+        """Mark where this record came from (the client does, as it parses an answer)."""
+        self._served_from = source
+        self._stale = stale
+
+    @property
+    def stale(self) -> bool:
+        """True when not answered by the server just now (a snapshot, the catalog, …)."""
+        return self._stale
 
 
 class DeploymentPublic(Record):
@@ -122,7 +152,7 @@ class ServiceTierRates(Rates):
     windows: tuple[Window, ...] = ()
 
 
-class Pricing(Rates):
+class Pricing(Rates, Served):
     """A model's prices per million tokens, exact decimals (DESIGN §3).
 
     Its own rates are the standard tier's; `windows` replace them at times of day, and
@@ -136,6 +166,11 @@ class Pricing(Rates):
     effective_from: Moment = SENT
     source: str | None = None
 
+    @property
+    def served_from(self) -> str:
+        """Where the client got this price from (`source` is where the price came from)."""
+        return self._served_from
+
 
 class PricePeriod(Pricing):
     """One price period of a model's history, with its derived end."""
@@ -145,7 +180,7 @@ class PricePeriod(Pricing):
     current: bool = False
 
 
-class ModelPublic(Record):
+class ModelPublic(Served):
     """A model as the API shows it (its ETag is `"<version>-<hash>"`)."""
 
     id: str
@@ -186,6 +221,11 @@ class ModelPublic(Record):
     version: int = 0
     created_at: Moment = SENT
     updated_at: Moment = SENT
+
+    @property
+    def source(self) -> str:
+        """Where the client got this record: "server", "snapshot", "catalog", "environment"."""
+        return self._served_from
 
     @property
     def deployment_name(self) -> str:
