@@ -244,7 +244,10 @@ async def _call_once(model: Model, client: Any, params: dict[str, Any]) -> None:
     """The model's chat call with `params`, without retries, through its SDK."""
     family = api_family(model)
     if family == "anthropic":
-        await client.with_options(max_retries=0).messages.create(**params)
+        # The http client is passed again: AnthropicBedrock's copy drops it otherwise, and the
+        # call would leave through a client of its own (outside the server's guard).
+        once = client.with_options(max_retries=0, http_client=client._client)
+        await once.messages.create(**params)
     elif family == "google":
         params["config"]["http_options"]["retry_options"] = {"attempts": 1}
         await client.models.generate_content(**params)
