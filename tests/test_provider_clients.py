@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 import re
+import subprocess
 import sys
 import time
 import uuid
@@ -383,6 +384,29 @@ def test_without_the_sdk_the_error_names_the_extra(
     # The record stays usable: its parameters and timeouts need no SDK.
     assert pool.chat_params(model.name, messages=MESSAGES)["model"] == model.deployment_name
     assert pool.timeout_for(model.name, 0) == 5
+
+
+def test_the_sdks_load_only_when_a_client_of_theirs_is_built() -> None:
+    code = """
+import sys
+from modeldeck.client import ClientPool, Model
+openai_model = Model.model_validate({"id": "a", "version": 1, "name": "gpt-4o",
+    "provider": "openai", "deployment": {"api_key_env": "K"},
+    "context_window": 1, "max_output_tokens": 1})
+claude = Model.model_validate({"id": "b", "version": 1, "name": "claude",
+    "provider": "anthropic", "deployment": {"api_key_env": "K"},
+    "context_window": 1, "max_output_tokens": 1})
+pool = ClientPool.from_models([openai_model], environ={"K": "k"})
+pool.client("gpt-4o")
+before = sorted(n for n in ("anthropic", "google.genai", "mistralai") if n in sys.modules)
+ClientPool.from_models([claude], environ={"K": "k"}).client("claude")
+print(before, "anthropic" in sys.modules)
+"""
+    ran = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=False
+    )
+    assert ran.returncode == 0, ran.stderr
+    assert ran.stdout.split() == ["[]", "True"]
 
 
 def test_chat_params_and_timeout_for_need_no_key() -> None:
