@@ -304,7 +304,7 @@ def test_clear_errors_for_models_without_a_client() -> None:
     pool = ClientPool.from_models(
         [
             record(name="no-key", deployment={"api_key_env": "UNSET_VARIABLE"}),
-            record(name="claude", provider="anthropic"),
+            record(name="llama", provider="other", tags=["host:bedrock", "vendor:meta"]),
             record(name="azure-nowhere", provider="azure_openai"),
             record(name="off", enabled=False),
         ],
@@ -312,8 +312,8 @@ def test_clear_errors_for_models_without_a_client() -> None:
     )
     with pytest.raises(MissingApiKey, match="UNSET_VARIABLE"):
         pool.client("no-key")
-    with pytest.raises(UnsupportedProvider, match="pip install anthropic"):
-        pool.client("claude")
+    with pytest.raises(UnsupportedProvider, match="OpenAI-compatible endpoint"):
+        pool.client("llama")
     with pytest.raises(MissingEndpoint, match="AZURE_OPENAI_ENDPOINT"):
         pool.client("azure-nowhere")
     with pytest.raises(ModelDisabled, match="off"):
@@ -321,7 +321,7 @@ def test_clear_errors_for_models_without_a_client() -> None:
     with pytest.raises(UnknownModel, match="Did you mean 'no-key'"):
         pool.client("no-ky")
     # Records stay readable for every model, including those without a client.
-    assert pool.model("claude").provider == "anthropic"
+    assert pool.model("llama").provider == "other"
 
 
 def test_azure_endpoint_may_come_from_the_environment() -> None:
@@ -651,9 +651,11 @@ async def test_unreachable_and_misconfigured_deployments_say_why(
     monkeypatch.delenv("AZURE_OPENAI_ENDPOINT", raising=False)
     monkeypatch.delenv("OPENAI_API_KEY", raising=False)
     nowhere = await create(app_client, compatible_model("http://127.0.0.1:9"))
+    other = await create(app_client, compatible_model("http://127.0.0.1:9", provider="other"))
     cases = {
         nowhere["name"]: "connection",
-        "claude-opus-4-1": "unsupported",
+        other["name"]: "unsupported",
+        "claude-opus-4-1": "missing_key",
         "gpt-4o": "missing_key",
         "azure/gpt-4o": "missing_endpoint",  # a name with a slash reaches the route too
     }

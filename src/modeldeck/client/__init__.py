@@ -1,9 +1,18 @@
 """The Python client: `Registry`, `AsyncRegistry` and `ClientPool` (DESIGN §7).
 
-Providers the pool builds: openai, azure_openai and openai_compatible (OpenAI-protocol
-clients from the `openai` SDK). Models of other providers stay readable in the pool
-(`pool.model(name)`), but `pool.client(name)` raises `UnsupportedProvider` naming the SDK to
-install.
+Clients the pool builds, by the model's provider and tags (`providers.client_kind`):
+
+- openai, azure_openai, openai_compatible: `openai.AsyncOpenAI` / `AsyncAzureOpenAI`.
+- anthropic: `anthropic.AsyncAnthropic` (`pip install 'modeldeck[anthropic]'`).
+- google: google-genai's `Client(...).aio` (`modeldeck[google]`).
+- mistral: `mistralai.client.Mistral` (`modeldeck[mistral]`).
+- tag `host:bedrock` with a Claude model: `anthropic.AsyncAnthropicBedrock` (a Bedrock API
+  key; region from the endpoint, else AWS_REGION); tag `host:vertex…` with Claude or Gemini:
+  `AsyncAnthropicVertex` or genai on Vertex (project and region from the endpoint).
+
+The SDKs are imported only when such a client is built; without one, `pool.client(name)`
+raises `MissingExtra` (an `UnsupportedProvider`) naming the extra. Other models stay readable
+(`pool.model(name)`), and `chat_params`/`timeout_for` work for every model from its record.
 """
 
 from __future__ import annotations
@@ -18,6 +27,7 @@ from modeldeck.client.errors import (
     Forbidden,
     MissingApiKey,
     MissingEndpoint,
+    MissingExtra,
     ModelDeckError,
     ModelDisabled,
     NotFound,
@@ -88,6 +98,7 @@ __all__ = [
     "Limits",
     "MissingApiKey",
     "MissingEndpoint",
+    "MissingExtra",
     "Model",
     "ModelDeckError",
     "ModelDisabled",

@@ -137,7 +137,11 @@ class ModelDisabled(ClientPoolError):
 
 
 class UnsupportedProvider(ClientPoolError):
-    """The pool builds OpenAI-protocol clients only; this provider needs its own SDK."""
+    """The pool builds no client for this model's provider (or host); use its own SDK."""
+
+
+class MissingExtra(UnsupportedProvider, ImportError):
+    """The provider's SDK is not installed: the message names the extra to install."""
 
 
 class MissingApiKey(ClientPoolError):

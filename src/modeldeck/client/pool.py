@@ -1,4 +1,4 @@
-"""`ClientPool`: one ready OpenAI-protocol client per model, kept current by the change feed.
+"""`ClientPool`: one ready provider client per model, kept current by the change feed.
 
 `client(name)` is a dictionary read. A background task long-polls `/api/changes` and rebuilds
 only the clients whose endpoint, key, retries or timeouts changed; the others stay the same
@@ -66,7 +66,7 @@ STOP_TIMEOUT_S = 10.0
 class _Entry:
     model: Model
     spec: ClientSpec | None
-    client: openai.AsyncOpenAI | None
+    client: Any  # the provider SDK's async client; None when it cannot be built
     error: ClientPoolError | None
 
 
@@ -104,11 +104,11 @@ class ClientPool:
         self._poll_interval = poll_interval
         self._feed_wait = feed_wait
         # The hot path: name → client of every enabled model that has one.
-        self._clients: dict[str, openai.AsyncOpenAI] = {}
+        self._clients: dict[str, Any] = {}
         self._entries: dict[str, _Entry] = {}
         self._ids_by_name: dict[str, str] = {}
         self._deleted: dict[str, int] = {}
-        self._sync: dict[str, tuple[ClientSpec, openai.OpenAI]] = {}
+        self._sync: dict[str, tuple[ClientSpec, Any]] = {}
         self._http = http_client or openai.DefaultAsyncHttpxClient()
         self._sync_http: httpx.Client | None = None
         self._default_name: str | None = None
@@ -262,8 +262,13 @@ class ClientPool:
 
     # --- the hot path ---------------------------------------------------------------------------
 
-    def client(self, name: str) -> openai.AsyncOpenAI:
-        """The async client for a model (AsyncAzureOpenAI for Azure); no I/O."""
+    def client(self, name: str) -> Any:
+        """The async client for a model; no I/O.
+
+        `openai.AsyncOpenAI` (`AsyncAzureOpenAI` for Azure), `anthropic.AsyncAnthropic`
+        (`AsyncAnthropicBedrock`, `AsyncAnthropicVertex`), google-genai's `Client(...).aio`, or
+        `mistralai.client.Mistral` (its `*_async` methods), by the model's provider and host.
+        """
         try:
             return self._clients[name]
         except KeyError:
@@ -272,8 +277,9 @@ class ClientPool:
         assert entry.client is not None
         return entry.client
 
-    def sync_client(self, name: str) -> openai.OpenAI:
-        """The sync client for a model (AzureOpenAI for Azure), built on first use."""
+    def sync_client(self, name: str) -> Any:
+        """The sync client for a model (`openai.OpenAI`, `AzureOpenAI`, `anthropic.Anthropic`,
+        `genai.Client`, `Mistral`…), built on first use."""
         entry = self._entry(name)
         assert entry.spec is not None
         cached = self._sync.get(entry.model.id)
@@ -285,7 +291,7 @@ class ClientPool:
         self._sync[entry.model.id] = (entry.spec, client)
         return client
 
-    def default_client(self) -> openai.AsyncOpenAI:
+    def default_client(self) -> Any:
         return self.client(self._require_default())
 
     @property
@@ -326,16 +332,24 @@ class ClientPool:
         return self.model(name).timeout_for(expected_tokens)
 
     def chat_params(self, name: str, **params: Any) -> dict[str, Any]:
-        """Keyword arguments for `client.chat.completions.create`, fitted to the model.
+        """Keyword arguments for the client's chat call, fitted to the model and its API.
 
-        Sets `model` (the deployment name), drops what the model does not support
-        (temperature/top_p, stream, tools, response_format), and sets `timeout` from
-        `max_tokens`/`max_completion_tokens` (else the model's max output) unless given.
+        From the record alone (no key needed): sets `model` (the deployment name), drops what
+        the model does not support (temperature/top_p, stream, tools, response_format), and
+        sets the timeout from `max_tokens`/`max_completion_tokens` (else the model's max
+        output) unless given. For `chat.completions.create`, Anthropic's `messages.create`,
+        Mistral's `chat.complete` or Gemini's `models.generate_content` (see
+        `providers.chat_params`).
         """
-        return chat_params(self._entry(name).model, params)
+        entry = self._entries[self._id_of(name)]
+        if not entry.model.enabled:
+            raise ModelDisabled(
+                f"Model {entry.model.name!r} is disabled in the registry; enable it to use it."
+            )
+        return chat_params(entry.model, params)
 
     async def ping(self, name: str, *, timeout_cap: float = probe.TIMEOUT_CAP_S) -> probe.Ping:
-        """One tiny chat completion (max 1 token): latency, or what went wrong in plain words."""
+        """One tiny chat call (max 1 token): latency, or what went wrong in plain words."""
         try:
             entry = self._entry(name, allow_disabled=True)
         except UnknownModel:
@@ -404,6 +418,8 @@ class ClientPool:
             return _Entry(model, spec, old.client, None)
         try:
             client = build_async(spec, self._http)
+        except ClientPoolError as error:  # its SDK is not installed
+            return _Entry(model, None, None, error)
         except Exception as error:  # a malformed endpoint must not stop the other models
             failure = ClientPoolError(
                 f"Model {model.name!r}: cannot make a client ({type(error).__name__}: {error})."

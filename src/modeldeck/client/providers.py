@@ -1,7 +1,15 @@
-"""From a model record to a ready OpenAI-protocol client: endpoint, key, retries, timeouts."""
+"""From a model record to a ready provider client: endpoint, key, retries, timeouts.
+
+OpenAI, Azure OpenAI and OpenAI-compatible models get `openai` clients; Anthropic, Google
+and Mistral models get their own SDK's client (`client/native.py`, each SDK an extra that is
+imported only when such a client is built). Where a model is hosted elsewhere, its tags say
+so (`NATIVE_RULES` below): `host:bedrock` with Claude is `AnthropicBedrock`, `host:vertex…`
+with Claude is `AnthropicVertex` and with Gemini is `google-genai` on Vertex.
+"""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -17,30 +25,125 @@ KeyResolver = Callable[[Model], str | None]
 OPENAI_PROTOCOL = ("openai", "azure_openai", "openai_compatible")
 DEFAULT_AZURE_API_VERSION = "2025-01-01-preview"
 CONNECT_TIMEOUT_S = 10.0
-# What to install for providers the pool does not build (their SDKs are not OpenAI clients).
-PROVIDER_PACKAGES = {"anthropic": "anthropic", "google": "google-genai", "mistral": "mistralai"}
+# The client kinds the pool builds besides OpenAI's, and the extra that brings each SDK.
+EXTRAS = {
+    "anthropic": "anthropic",
+    "bedrock": "anthropic",
+    "vertex_anthropic": "anthropic",
+    "google": "google",
+    "vertex_google": "google",
+    "mistral": "mistral",
+}
+# Where a client connects when the record has no endpoint (to name it in messages).
+DEFAULT_HOSTS = {
+    "openai": "api.openai.com",
+    "anthropic": "api.anthropic.com",
+    "google": "generativelanguage.googleapis.com",
+    "mistral": "api.mistral.ai",
+}
+# Which API a kind of client speaks: what `chat_params` fits the parameters to.
+API_FAMILY = {
+    "openai": "openai",
+    "azure_openai": "openai",
+    "openai_compatible": "openai",
+    "anthropic": "anthropic",
+    "bedrock": "anthropic",
+    "vertex_anthropic": "anthropic",
+    "google": "google",
+    "vertex_google": "google",
+    "mistral": "mistral",
+}
+NATIVE_RULES = """\
+provider anthropic, google, mistral: that provider's SDK at deployment.endpoint (else its
+public API); a tag host:bedrock and a Claude model (tag vendor:anthropic, provider anthropic,
+or a Bedrock id with "anthropic."): AnthropicBedrock, region from the endpoint
+(https://bedrock-runtime.<region>.amazonaws.com) else AWS_REGION; a tag host:vertex… and a
+Claude or Gemini model: AnthropicVertex or google-genai on Vertex, project and region from the
+endpoint (https://<region>-aiplatform.googleapis.com/v1/projects/<project>/locations/<region>)."""
+_BEDROCK_HOST = re.compile(r"^bedrock-runtime(?:-fips)?\.([a-z0-9-]+)\.amazonaws\.com$")
+_VERTEX_PATH = re.compile(
+    r"^(?P<base>.*?)/projects/(?P<project>[^/]+)/locations/(?P<region>[^/]+)/?$"
+)
 
 
 @dataclass(frozen=True)
 class ClientSpec:
-    """Everything a client is made from; two equal specs make interchangeable clients."""
+    """Everything a client is made from; two equal specs make interchangeable clients.
+
+    `kind` is which SDK client (`client_kind`); `region` and `project` are Bedrock's and
+    Vertex's; `api_key` is None only on Vertex without `api_key_env` (Google's default
+    credentials then).
+    """
 
     provider: str
+    kind: str
     endpoint: str | None
     api_version: str | None
     deployment: str
     max_retries: int
     timeout_s: float
     connect_timeout_s: float
-    api_key: str = field(repr=False)
+    region: str | None = None
+    project: str | None = None
+    api_key: str | None = field(default=None, repr=False)
 
     @property
     def timeout(self) -> httpx.Timeout:
         return httpx.Timeout(self.timeout_s, connect=self.connect_timeout_s)
 
 
-def resolve_key(model: Model, key_resolver: KeyResolver | None, environ: Mapping[str, str]) -> str:
-    """The key from `key_resolver`, else from the environment variable the record names."""
+def _vendor(model: Model) -> str | None:
+    for tag in model.tags:
+        if tag.startswith("vendor:"):
+            return tag.removeprefix("vendor:")
+    return None
+
+
+def _host(model: Model) -> str | None:
+    for tag in model.tags:
+        if tag.startswith("host:"):
+            return tag.removeprefix("host:")
+    return None
+
+
+def client_kind(model: Model) -> str | None:
+    """Which client the pool builds for `model` (from its provider and tags); None: none."""
+    if model.provider in OPENAI_PROTOCOL:
+        return model.provider
+    host = _host(model) or ""
+    vendor = _vendor(model)
+    name = model.deployment_name.lower()
+    claude = vendor == "anthropic" or model.provider == "anthropic" or "claude" in name
+    if host == "bedrock":
+        bedrock_claude = name.startswith("anthropic.") or ".anthropic." in name
+        return "bedrock" if claude or bedrock_claude else None
+    if host.startswith("vertex"):
+        if claude:
+            return "vertex_anthropic"
+        gemini = vendor == "google" or model.provider == "google" or "gemini" in name
+        return "vertex_google" if gemini else None
+    if model.provider in ("anthropic", "google", "mistral"):
+        return model.provider
+    return None
+
+
+def api_family(model: Model) -> str:
+    """The API `chat_params` fits parameters to: openai, anthropic, google or mistral."""
+    return API_FAMILY.get(client_kind(model) or "", "openai")
+
+
+def resolve_key(
+    model: Model,
+    key_resolver: KeyResolver | None,
+    environ: Mapping[str, str],
+    *,
+    optional: bool = False,
+) -> str | None:
+    """The key from `key_resolver`, else from the environment variable the record names.
+
+    `optional`: a record naming no variable and storing no key has none (Vertex: Google's
+    default credentials), rather than raising.
+    """
     if key_resolver is not None:
         key = key_resolver(model)
         if key:
@@ -57,6 +160,8 @@ def resolve_key(model: Model, key_resolver: KeyResolver | None, environ: Mapping
             "a key is stored on the server, but the API never returns stored keys: set "
             "deployment.api_key_env and that variable here, or pass key_resolver=",
         )
+    if optional:
+        return None
     raise _missing(
         model, "set deployment.api_key_env to the environment variable that holds the key"
     )
@@ -67,16 +172,14 @@ def _missing(model: Model, remedy: str) -> MissingApiKey:
 
 
 def unsupported(model: Model) -> UnsupportedProvider:
-    package = PROVIDER_PACKAGES.get(model.provider)
-    install = (
-        f"use its own SDK (`pip install {package}`) with pool.model({model.name!r}) for the "
-        "endpoint and limits, or "
-        if package
-        else ""
-    )
+    host = _host(model)
+    where = f" hosted on {host!r}" if host else ""
     return UnsupportedProvider(
-        f"Model {model.name!r} uses provider {model.provider!r}; ClientPool builds OpenAI-protocol "
-        f"clients only ({', '.join(OPENAI_PROTOCOL)}). To call it, {install}reach it through an "
+        f"Model {model.name!r} (provider {model.provider!r}{where}) has no client the pool "
+        "builds: it builds OpenAI-protocol clients (openai, azure_openai, openai_compatible), "
+        "Anthropic, Google and Mistral clients, and Claude on Bedrock or Vertex, Gemini on "
+        "Vertex (from the tags host:bedrock / host:vertex). To call it, use its own SDK with "
+        f"pool.model({model.name!r}) for the endpoint and limits, or reach it through an "
         "OpenAI-compatible endpoint (provider openai_compatible)."
     )
 
@@ -85,12 +188,14 @@ def client_spec(
     model: Model, key_resolver: KeyResolver | None, environ: Mapping[str, str]
 ) -> ClientSpec:
     """What to build for `model`; raises a `ClientPoolError` saying what is missing."""
-    if model.provider not in OPENAI_PROTOCOL:
+    kind = client_kind(model)
+    if kind is None:
         raise unsupported(model)
     deployment = model.deployment
     endpoint = deployment.endpoint
     api_version = None
-    if model.provider == "azure_openai":
+    region = project = None
+    if kind == "azure_openai":
         endpoint = endpoint or environ.get("AZURE_OPENAI_ENDPOINT") or None
         if not endpoint:
             raise MissingEndpoint(
@@ -98,26 +203,74 @@ def client_spec(
                 "endpoint (https://<resource>.openai.azure.com) or AZURE_OPENAI_ENDPOINT."
             )
         api_version = deployment.api_version or DEFAULT_AZURE_API_VERSION
-    elif model.provider == "openai_compatible" and not endpoint:
+    elif kind == "openai_compatible" and not endpoint:
         raise MissingEndpoint(
             f"Model {model.name!r} is OpenAI-compatible but has no endpoint: set "
             "deployment.endpoint to the server's base URL (for example http://host:8000/v1)."
         )
+    elif kind == "bedrock":
+        region = _bedrock_region(model, endpoint, environ)
+    elif kind in ("vertex_anthropic", "vertex_google"):
+        endpoint, project, region = _vertex_place(model, endpoint)
+    elif kind == "google":
+        api_version = deployment.api_version
     limits = model.limits
     return ClientSpec(
         provider=model.provider,
+        kind=kind,
         endpoint=endpoint,
         api_version=api_version,
         deployment=model.deployment_name,
         max_retries=limits.max_retries,
         timeout_s=limits.max_timeout_s,
         connect_timeout_s=min(CONNECT_TIMEOUT_S, limits.base_timeout_s),
-        api_key=resolve_key(model, key_resolver, environ),
+        region=region,
+        project=project,
+        api_key=resolve_key(
+            model, key_resolver, environ, optional=kind in ("vertex_anthropic", "vertex_google")
+        ),
     )
 
 
-def build_async(spec: ClientSpec, http_client: httpx.AsyncClient | None) -> openai.AsyncOpenAI:
-    """An async client; many share one `http_client` (one connection pool, cheap to make)."""
+def _bedrock_region(model: Model, endpoint: str | None, environ: Mapping[str, str]) -> str:
+    if endpoint:
+        try:
+            found = _BEDROCK_HOST.match(httpx.URL(endpoint).host)
+        except httpx.InvalidURL:
+            found = None
+        if found:
+            return found.group(1)
+    region = environ.get("AWS_REGION") or environ.get("AWS_DEFAULT_REGION")
+    if region:
+        return region
+    raise MissingEndpoint(
+        f"Model {model.name!r} is on Amazon Bedrock but names no region: set deployment."
+        "endpoint (https://bedrock-runtime.<region>.amazonaws.com) or AWS_REGION."
+    )
+
+
+def _vertex_place(model: Model, endpoint: str | None) -> tuple[str, str, str]:
+    """(base URL, project, region) from `https://<region>-aiplatform.googleapis.com/v1/
+    projects/<project>/locations/<region>`."""
+    found = _VERTEX_PATH.match(endpoint or "")
+    if found is None:
+        raise MissingEndpoint(
+            f"Model {model.name!r} is on Google Vertex but its endpoint does not name the "
+            "project and region: set deployment.endpoint to https://<region>-aiplatform."
+            "googleapis.com/v1/projects/<project>/locations/<region>."
+        )
+    return found["base"], found["project"], found["region"]
+
+
+def build_async(spec: ClientSpec, http_client: httpx.AsyncClient | None) -> Any:
+    """An async client; many share one `http_client` (one connection pool, cheap to make).
+
+    Raises `MissingExtra` when the provider's SDK is not installed.
+    """
+    if spec.kind in EXTRAS:
+        from modeldeck.client import native
+
+        return native.build_async(spec, http_client)
     if spec.provider == "azure_openai":
         assert spec.endpoint is not None
         return openai.AsyncAzureOpenAI(
@@ -138,7 +291,11 @@ def build_async(spec: ClientSpec, http_client: httpx.AsyncClient | None) -> open
     )
 
 
-def build_sync(spec: ClientSpec, http_client: httpx.Client | None) -> openai.OpenAI:
+def build_sync(spec: ClientSpec, http_client: httpx.Client | None) -> Any:
+    if spec.kind in EXTRAS:
+        from modeldeck.client import native
+
+        return native.build_sync(spec, http_client)
     if spec.provider == "azure_openai":
         assert spec.endpoint is not None
         return openai.AzureOpenAI(
@@ -173,12 +330,66 @@ _REASONING_REFUSES = ("logprobs", "top_logprobs")
 _FIXED_SAMPLING_REFUSES = ("presence_penalty", "frequency_penalty", "logit_bias")
 
 
-def chat_params(model: Model, params: Mapping[str, Any]) -> dict[str, Any]:
-    """`params` for `chat.completions.create`, with `model` and `timeout` set and the rest fitted.
+# What each provider's chat call takes (besides what `_NEEDS` gates); the rest is dropped.
+_ANTHROPIC_TAKES = frozenset(
+    (
+        "model messages max_tokens system temperature top_p top_k stop_sequences stream "
+        "tools tool_choice metadata thinking service_tier cache_control container "
+        "inference_geo output_config timeout extra_headers extra_query extra_body"
+    ).split()
+)
+_MISTRAL_TAKES = frozenset(
+    (
+        "model messages temperature top_p max_tokens stream stop random_seed metadata "
+        "response_format tools tool_choice presence_penalty frequency_penalty n prediction "
+        "parallel_tool_calls reasoning_effort prompt_mode guardrails prompt_cache_key "
+        "service_tier safe_prompt retries server_url timeout_ms http_headers"
+    ).split()
+)
+# OpenAI's name → GenerateContentConfig's, for Gemini.
+_GOOGLE_CONFIG = {
+    "temperature": "temperature",
+    "top_p": "top_p",
+    "top_k": "top_k",
+    "max_tokens": "max_output_tokens",
+    "max_completion_tokens": "max_output_tokens",
+    "max_output_tokens": "max_output_tokens",
+    "stop": "stop_sequences",
+    "stop_sequences": "stop_sequences",
+    "seed": "seed",
+    "presence_penalty": "presence_penalty",
+    "frequency_penalty": "frequency_penalty",
+    "n": "candidate_count",
+    "tools": "tools",
+    "tool_config": "tool_config",
+    "system_instruction": "system_instruction",
+    "thinking_config": "thinking_config",
+    "safety_settings": "safety_settings",
+    "response_mime_type": "response_mime_type",
+    "response_schema": "response_schema",
+}
+_SYSTEM_ROLES = ("system", "developer")
 
-    Drops what the model does not support; on OpenAI and Azure reasoning models `max_tokens`
-    becomes `max_completion_tokens` (the only one they accept; other providers want
-    `max_tokens`).
+
+def chat_params(model: Model, params: Mapping[str, Any]) -> dict[str, Any]:
+    """Keyword arguments for the model's chat call, fitted to the model and to its API.
+
+    Needs the record only (no key). Drops what the model does not support and sets the
+    deployment name and a timeout (from the token limit, else the model's max output). Then,
+    by the API of the client the pool builds (`api_family`):
+
+    - OpenAI (`chat.completions.create`): on OpenAI and Azure reasoning models `max_tokens`
+      becomes `max_completion_tokens` (the only one they accept; other providers want
+      `max_tokens`).
+    - Anthropic (`messages.create`, also on Bedrock and Vertex): `max_tokens` is always set
+      (Anthropic requires it), system messages become `system`, `stop` `stop_sequences`;
+      what Anthropic does not take (`seed`, `n`, penalties…) is dropped.
+    - Mistral (`chat.complete`/`complete_async`): `seed` becomes `random_seed`, the timeout
+      `timeout_ms`.
+    - Google (`models.generate_content`): `model`, `contents` (messages with roles user and
+      model) and `config` (a GenerateContentConfig dict: system messages as
+      `system_instruction`, `max_output_tokens`, `stop_sequences`, the timeout in
+      `http_options`).
     """
     fitted = dict(params)
     capabilities = model.capabilities
@@ -192,19 +403,118 @@ def chat_params(model: Model, params: Mapping[str, Any]) -> dict[str, Any]:
             refused += _FIXED_SAMPLING_REFUSES
         for name in refused:
             fitted.pop(name, None)
+    limit = fitted.get("max_tokens") or fitted.get("max_completion_tokens")
+    timeout = fitted.get("timeout")
+    if timeout is None:
+        timeout = model.timeout_for(int(limit or model.max_output_tokens))
+    family = api_family(model)
+    if family == "anthropic":
+        return _anthropic_params(model, fitted, limit, timeout)
+    if family == "mistral":
+        return _mistral_params(model, fitted, timeout)
+    if family == "google":
+        return _google_params(model, fitted, timeout)
     if (
         capabilities.reasoning
         and model.provider in ("openai", "azure_openai")
         and "max_tokens" in fitted
     ):
-        limit = fitted.pop("max_tokens")
-        fitted.setdefault("max_completion_tokens", limit)
+        fitted.setdefault("max_completion_tokens", fitted.pop("max_tokens"))
     fitted["model"] = model.deployment_name
-    if fitted.get("timeout") is None:
-        expected = (
-            fitted.get("max_tokens")
-            or fitted.get("max_completion_tokens")
-            or model.max_output_tokens
-        )
-        fitted["timeout"] = model.timeout_for(int(expected))
+    fitted["timeout"] = timeout
     return fitted
+
+
+def _text(content: Any) -> str:
+    """The text of an OpenAI message content: a string, or its text parts."""
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):
+        return "\n".join(str(part.get("text", "")) for part in content if isinstance(part, Mapping))
+    return str(content)
+
+
+def _split_system(messages: Any) -> tuple[list[str], list[Any]]:
+    """(system texts, the other messages) of an OpenAI-style message list."""
+    system: list[str] = []
+    rest: list[Any] = []
+    for message in messages or ():
+        if isinstance(message, Mapping) and message.get("role") in _SYSTEM_ROLES:
+            system.append(_text(message.get("content")))
+        else:
+            rest.append(message)
+    return system, rest
+
+
+def _anthropic_params(
+    model: Model, fitted: dict[str, Any], limit: Any, timeout: float
+) -> dict[str, Any]:
+    if "stop" in fitted:
+        stop = fitted.pop("stop")
+        fitted.setdefault("stop_sequences", [stop] if isinstance(stop, str) else stop)
+    if "messages" in fitted:
+        system, fitted["messages"] = _split_system(fitted["messages"])
+        if system:
+            given = fitted.get("system")
+            fitted["system"] = "\n\n".join([*([given] if isinstance(given, str) else []), *system])
+    answer = {key: value for key, value in fitted.items() if key in _ANTHROPIC_TAKES}
+    answer["max_tokens"] = int(limit or model.max_output_tokens)
+    answer["model"] = model.deployment_name
+    answer["timeout"] = timeout
+    return answer
+
+
+def _mistral_params(model: Model, fitted: dict[str, Any], timeout: float) -> dict[str, Any]:
+    if "max_completion_tokens" in fitted:
+        fitted.setdefault("max_tokens", fitted.pop("max_completion_tokens"))
+    if "seed" in fitted:
+        fitted.setdefault("random_seed", fitted.pop("seed"))
+    answer = {key: value for key, value in fitted.items() if key in _MISTRAL_TAKES}
+    answer["model"] = model.deployment_name
+    answer.setdefault("timeout_ms", round(timeout * 1000))
+    return answer
+
+
+def _google_params(model: Model, fitted: dict[str, Any], timeout: float) -> dict[str, Any]:
+    config: dict[str, Any] = {}
+    for name, value in fitted.items():
+        target = _GOOGLE_CONFIG.get(name)
+        if target is not None:
+            config[target] = (
+                [value] if target == "stop_sequences" and isinstance(value, str) else value
+            )
+    response_format = fitted.get("response_format")
+    if isinstance(response_format, Mapping) and response_format.get("type") in (
+        "json_object",
+        "json_schema",
+    ):
+        config.setdefault("response_mime_type", "application/json")
+    contents = fitted.get("contents")
+    if contents is None and "messages" in fitted:
+        system, messages = _split_system(fitted["messages"])
+        if system:
+            config.setdefault("system_instruction", "\n\n".join(system))
+        contents = [_google_content(message) for message in messages]
+    config.update(fitted.get("config") or {})
+    http_options = dict(config.get("http_options") or {})
+    http_options.setdefault("timeout", round(timeout * 1000))
+    config["http_options"] = http_options
+    return {"model": model.deployment_name, "contents": contents or [], "config": config}
+
+
+def _google_content(message: Any) -> Any:
+    """An OpenAI-style message as a Gemini content (role user or model, text parts)."""
+    if not isinstance(message, Mapping) or "parts" in message:
+        return message
+    role = "model" if message.get("role") == "assistant" else "user"
+    content = message.get("content")
+    if isinstance(content, list):
+        parts = [
+            {"text": part["text"]}
+            if isinstance(part, Mapping) and part.get("type") == "text"
+            else part
+            for part in content
+        ]
+    else:
+        parts = [{"text": _text(content)}]
+    return {"role": role, "parts": parts}
