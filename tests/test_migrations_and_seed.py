@@ -116,6 +116,76 @@ async def test_serve_migrates_a_database_behind_head_and_leaves_one_at_head(
             await _drop_postgres_database(database.url)
 
 
+def _schema(connection: Connection) -> dict[str, Any]:
+    """Every table as the database describes it: columns, keys, indexes, constraints."""
+    found = inspect(connection)
+    schema: dict[str, Any] = {}
+    for table in sorted(found.get_table_names()):
+        schema[table] = {
+            # By name: a migration adds a column at the end, the metadata where it reads best.
+            "columns": sorted(
+                (c["name"], str(c["type"]), c["nullable"], c.get("default"))
+                for c in found.get_columns(table)
+            ),
+            "primary_key": found.get_pk_constraint(table),
+            "foreign_keys": sorted(
+                (fk["name"], tuple(fk["constrained_columns"]), fk["referred_table"])
+                for fk in found.get_foreign_keys(table)
+            ),
+            "indexes": sorted(
+                (i["name"], tuple(i["column_names"]), bool(i["unique"]))
+                for i in found.get_indexes(table)
+            ),
+            "unique": sorted(
+                (u["name"], tuple(u["column_names"])) for u in found.get_unique_constraints(table)
+            ),
+        }
+    return schema
+
+
+async def test_an_empty_database_is_created_at_head_exactly_as_the_migrations_make_it(
+    backend: Backend, tmp_path: Path
+) -> None:
+    """A first start creates the head schema in one step, without Alembic: the same tables,
+    columns, keys and indexes as every migration run in turn, the same registry_state row,
+    stamped at head; and Alembic can take it down and up again."""
+    if backend.name == "sqlite":
+        made = Database(f"sqlite+aiosqlite:///{tmp_path / 'made.db'}")
+        migrated = Database(f"sqlite+aiosqlite:///{tmp_path / 'migrated.db'}")
+    else:
+        from conftest import _create_postgres_database
+
+        made = Database(await _create_postgres_database())
+        migrated = Database(await _create_postgres_database())
+    try:
+        async with made.engine.connect() as connection:
+            await migrate.upgrade_to_head(connection)
+            await connection.commit()
+        async with migrated.engine.connect() as connection:
+            await migrate.upgrade(connection)
+            await connection.commit()
+        schemas = []
+        for database in (made, migrated):
+            async with database.engine.connect() as connection:
+                schemas.append(await connection.run_sync(_schema))
+                assert await migrate.current(connection) == migrate.head()
+                state = (await connection.execute(text("SELECT * FROM registry_state"))).all()
+                assert [tuple(row) for row in state][0][:2] == (1, 0)
+        assert schemas[0] == schemas[1]
+        async with made.engine.connect() as connection:
+            await migrate.downgrade(connection, "base")
+            await migrate.upgrade(connection)
+            await connection.commit()
+            assert await connection.run_sync(_schema) == schemas[1]
+    finally:
+        for database in (made, migrated):
+            await database.dispose()
+            if database.dialect == "postgresql":
+                from conftest import _drop_postgres_database
+
+                await _drop_postgres_database(database.url)
+
+
 async def test_the_head_read_from_the_scripts_is_alembics() -> None:
     assert migrate.scripted_head() == migrate.head()
 
