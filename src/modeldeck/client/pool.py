@@ -20,7 +20,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from types import TracebackType
-from typing import Any
+from typing import Any, cast
 
 import httpx
 import openai
@@ -46,7 +46,8 @@ from modeldeck.client.providers import (
     client_spec,
 )
 from modeldeck.client.registry import AsyncRegistry, Registry
-from modeldeck.client.schemas import ChangeBatch, Model, ModelList
+from modeldeck.client.schemas import ChangeBatch, CostResult, Model, ModelList, Source
+from modeldeck.client.wire import offline_cost, usage_body
 
 log = logging.getLogger("modeldeck.client")
 
@@ -347,6 +348,38 @@ class ClientPool:
                 f"Model {entry.model.name!r} is disabled in the registry; enable it to use it."
             )
         return chat_params(entry.model, params)
+
+    def cost(
+        self,
+        name: str,
+        usage: Any,
+        *,
+        requests: int = 1,
+        at: datetime | str | None = None,
+        usage_format: str | None = None,
+        service_tier: str | None = None,
+    ) -> CostResult:
+        """The exact cost of `usage` on a model at the pool's current record: no I/O.
+
+        `usage`: any provider's usage (a mapping or an SDK object: OpenAI's `usage`, the last
+        chunk of a stream with `include_usage`, Anthropic's `message_delta` usage, Gemini's
+        `usage_metadata`…) or a whole SDK response. The same `CostResult` as
+        `Registry.cost`, computed by the same engine on the same prices; its `source`/`stale`
+        are the record's. `at` picks the time-of-day window; the pool keeps no price history,
+        so a moment before the current price took effect raises `ValidationFailed` (ask
+        `Registry.cost(..., at=...)`). A model without a price raises `ValidationFailed`.
+        """
+        model = self.model(name)
+        sent, usage_format = usage_body(usage, usage_format)
+        return offline_cost(
+            model.model_dump(mode="json"),
+            sent,
+            requests,
+            cast(Source, model.source),
+            usage_format,
+            service_tier,
+            at,
+        )
 
     async def ping(self, name: str, *, timeout_cap: float = probe.TIMEOUT_CAP_S) -> probe.Ping:
         """One tiny chat call (max 1 token): latency, or what went wrong in plain words."""
