@@ -470,35 +470,61 @@ class ClientPool:
             old = self._entries.get(model.id)
             if old is not None and old.model == model:
                 continue
-            if old is not None and old.model.name != model.name:
-                self._unpublish(old.model)
-            self._publish(self._build(model, old))
+            self._entries[model.id] = self._build(model, old)
+            self._deleted.pop(model.name.lower(), None)
         gone = [model_id for model_id in self._entries if model_id not in seen] if complete else []
         for model_id in [*gone, *removed]:
             entry = self._entries.pop(model_id, None)
             if entry is not None:
-                self._unpublish(entry.model)
                 self._sync.pop(model_id, None)
                 self._deleted[entry.model.name.lower()] = self._revision
                 log.info("removed client for deleted model %s", entry.model.name)
+        self._index()
         defaults = [entry.model.name for entry in self._entries.values() if entry.model.is_default]
         self._default_name = defaults[0] if defaults else None
 
-    def _publish(self, entry: _Entry) -> None:
-        model = entry.model
-        self._entries[model.id] = entry
-        self._ids_by_name[model.name.lower()] = model.id
-        self._deleted.pop(model.name.lower(), None)
-        if entry.client is not None and model.enabled:
-            self._clients[model.name] = entry.client
-        else:
-            self._clients.pop(model.name, None)
+    def _index(self) -> None:
+        """Name → model and name → client, rebuilt and swapped in whole (readers never see a
+        half-made index).
 
-    def _unpublish(self, model: Model) -> None:
-        # Only if the name is still this model's: another may have taken it in the same batch.
-        if self._ids_by_name.get(model.name.lower()) == model.id:
-            del self._ids_by_name[model.name.lower()]
-            self._clients.pop(model.name, None)
+        A name is its model's, except that the organisation's own Azure deployment takes the
+        name of a catalog (system) model it shares: with a deployment `gpt-4o` (the model
+        perhaps named `azure-gpt-4o`, since the catalog has `gpt-4o`), `client("gpt-4o")` is
+        that deployment, as in seed 004's chat service. When several own Azure models share a
+        deployment name the default wins, else none (each stays reachable by its own name).
+        """
+        ids: dict[str, str] = {}
+        clients: dict[str, Any] = {}
+        for entry in self._entries.values():
+            ids[entry.model.name.lower()] = entry.model.id
+            if entry.client is not None and entry.model.enabled:
+                clients[entry.model.name] = entry.client
+        deployed: dict[str, list[_Entry]] = {}
+        for entry in self._entries.values():
+            model = entry.model
+            if model.provider == "azure_openai" and not model.is_system:
+                deployed.setdefault(model.deployment_name.lower(), []).append(entry)
+        for key, entries in deployed.items():
+            holder = self._entries.get(ids.get(key, ""))
+            if holder is not None and not holder.model.is_system:
+                continue  # an own model of that name keeps it
+            if len(entries) > 1:
+                entries = [entry for entry in entries if entry.model.is_default]
+                if len(entries) != 1:
+                    continue
+            alias = entries[0]
+            ids[key] = alias.model.id
+            # The hot path is by exact name: the system holder's and the lower-case spelling.
+            names = {key, alias.model.deployment_name}
+            if holder is not None:
+                names.add(holder.model.name)
+            for name in names:
+                if alias.client is not None and alias.model.enabled:
+                    clients[name] = alias.client
+                else:
+                    clients.pop(name, None)
+        self._ids_by_name = ids
+        self._clients = clients
 
     # --- following the registry -----------------------------------------------------------------
 
