@@ -4,7 +4,8 @@ The fake speaks just enough of both chat-completion protocols for the real `open
 `POST /v1/chat/completions` (Authorization: Bearer) and
 `POST /openai/deployments/{deployment}/chat/completions` (api-key header, api-version query).
 A wrong key is a 401 that echoes the key (as real providers partly do), an unknown deployment
-a 404; `delay` slows every answer; every request is recorded.
+a 404; `delay` slows every answer; every request is recorded. `stream: true` answers
+server-sent chunks, with a last chunk carrying the usage when `stream_options.include_usage`.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from typing import Any
 import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
 from modeldeck import clock
@@ -55,7 +56,32 @@ class FakeOpenAI:
     requests: list[Recorded] = field(default_factory=list)
     url: str = ""
 
-    def _completion(self, model: str) -> JSONResponse:
+    USAGE = {"prompt_tokens": 1000, "completion_tokens": 200, "total_tokens": 1200}
+
+    def _stream(self, model: str, body: dict[str, Any]) -> StreamingResponse:
+        def chunk(choices: list[dict[str, Any]], **extra: Any) -> str:
+            document = {
+                "id": "chatcmpl-fake",
+                "object": "chat.completion.chunk",
+                "created": int(clock.now().timestamp()),
+                "model": model,
+                "choices": choices,
+            }
+            return f"data: {json.dumps(document | extra)}\n\n"
+
+        with_usage = bool((body.get("stream_options") or {}).get("include_usage"))
+        events = [
+            chunk([{"index": 0, "delta": {"role": "assistant", "content": "po"}}]),
+            chunk([{"index": 0, "delta": {"content": "ng"}, "finish_reason": "stop"}]),
+        ]
+        if with_usage:
+            events.append(chunk([], usage=self.USAGE))
+        events.append("data: [DONE]\n\n")
+        return StreamingResponse(iter(events), media_type="text/event-stream")
+
+    def _completion(self, model: str, body: dict[str, Any] | None = None) -> Response:
+        if body is not None and body.get("stream"):
+            return self._stream(model, body)
         return JSONResponse(
             {
                 "id": "chatcmpl-fake",
@@ -96,10 +122,10 @@ class FakeOpenAI:
                 },
                 status_code=401,
             )
-        return self._completion(body.get("model", ""))
+        return self._completion(body.get("model", ""), body)
 
     async def azure_chat(self, request: Request) -> Response:
-        await self._record(request)
+        body = await self._record(request)
         if "api-version" not in request.query_params:
             return JSONResponse(
                 {"error": {"code": "404", "message": "Resource not found"}}, status_code=404
@@ -126,7 +152,7 @@ class FakeOpenAI:
                 },
                 status_code=404,
             )
-        return self._completion(deployment)
+        return self._completion(deployment, body)
 
     def app(self) -> Starlette:
         return Starlette(

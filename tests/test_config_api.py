@@ -132,6 +132,83 @@ async def test_the_list_offers_enabled_models_that_are_not_retired(api: Api) -> 
         assert (await post(api, hidden["name"], config_body(hidden["name"]))).status_code == 400
 
 
+async def test_provider_azure_openai_lists_only_what_the_chat_service_can_call(api: Api) -> None:
+    everything = (await api.client.get("/api/models", params={"limit": 10000})).json()["data"]
+    callable_now = {
+        m["name"]
+        for m in everything
+        if m["enabled"]
+        and m["status"] != "retired"
+        and m["provider"] == "azure_openai"
+        and (not m["is_system"] or m["deployment"].get("endpoint"))
+    }
+    with_endpoint = await api.create(
+        provider="azure_openai",
+        deployment={"endpoint": "https://contoso.openai.azure.com", "deployment": "chat"},
+    )
+    # The organisation's own deployment without an endpoint: the chat service supplies its
+    # AZURE_OPENAI_ENDPOINT (seed 004's fallback), so it is callable.
+    own_without = await api.create(provider="azure_openai", deployment={"deployment": "d"})
+    disabled = await api.create(
+        provider="azure_openai",
+        enabled=False,
+        deployment={"endpoint": "https://contoso.openai.azure.com"},
+    )
+    response = await api.client.get("/api/config/models", params={"provider": "azure_openai"})
+    assert response.status_code == 200, response.text
+    listing = response.json()
+    assert set(listing) == callable_now | {with_endpoint["name"], own_without["name"]}
+    assert disabled["name"] not in listing
+    # The catalog's Azure models have no endpoint (no resource to call) until one is set…
+    system_without = {
+        m["name"]
+        for m in everything
+        if m["is_system"]
+        and m["provider"] == "azure_openai"
+        and not m["deployment"].get("endpoint")
+    }
+    assert system_without and not system_without & set(listing)
+    # …and no other provider's model is offered.
+    assert "gpt-4o" not in listing and "claude-sonnet-4-5" not in listing
+    assert set(await configs(api)) > set(listing)  # unfiltered: as before, every listed model
+
+
+async def test_a_system_azure_model_given_an_endpoint_is_listed_for_the_chat_service(
+    api: Api,
+) -> None:
+    name = "azure/gpt-4o-mini"
+    current = (await api.client.get(f"/api/config/models/{name}")).json()
+    moved = current | {"azure_endpoint": "https://mine.openai.azure.com"}
+    assert (await put(api, name, moved)).status_code == 200
+    listing = (
+        await api.client.get("/api/config/models", params={"provider": "azure_openai"})
+    ).json()
+    assert listing[name] == moved
+    assert (await put(api, name, current)).status_code == 200  # as it was (shared database)
+
+
+async def test_provider_filters_other_providers_and_refuses_unknown_ones(api: Api) -> None:
+    listing = (await api.client.get("/api/config/models", params={"provider": "openai"})).json()
+    assert "gpt-4o" in listing and "azure/gpt-4o" not in listing
+    response = await api.client.get("/api/config/models", params={"provider": "nope"})
+    problem = assert_problem(response, 422)
+    assert problem["errors"][0]["field"] == "provider"
+    # Each filter has its own ETag.
+    first = await api.client.get("/api/config/models", params={"provider": "azure_openai"})
+    again = await api.client.get(
+        "/api/config/models",
+        params={"provider": "azure_openai"},
+        headers={"If-None-Match": first.headers["etag"]},
+    )
+    assert again.status_code == 304
+    other = await api.client.get(
+        "/api/config/models",
+        params={"provider": "openai"},
+        headers={"If-None-Match": first.headers["etag"]},
+    )
+    assert other.status_code == 200
+
+
 async def test_a_registry_model_reads_as_its_mapped_seed_fields(api: Api) -> None:
     created = await api.create(
         name="Registry-Chat",

@@ -225,7 +225,7 @@ export interface paths {
         };
         /**
          * All models the chat UI may offer, by name (seed 004)
-         * @description Enabled models that are not retired, as `{name: ModelConfigModel}`.
+         * @description Enabled models that are not retired, as `{name: ModelConfigModel}`. `provider=azure_openai`: only what seed 004's chat service can call, the Azure OpenAI models of the organisation and the system ones it gave an endpoint.
          */
         get: operations["listModelConfigs"];
         put?: never;
@@ -4053,7 +4053,10 @@ export interface operations {
     };
     listModelConfigs: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description Only this provider's models (azure_openai: those the chat service can call) */
+                provider?: "openai" | "azure_openai" | "openai_compatible" | "anthropic" | "google" | "mistral" | "other";
+            };
             header?: never;
             path?: never;
             cookie?: never;
@@ -4096,6 +4099,15 @@ export interface operations {
             };
             /** @description No valid token (a write, or a read when MODELDECK_READ_TOKEN_REQUIRED=true) */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unknown provider */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -20,7 +20,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from types import TracebackType
-from typing import Any
+from typing import Any, cast
 
 import httpx
 import openai
@@ -46,7 +46,8 @@ from modeldeck.client.providers import (
     client_spec,
 )
 from modeldeck.client.registry import AsyncRegistry, Registry
-from modeldeck.client.schemas import ChangeBatch, Model, ModelList
+from modeldeck.client.schemas import ChangeBatch, CostResult, Model, ModelList, Source
+from modeldeck.client.wire import offline_cost, usage_body
 
 log = logging.getLogger("modeldeck.client")
 
@@ -348,6 +349,38 @@ class ClientPool:
             )
         return chat_params(entry.model, params)
 
+    def cost(
+        self,
+        name: str,
+        usage: Any,
+        *,
+        requests: int = 1,
+        at: datetime | str | None = None,
+        usage_format: str | None = None,
+        service_tier: str | None = None,
+    ) -> CostResult:
+        """The exact cost of `usage` on a model at the pool's current record: no I/O.
+
+        `usage`: any provider's usage (a mapping or an SDK object: OpenAI's `usage`, the last
+        chunk of a stream with `include_usage`, Anthropic's `message_delta` usage, Gemini's
+        `usage_metadata`…) or a whole SDK response. The same `CostResult` as
+        `Registry.cost`, computed by the same engine on the same prices; its `source`/`stale`
+        are the record's. `at` picks the time-of-day window; the pool keeps no price history,
+        so a moment before the current price took effect raises `ValidationFailed` (ask
+        `Registry.cost(..., at=...)`). A model without a price raises `ValidationFailed`.
+        """
+        model = self.model(name)
+        sent, usage_format = usage_body(usage, usage_format)
+        return offline_cost(
+            model.model_dump(mode="json"),
+            sent,
+            requests,
+            cast(Source, model.source),
+            usage_format,
+            service_tier,
+            at,
+        )
+
     async def ping(self, name: str, *, timeout_cap: float = probe.TIMEOUT_CAP_S) -> probe.Ping:
         """One tiny chat call (max 1 token): latency, or what went wrong in plain words."""
         try:
@@ -437,35 +470,61 @@ class ClientPool:
             old = self._entries.get(model.id)
             if old is not None and old.model == model:
                 continue
-            if old is not None and old.model.name != model.name:
-                self._unpublish(old.model)
-            self._publish(self._build(model, old))
+            self._entries[model.id] = self._build(model, old)
+            self._deleted.pop(model.name.lower(), None)
         gone = [model_id for model_id in self._entries if model_id not in seen] if complete else []
         for model_id in [*gone, *removed]:
             entry = self._entries.pop(model_id, None)
             if entry is not None:
-                self._unpublish(entry.model)
                 self._sync.pop(model_id, None)
                 self._deleted[entry.model.name.lower()] = self._revision
                 log.info("removed client for deleted model %s", entry.model.name)
+        self._index()
         defaults = [entry.model.name for entry in self._entries.values() if entry.model.is_default]
         self._default_name = defaults[0] if defaults else None
 
-    def _publish(self, entry: _Entry) -> None:
-        model = entry.model
-        self._entries[model.id] = entry
-        self._ids_by_name[model.name.lower()] = model.id
-        self._deleted.pop(model.name.lower(), None)
-        if entry.client is not None and model.enabled:
-            self._clients[model.name] = entry.client
-        else:
-            self._clients.pop(model.name, None)
+    def _index(self) -> None:
+        """Name → model and name → client, rebuilt and swapped in whole (readers never see a
+        half-made index).
 
-    def _unpublish(self, model: Model) -> None:
-        # Only if the name is still this model's: another may have taken it in the same batch.
-        if self._ids_by_name.get(model.name.lower()) == model.id:
-            del self._ids_by_name[model.name.lower()]
-            self._clients.pop(model.name, None)
+        A name is its model's, except that the organisation's own Azure deployment takes the
+        name of a catalog (system) model it shares: with a deployment `gpt-4o` (the model
+        perhaps named `azure-gpt-4o`, since the catalog has `gpt-4o`), `client("gpt-4o")` is
+        that deployment, as in seed 004's chat service. When several own Azure models share a
+        deployment name the default wins, else none (each stays reachable by its own name).
+        """
+        ids: dict[str, str] = {}
+        clients: dict[str, Any] = {}
+        for entry in self._entries.values():
+            ids[entry.model.name.lower()] = entry.model.id
+            if entry.client is not None and entry.model.enabled:
+                clients[entry.model.name] = entry.client
+        deployed: dict[str, list[_Entry]] = {}
+        for entry in self._entries.values():
+            model = entry.model
+            if model.provider == "azure_openai" and not model.is_system:
+                deployed.setdefault(model.deployment_name.lower(), []).append(entry)
+        for key, entries in deployed.items():
+            holder = self._entries.get(ids.get(key, ""))
+            if holder is not None and not holder.model.is_system:
+                continue  # an own model of that name keeps it
+            if len(entries) > 1:
+                entries = [entry for entry in entries if entry.model.is_default]
+                if len(entries) != 1:
+                    continue
+            alias = entries[0]
+            ids[key] = alias.model.id
+            # The hot path is by exact name: the system holder's and the lower-case spelling.
+            names = {key, alias.model.deployment_name}
+            if holder is not None:
+                names.add(holder.model.name)
+            for name in names:
+                if alias.client is not None and alias.model.enabled:
+                    clients[name] = alias.client
+                else:
+                    clients.pop(name, None)
+        self._ids_by_name = ids
+        self._clients = clients
 
     # --- following the registry -----------------------------------------------------------------
 

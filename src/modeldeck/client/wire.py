@@ -669,8 +669,12 @@ def offline_cost(
     source: Source,
     usage_format: str | None = None,
     service_tier: str | None = None,
+    at: datetime | str | None = None,
 ) -> CostResult:
-    """The cost engine on a saved record's current prices: the same numbers the server gives."""
+    """The cost engine on a saved record's current prices: the same numbers the server gives.
+
+    `at` picks the time-of-day window and checks that the current price was in effect then
+    (a record carries no price history; an earlier moment raises ValidationFailed)."""
     if record.get("pricing") is None:
         raise ValidationFailed(
             f"Model {record['name']!r} has no price.",
@@ -679,7 +683,9 @@ def offline_cost(
         )
     try:
         parsed = Usage.parse(usage, usage_format)
-        breakdown = cost(record["pricing"], parsed, requests=requests, service_tier=service_tier)
+        breakdown = cost(
+            record["pricing"], parsed, requests=requests, service_tier=service_tier, at=at
+        )
     except CostError as error:
         raise ValidationFailed(
             str(error), status=422, errors=[{"field": error.field, "message": error.message}]

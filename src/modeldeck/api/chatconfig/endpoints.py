@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Query, Request
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.responses import Response
 
@@ -34,6 +34,7 @@ from modeldeck.models.public import model_public
 from modeldeck.models.snapshot import RegistryCache, Snapshot, etag_of
 from modeldeck.models.tables import ModelRow
 from modeldeck.problems import FieldError, Problem, conflict, invalid
+from modeldeck.records.fields import PROVIDERS
 
 router = APIRouter(prefix="/api/config/models", tags=["config (seed 004)"])
 
@@ -73,17 +74,19 @@ def _context(request: Request, caller: Caller) -> service.WriteContext:
     return service.WriteContext(actor=caller.actor, vault=request.app.state.vault)
 
 
-def _listing(request: Request, snapshot: Snapshot) -> tuple[bytes, str]:
-    """The listing of this snapshot, rendered once per snapshot."""
-    cached: tuple[Snapshot, bytes, str] | None = getattr(
+def _listing(request: Request, snapshot: Snapshot, provider: str | None) -> tuple[bytes, str]:
+    """The listing of this snapshot (for this provider), rendered once per snapshot."""
+    cached: tuple[Snapshot, dict[str | None, tuple[bytes, str]]] | None = getattr(
         request.app.state, "config_models_listing", None
     )
-    if cached is not None and cached[0] is snapshot:
-        return cached[1], cached[2]
-    body = serialization.dumps_bytes(mapping.config_listing(snapshot.models))
-    etag = etag_of(body)
-    request.app.state.config_models_listing = (snapshot, body, etag)
-    return body, etag
+    if cached is None or cached[0] is not snapshot:
+        cached = (snapshot, {})
+        request.app.state.config_models_listing = cached
+    rendered = cached[1].get(provider)
+    if rendered is None:
+        body = serialization.dumps_bytes(mapping.config_listing(snapshot.models, provider))
+        rendered = cached[1][provider] = (body, etag_of(body))
+    return rendered
 
 
 def _parse(model_id: str, body: Any) -> ModelConfigModel:
@@ -130,7 +133,9 @@ def _seed_problem(problem: Problem, row: ModelRow | None, changed: list[str]) ->
 @router.get(
     "",
     summary="All models the chat UI may offer, by name (seed 004)",
-    description="Enabled models that are not retired, as `{name: ModelConfigModel}`.",
+    description="Enabled models that are not retired, as `{name: ModelConfigModel}`. "
+    "`provider=azure_openai`: only what seed 004's chat service can call, the Azure OpenAI "
+    "models of the organisation and the system ones it gave an endpoint.",
     operation_id="listModelConfigs",
     response_class=Response,
     responses={
@@ -139,10 +144,24 @@ def _seed_problem(problem: Problem, row: ModelRow | None, changed: list[str]) ->
             "content": {"application/json": {"example": {"gpt-4o": mapping.EXAMPLE}}},
         },
         304: {"description": "Not modified (If-None-Match)"},
+        422: _problem_doc("Unknown provider"),
     },
 )
-async def list_configs(request: Request, _: Reader) -> Response:
-    body, etag = _listing(request, await _cache(request).current())
+async def list_configs(
+    request: Request,
+    _: Reader,
+    provider: Annotated[
+        str | None,
+        Query(
+            description="Only this provider's models (azure_openai: those the chat service "
+            "can call)",
+            json_schema_extra={"enum": list(PROVIDERS)},
+        ),
+    ] = None,
+) -> Response:
+    if provider is not None and provider not in PROVIDERS:
+        raise invalid([FieldError("provider", f"must be one of {', '.join(PROVIDERS)}")])
+    body, etag = _listing(request, await _cache(request).current(), provider)
     if etag_matches(request, etag):
         return Response(status_code=304, headers={"ETag": etag})
     return Response(body, media_type="application/json", headers={"ETag": etag})

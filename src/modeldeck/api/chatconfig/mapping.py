@@ -28,6 +28,11 @@ seed 004 field         model record
   `max_tokens` exceeds the `context_window`, the context window is raised to it.
 - The list offers what a chat UI may call: enabled models that are not retired. One model
   (GET/PUT/DELETE by name) is found whatever its state.
+- `?provider=azure_openai` lists what seed 004's chat service can call: Azure OpenAI models
+  among those, the organisation's own (its chat service supplies AZURE_OPENAI_ENDPOINT when
+  one has no endpoint, as seed 004 did) and system catalog models only once the
+  organisation has given them an endpoint (the catalog's `azure/…` records have none: no
+  resource to call). Any other `provider` lists the listed models of that provider.
 """
 
 from __future__ import annotations
@@ -136,8 +141,30 @@ def config_view(model: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
-def config_listing(models: Iterable[Mapping[str, Any]]) -> dict[str, dict[str, Any]]:
-    return {model["name"]: config_view(model) for model in models if listed(model)}
+def callable_by_chat_service(model: Mapping[str, Any]) -> bool:
+    """An Azure OpenAI deployment seed 004's chat service can reach: listed, and either the
+    organisation's own or a system model the organisation gave an endpoint."""
+    return (
+        listed(model)
+        and model["provider"] == PROVIDER
+        and (not model["is_system"] or bool(model["deployment"].get("endpoint")))
+    )
+
+
+def config_listing(
+    models: Iterable[Mapping[str, Any]], provider: str | None = None
+) -> dict[str, dict[str, Any]]:
+    """`{name: config}` of the listed models, or of those `provider` can call (above)."""
+    if provider == PROVIDER:
+        keep = callable_by_chat_service
+    elif provider is not None:
+
+        def keep(model: Mapping[str, Any]) -> bool:
+            return listed(model) and model["provider"] == provider
+
+    else:
+        keep = listed
+    return {model["name"]: config_view(model) for model in models if keep(model)}
 
 
 def _mapped(config: ModelConfigModel) -> dict[str, Any]:
