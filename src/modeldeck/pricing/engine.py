@@ -274,10 +274,6 @@ class Window:
             return ((self.start, self.end),)
         return tuple(span for span in ((self.start, _DAY), (0, self.end)) if span[0] < span[1])
 
-    def covers(self, second_of_day: int) -> bool:
-        """Does it hold this second of the UTC day?"""
-        return any(a * 60 <= second_of_day < b * 60 for a, b in self.spans())
-
     @classmethod
     def parse(cls, window: Mapping[str, Any] | object, *, field: str, currency: str) -> Window:
         get = _fields_of(window, field, InvalidPricing)
