@@ -637,9 +637,9 @@ async def test_a_slow_deployment_is_a_timeout(
     fake.delay = 3
     limits = {"base_timeout_s": 0.5, "max_timeout_s": 0.5, "max_retries": 3}
     made = await create(app_client, azure_model(fake.url, limits=limits))
-    started = time.monotonic()
+    before = len(fake.requests)
     answer = (await app_client.post(f"/api/models/{made['name']}/test")).json()
-    assert time.monotonic() - started < 2.5  # no retries
+    assert len(fake.requests) - before == 1  # one attempt: a test call is never retried
     assert answer["ok"] is False and answer["kind"] == "timeout"
     assert answer["error"].startswith("No answer from") and "0.5 s" in answer["error"]
 

@@ -108,6 +108,7 @@ class ClientPool:
         self._clients: dict[str, Any] = {}
         self._entries: dict[str, _Entry] = {}
         self._ids_by_name: dict[str, str] = {}
+        self._names: tuple[str, ...] = ()
         self._deleted: dict[str, int] = {}
         self._sync: dict[str, tuple[ClientSpec, Any]] = {}
         self._http = http_client or openai.DefaultAsyncHttpxClient()
@@ -322,7 +323,8 @@ class ClientPool:
 
     @property
     def names(self) -> list[str]:
-        return sorted(entry.model.name for entry in self._entries.values())
+        """The models' names, as the lookups know them (a name here can be looked up)."""
+        return list(self._names)
 
     def model(self, name: str) -> Model:
         """The record a client was built from (by name ignoring case, or id)."""
@@ -523,8 +525,10 @@ class ClientPool:
                     clients[name] = alias.client
                 else:
                     clients.pop(name, None)
+        # Lookups first, then the names: another thread that sees a name can look it up.
         self._ids_by_name = ids
         self._clients = clients
+        self._names = tuple(sorted(entry.model.name for entry in self._entries.values()))
 
     # --- following the registry -----------------------------------------------------------------
 
