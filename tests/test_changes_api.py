@@ -183,8 +183,20 @@ def test_entries_of_one_revision_make_one_event_in_their_order() -> None:
         "at": at,
         "actor": "token:ci",
         "changes": [
-            {"action": "update", "model_id": "id-a", "model_name": "old-default"},
-            {"action": "update", "model_id": "id-b", "model_name": "new-default"},
+            {
+                "action": "update",
+                "model_id": "id-a",
+                "model_name": "old-default",
+                "alias_id": None,
+                "alias_name": None,
+            },
+            {
+                "action": "update",
+                "model_id": "id-b",
+                "model_name": "new-default",
+                "alias_id": None,
+                "alias_name": None,
+            },
         ],
     }
     assert events[1].frame.startswith(b"id: 8\nevent: change\ndata: {")

@@ -10,6 +10,7 @@ from fastapi import FastAPI
 
 from modeldeck import cors
 from modeldeck.api import errors, openapi
+from modeldeck.api.aliases import router as aliases_router
 from modeldeck.api.auth import Caller, TokenCache
 from modeldeck.api.changes import router as changes_router
 from modeldeck.api.chatconfig.endpoints import router as config_router
@@ -101,6 +102,7 @@ def create_app(
     app.add_route("/api/models", list_models, methods=["GET"], include_in_schema=False)
     for router in (
         models_router,
+        aliases_router,
         deployments_router,
         pricing_router,
         changes_router,

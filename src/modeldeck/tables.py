@@ -7,7 +7,7 @@ from modeldeck.auth.session_tables import ConsoleSessionRow, LoginCodeRow
 from modeldeck.auth.tables import ApiTokenRow
 from modeldeck.changes.tables import RegistryStateRow
 from modeldeck.db import Base
-from modeldeck.models.tables import ModelRow, PricePeriodRow
+from modeldeck.models.tables import AliasRow, ModelRow, PricePeriodRow
 
 metadata = Base.metadata
 
@@ -24,6 +24,7 @@ Index(
 )
 
 __all__ = [
+    "AliasRow",
     "ApiTokenRow",
     "AuditEntryRow",
     "ConsoleSessionRow",

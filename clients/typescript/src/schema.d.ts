@@ -96,6 +96,63 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/aliases": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List aliases */
+        get: operations["listAliases"];
+        put?: never;
+        /** Create an alias */
+        post: operations["createAlias"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/aliases/{ref}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get one alias by id or name */
+        get: operations["getAlias"];
+        /** Replace an alias (If-Match honoured) */
+        put: operations["replaceAlias"];
+        post?: never;
+        /** Delete an alias (If-Match honoured) */
+        delete: operations["deleteAlias"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/aliases/{ref}/history": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Audit trail of one alias, newest first
+         * @description Deleted aliases too, by name.
+         */
+        get: operations["getAliasHistory"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/models/{ref}/test": {
         parameters: {
             query?: never;
@@ -356,6 +413,101 @@ export interface components {
             model: components["schemas"]["ModelPublic"];
             period: components["schemas"]["PricePeriod"];
         };
+        /** AliasFallback */
+        AliasFallback: {
+            /**
+             * Model
+             * @description The fallback model's name now
+             */
+            model: string;
+            /** Model Id */
+            model_id: string;
+        };
+        /** AliasList */
+        AliasList: {
+            /** Data */
+            data: components["schemas"]["AliasPublic"][];
+            /** Count */
+            count: number;
+            /**
+             * Revision
+             * @description The registry revision this list is as of
+             */
+            revision: number;
+        };
+        /**
+         * AliasPublic
+         * @description An alias as the API answers it: its targets and fallbacks name their models.
+         */
+        AliasPublic: {
+            /** Id */
+            id: string;
+            /** Name */
+            name: string;
+            /**
+             * Description
+             * @default
+             */
+            description: string;
+            /**
+             * Targets
+             * @description Weighted targets; an app spreads calls over them by weight
+             */
+            targets: components["schemas"]["AliasTarget"][];
+            /**
+             * Fallbacks
+             * @description Tried in order after every target failed
+             * @default []
+             */
+            fallbacks: components["schemas"]["AliasFallback"][];
+            /**
+             * Version
+             * @default 1
+             */
+            version: number;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /**
+             * Updated At
+             * Format: date-time
+             */
+            updated_at: string;
+        };
+        /**
+         * AliasTarget
+         * @description One deployment of an alias's group.
+         */
+        AliasTarget: {
+            /**
+             * Model
+             * @description The target model's name now
+             */
+            model: string;
+            /**
+             * Model Id
+             * @description The target model's id (what the alias stores)
+             */
+            model_id: string;
+            /**
+             * Weight
+             * @description Share of traffic, relative to the other targets (1 to 1000)
+             * @default 1
+             */
+            weight: number;
+            /**
+             * Rpm
+             * @description Requests per minute this target takes
+             */
+            rpm: number | null;
+            /**
+             * Tpm
+             * @description Tokens per minute this target takes
+             */
+            tpm: number | null;
+        };
         /** ApiToken */
         ApiToken: {
             /** Id */
@@ -472,14 +624,24 @@ export interface components {
             /** Changes */
             changes: components["schemas"]["ChangedModel"][];
         };
-        /** ChangedModel */
+        /**
+         * ChangedModel
+         * @description One model or alias a revision changed (the other's two fields are null).
+         */
         ChangedModel: {
-            /** Action */
+            /**
+             * Action
+             * @description A model's: create, update, delete, …; an alias's: alias_created, alias_updated, alias_deleted
+             */
             action: string;
             /** Model Id */
             model_id: string | null;
             /** Model Name */
             model_name: string | null;
+            /** Alias Id */
+            alias_id: string | null;
+            /** Alias Name */
+            alias_name: string | null;
         };
         /** ChangesPage */
         ChangesPage: {
@@ -1622,6 +1784,74 @@ export interface components {
              */
             readonly updated_at?: string;
         };
+        /** AliasFallbackWrite */
+        AliasFallbackWrite: {
+            /**
+             * Model
+             * @description The model's name (ignoring case) or id
+             */
+            model: string;
+            /**
+             * Model Id
+             * @description As read; the server uses `model`
+             * @default null
+             */
+            model_id?: string | null;
+        };
+        /** AliasTargetWrite */
+        AliasTargetWrite: {
+            /**
+             * Model
+             * @description The model's name (ignoring case) or id
+             */
+            model: string;
+            /**
+             * Model Id
+             * @description As read; the server uses `model`
+             * @default null
+             */
+            model_id?: string | null;
+            /**
+             * Weight
+             * @description Share of traffic among the targets
+             * @default 1
+             */
+            weight?: number;
+            /**
+             * Rpm
+             * @default null
+             */
+            rpm?: number | null;
+            /**
+             * Tpm
+             * @default null
+             */
+            tpm?: number | null;
+        };
+        /**
+         * AliasWrite
+         * @description An alias as a client writes it (POST and PUT).
+         */
+        AliasWrite: {
+            /** Name */
+            name: string;
+            /**
+             * Description
+             * @default
+             */
+            description?: string | null;
+            /**
+             * Targets
+             * @description The models the alias stands for, each with its weight and limits
+             */
+            targets: components["schemas"]["AliasTargetWrite"][];
+            /**
+             * Fallbacks
+             * @description Tried in this order after the targets
+             * @default []
+             */
+            fallbacks?: components["schemas"]["AliasFallbackWrite"][];
+        };
         /** CloneRequest */
         CloneRequest: {
             /** Name */
@@ -2671,7 +2901,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description No such model (or token) */
+            /** @description No such model (or alias, or token) */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -2790,7 +3020,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description No such model (or token) */
+            /** @description No such model (or alias, or token) */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -2918,7 +3148,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description No such model (or token) */
+            /** @description No such model (or alias, or token) */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -3054,7 +3284,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description No such model (or token) */
+            /** @description No such model (or alias, or token) */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -3157,7 +3387,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description No such model (or token) */
+            /** @description No such model (or alias, or token) */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -3236,7 +3466,606 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description No such model (or token) */
+            /** @description No such model (or alias, or token) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A field is invalid; `errors` names each one */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many failed authentications from this address; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database cannot serve now; retry after Retry-After seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listAliases: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Every alias, by name; ETag */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AliasList"];
+                };
+            };
+            /** @description No valid token (a write, or a read when MODELDECK_READ_TOKEN_REQUIRED=true) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many failed authentications from this address; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database cannot serve now; retry after Retry-After seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    createAlias: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "name": "chat",
+                 *       "description": "The chat service's model: two Azure regions, then OpenAI",
+                 *       "targets": [
+                 *         {
+                 *           "model": "gpt-4o-eastus",
+                 *           "weight": 3,
+                 *           "rpm": 600,
+                 *           "tpm": 450000
+                 *         },
+                 *         {
+                 *           "model": "gpt-4o-westeu",
+                 *           "weight": 1,
+                 *           "rpm": 200,
+                 *           "tpm": 150000
+                 *         }
+                 *       ],
+                 *       "fallbacks": [
+                 *         {
+                 *           "model": "gpt-4o-mini"
+                 *         }
+                 *       ]
+                 *     }
+                 */
+                "application/json": components["schemas"]["AliasWrite"];
+                /**
+                 * @example {
+                 *       "name": "chat",
+                 *       "description": "The chat service's model: two Azure regions, then OpenAI",
+                 *       "targets": [
+                 *         {
+                 *           "model": "gpt-4o-eastus",
+                 *           "weight": 3,
+                 *           "rpm": 600,
+                 *           "tpm": 450000
+                 *         },
+                 *         {
+                 *           "model": "gpt-4o-westeu",
+                 *           "weight": 1,
+                 *           "rpm": 200,
+                 *           "tpm": 150000
+                 *         }
+                 *       ],
+                 *       "fallbacks": [
+                 *         {
+                 *           "model": "gpt-4o-mini"
+                 *         }
+                 *       ]
+                 *     }
+                 */
+                "application/merge-patch+json": components["schemas"]["AliasWrite"];
+            };
+        };
+        responses: {
+            /** @description Created: the alias; ETag, Location */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AliasPublic"];
+                };
+            };
+            /** @description The body is not JSON, or a header (If-Match) is malformed */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid token (a write, or a read when MODELDECK_READ_TOKEN_REQUIRED=true) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The token may not do this (a reader token on a write) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The name is taken by an alias or a model (ignoring case) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than MODELDECK_MAX_BODY_BYTES */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not sent as JSON */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A field is invalid; `errors` names each one; also: every target and fallback must name an existing model (by name or id), each model at most once in the alias */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many failed authentications from this address; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database cannot serve now; retry after Retry-After seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getAlias: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                ref: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The alias; ETag `"<version>"` */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AliasPublic"];
+                };
+            };
+            /** @description No valid token (a write, or a read when MODELDECK_READ_TOKEN_REQUIRED=true) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such model (or alias, or token) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A field is invalid; `errors` names each one */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many failed authentications from this address; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database cannot serve now; retry after Retry-After seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    replaceAlias: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                ref: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "name": "chat",
+                 *       "description": "The chat service's model: two Azure regions, then OpenAI",
+                 *       "targets": [
+                 *         {
+                 *           "model": "gpt-4o-eastus",
+                 *           "weight": 3,
+                 *           "rpm": 600,
+                 *           "tpm": 450000
+                 *         },
+                 *         {
+                 *           "model": "gpt-4o-westeu",
+                 *           "weight": 1,
+                 *           "rpm": 200,
+                 *           "tpm": 150000
+                 *         }
+                 *       ],
+                 *       "fallbacks": [
+                 *         {
+                 *           "model": "gpt-4o-mini"
+                 *         }
+                 *       ]
+                 *     }
+                 */
+                "application/json": components["schemas"]["AliasWrite"];
+                /**
+                 * @example {
+                 *       "name": "chat",
+                 *       "description": "The chat service's model: two Azure regions, then OpenAI",
+                 *       "targets": [
+                 *         {
+                 *           "model": "gpt-4o-eastus",
+                 *           "weight": 3,
+                 *           "rpm": 600,
+                 *           "tpm": 450000
+                 *         },
+                 *         {
+                 *           "model": "gpt-4o-westeu",
+                 *           "weight": 1,
+                 *           "rpm": 200,
+                 *           "tpm": 150000
+                 *         }
+                 *       ],
+                 *       "fallbacks": [
+                 *         {
+                 *           "model": "gpt-4o-mini"
+                 *         }
+                 *       ]
+                 *     }
+                 */
+                "application/merge-patch+json": components["schemas"]["AliasWrite"];
+            };
+        };
+        responses: {
+            /** @description The alias as saved; its new ETag */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AliasPublic"];
+                };
+            };
+            /** @description The body is not JSON, or a header (If-Match) is malformed */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid token (a write, or a read when MODELDECK_READ_TOKEN_REQUIRED=true) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The token may not do this (a reader token on a write) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such model (or alias, or token) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The new name is taken by an alias or a model (ignoring case) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description If-Match names an older version */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than MODELDECK_MAX_BODY_BYTES */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not sent as JSON */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A field is invalid; `errors` names each one; also: every target and fallback must name an existing model (by name or id), each model at most once in the alias */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many failed authentications from this address; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database cannot serve now; retry after Retry-After seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    deleteAlias: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                ref: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description No valid token (a write, or a read when MODELDECK_READ_TOKEN_REQUIRED=true) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The token may not do this (a reader token on a write) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such model (or alias, or token) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Precondition Failed */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A field is invalid; `errors` names each one */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many failed authentications from this address; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database cannot serve now; retry after Retry-After seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getAliasHistory: {
+        parameters: {
+            query?: {
+                limit?: number;
+                offset?: number;
+            };
+            header?: never;
+            path: {
+                ref: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AuditPage"];
+                };
+            };
+            /** @description No valid token (a write, or a read when MODELDECK_READ_TOKEN_REQUIRED=true) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such model (or alias, or token) */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -3379,7 +4208,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description No such model (or token) */
+            /** @description No such model (or alias, or token) */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -3483,7 +4312,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description No such model (or token) */
+            /** @description No such model (or alias, or token) */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -4430,7 +5259,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description No such model (or token) */
+            /** @description No such model (or alias, or token) */
             404: {
                 headers: {
                     [name: string]: unknown;

@@ -225,9 +225,16 @@ class TokenCountAnswer(Answer):
 
 
 class ChangedModel(Answer):
-    action: str
+    """One model or alias a revision changed (the other's two fields are null)."""
+
+    action: str = Field(
+        description="A model's: create, update, delete, …; an alias's: alias_created, "
+        "alias_updated, alias_deleted"
+    )
     model_id: str | None
     model_name: str | None
+    alias_id: str | None
+    alias_name: str | None
 
 
 class ChangeEvent(Answer):

@@ -22,7 +22,15 @@ EVENT_EXAMPLE = {
     "revision": 42,
     "at": "2026-01-05T09:30:00.123456Z",
     "actor": "token:ci",
-    "changes": [{"action": "update", "model_id": "0f5c…", "model_name": "gpt-4o"}],
+    "changes": [
+        {
+            "action": "update",
+            "model_id": "0f5c…",
+            "model_name": "gpt-4o",
+            "alias_id": None,
+            "alias_name": None,
+        }
+    ],
 }
 
 

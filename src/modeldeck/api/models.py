@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -21,6 +22,7 @@ from modeldeck.api.web import (
 )
 from modeldeck.audit import repository as audit_repository
 from modeldeck.audit.diff import diff
+from modeldeck.audit.tables import AuditEntryRow
 from modeldeck.models import service
 from modeldeck.models.schemas import SUB_ROUTE_WORDS, CloneRequest
 from modeldeck.models.snapshot import CachedResponse, RegistryCache, model_etag
@@ -324,6 +326,11 @@ async def model_history(
         )
     if count == 0 and model is None:
         raise not_found(f"Model {ref!r}")
+    return history_page(entries, count)
+
+
+def history_page(entries: Sequence[AuditEntryRow], count: int) -> Response:
+    """One page of an audit trail (`AuditPage`), each entry with its field-by-field diff."""
     data = [
         {
             "revision": entry.revision,

@@ -28,6 +28,7 @@ from modeldeck.api.auth import Caller, require_admin, require_reader
 from modeldeck.api.chatconfig.mapping import ModelConfigModel
 from modeldeck.api.models import READ_OPERATIONS
 from modeldeck.api.web import SECURITY_HEADERS, add_routes, json_body
+from modeldeck.models.aliases import AliasWrite
 from modeldeck.models.schemas import CloneRequest, ModelWrite, PricingWrite
 from modeldeck.pricing.schemas import CostRequest, SimulateRequest, TokensRequest
 from modeldeck.pricing.usage import USAGE_PROPERTY, USAGE_SCHEMAS
@@ -36,6 +37,7 @@ from modeldeck.records.fields import SERVER_FIELDS
 
 DOCUMENTED_BODIES: tuple[type[BaseModel], ...] = (
     ModelWrite,
+    AliasWrite,
     CloneRequest,
     PricingWrite,
     CostRequest,
@@ -55,7 +57,7 @@ STATUS_TEXT = {
     400: "The body is not JSON, or a header (If-Match) is malformed",
     401: "No valid token (a write, or a read when MODELDECK_READ_TOKEN_REQUIRED=true)",
     403: "The token may not do this (a reader token on a write)",
-    404: "No such model (or token)",
+    404: "No such model (or alias, or token)",
     409: "The change conflicts with the registry's rules or with a concurrent change",
     412: "If-Match names a version that is no longer current",
     413: "The body is larger than MODELDECK_MAX_BODY_BYTES",
@@ -74,7 +76,13 @@ _MODEL_RULES = (
 )
 # Rules JSON Schema cannot say (across fields, against the URL or the stored data): a body
 # the schema accepts may still get a 422 for one of these.
+_ALIAS_RULES = (
+    "; also: every target and fallback must name an existing model (by name or id), each "
+    "model at most once in the alias"
+)
 BUSINESS_RULES = {
+    "createAlias": _ALIAS_RULES,
+    "replaceAlias": _ALIAS_RULES,
     "createModel": _MODEL_RULES,
     "replaceModel": _MODEL_RULES,
     "updateModel": _MODEL_RULES + " (checked on the merged model, which must still have every "

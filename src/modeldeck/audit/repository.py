@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from modeldeck.audit.tables import AuditEntryRow
+from modeldeck.audit.tables import ALIAS_ACTIONS, AuditEntryRow
 from modeldeck.records.fields import possible_ref
 
 # OFFSET beyond this is past any trail, and beyond what the drivers bind (64-bit integers).
@@ -23,12 +23,17 @@ def add_entry(session: AsyncSession, columns: dict[str, Any]) -> AuditEntryRow:
 
 
 async def entries_for_model(
-    session: AsyncSession, ref: str, *, limit: int, offset: int
+    session: AsyncSession, ref: str, *, limit: int, offset: int, alias: bool = False
 ) -> tuple[Sequence[AuditEntryRow], int]:
-    """A model's trail, newest first; `ref` is its id or (for deleted models too) its name."""
+    """A model's trail (an alias's with `alias`), newest first; `ref` is its id or (for
+    deleted ones too) its name."""
     if not possible_ref(ref):
         return [], 0
-    where = or_(AuditEntryRow.model_id == ref, func.lower(AuditEntryRow.model_name) == ref.lower())
+    kind = AuditEntryRow.action.like(ALIAS_ACTIONS, escape="\\")  # an alias's entries
+    where = and_(
+        or_(AuditEntryRow.model_id == ref, func.lower(AuditEntryRow.model_name) == ref.lower()),
+        kind if alias else ~kind,
+    )
     ids = select(AuditEntryRow.model_id).where(where).distinct()
     matching = AuditEntryRow.model_id.in_(ids)
     total = (

@@ -10,6 +10,10 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from modeldeck.db import Base, UTCDateTime
 
+# An alias's entries (actions `alias_created`, …) hold the alias's id and name in the model
+# columns: a LIKE pattern for them, with "\\" as its escape.
+ALIAS_ACTIONS = "alias\\_%"
+
 
 class AuditEntryRow(Base):
     __tablename__ = "audit_entries"

@@ -48,6 +48,7 @@ Progress = Callable[[int, int], None]
 SKIP_SYSTEM_MODEL = "system_model"
 SKIP_ORDINARY_MODEL = "ordinary_model"
 SKIP_DUPLICATE = "duplicate_name"
+SKIP_ALIAS_NAME = "alias_name"
 SKIP_PRICE_HISTORY = "price_history_conflict"
 HISTORY_CORRECTION = "price_history_correction"
 SKIP_FUTURE_PRICE = "future_price_period"
@@ -224,6 +225,7 @@ async def fill_plan(
 ) -> dict[str, ModelRow]:
     """Sort records into the plan's groups; returns the registry's rows by lower-cased name."""
     rows = {row.name_key: row for row in await repository.all_models(session)}
+    aliases = {row.name_key for row in await repository.all_aliases(session)}
     seen: dict[str, str] = {}
     for record in records:
         if record.model is None:
@@ -248,7 +250,17 @@ async def fill_plan(
             continue
         seen[key] = record.position
         row = rows.get(key)
-        if row is None:
+        if row is None and key in aliases:
+            plan.skipped.append(
+                PlannedModel(
+                    "skip",
+                    record.name,
+                    record.position,
+                    reason="an alias has this name (ignoring case); a model may not take it",
+                    code=SKIP_ALIAS_NAME,
+                )
+            )
+        elif row is None:
             plan.added.append(
                 PlannedModel("add", record.model.name, record.position, record=record)
             )

@@ -22,7 +22,7 @@ KEEP = 2000
 
 @dataclass(frozen=True)
 class Event:
-    """One committed revision: when, who, and what happened to which models."""
+    """One committed revision: when, who, and what happened to which models and aliases."""
 
     revision: int
     document: dict[str, Any]
@@ -60,7 +60,22 @@ def events_from(entries: Iterable[Sequence[Any]]) -> list[Event]:
         if not events or events[-1].revision != revision:
             events.append(Event(revision, {"revision": revision, "at": at, "actor": actor}))
             events[-1].document["changes"] = []
-        change = {"action": action, "model_id": model_id, "model_name": model_name}
+        if action.startswith("alias_"):  # an alias's entry holds its id and name there
+            change = {
+                "action": action,
+                "model_id": None,
+                "model_name": None,
+                "alias_id": model_id,
+                "alias_name": model_name,
+            }
+        else:
+            change = {
+                "action": action,
+                "model_id": model_id,
+                "model_name": model_name,
+                "alias_id": None,
+                "alias_name": None,
+            }
         events[-1].document["changes"].append(change)
     return events
 

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import Row, and_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from modeldeck.audit.tables import AuditEntryRow
+from modeldeck.audit.tables import ALIAS_ACTIONS, AuditEntryRow
 from modeldeck.changes.tables import STATE_ROW, RegistryStateRow
 
 # Revisions are 32-bit integer columns; a larger cursor (a client's typo) matches nothing above it.
@@ -103,6 +103,8 @@ async def models_changed_after(
                 AuditEntryRow.revision > after,
                 AuditEntryRow.revision <= RegistryStateRow.revision,
                 AuditEntryRow.revision <= min(after + within, MAX_REVISION),
+                # An alias's entries hold the alias's id: no model changed.
+                AuditEntryRow.action.not_like(ALIAS_ACTIONS, escape="\\"),
             ),
         )
         .where(RegistryStateRow.id == STATE_ROW)

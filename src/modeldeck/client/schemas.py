@@ -189,9 +189,13 @@ class HistoryEntry(Record):
 
 
 class Change(Record):
+    """A model (`model_id`) or an alias (`alias_id`, actions `alias_*`) one revision changed."""
+
     action: str
     model_id: str | None = None
     model_name: str | None = None
+    alias_id: str | None = None
+    alias_name: str | None = None
 
 
 class ChangeEvent(Record):

@@ -105,6 +105,12 @@ async def ensure_name_free(
             f"A model named {name!r} already exists (names are unique ignoring case).",
             errors=[FieldError("name", "is already taken")],
         )
+    if await repository.alias_named(session, name) is not None:
+        raise conflict(
+            f"An alias is named {name!r}: a model may not take an alias's name (ignoring case), "
+            "or apps could not tell which one they call.",
+            errors=[FieldError("name", "is an alias's name")],
+        )
 
 
 def check_version(row: ModelRow, if_match: int | None) -> None:
@@ -507,6 +513,12 @@ async def delete_model(
         raise conflict(
             f"Model {row.name!r} is the default and cannot be deleted; "
             "make another model the default first."
+        )
+    naming = await repository.aliases_naming(session, row.id)
+    if naming:
+        listed = ", ".join(repr(name) for name in naming)
+        raise conflict(
+            f"Model {row.name!r} is named by the alias(es) {listed}; take it out of them first."
         )
     audit(session, ctx, revision, row, "delete", model_public(row, ctx.now), None)
     await session.delete(row)

@@ -94,3 +94,24 @@ class PricePeriodRow(Base):
     @property
     def is_priced(self) -> bool:
         return self.input is not None and self.output is not None
+
+
+class AliasRow(Base):
+    """An alias: a name standing for weighted target models and ordered fallbacks.
+
+    `targets` is `[{"model_id", "weight", "rpm", "tpm"}]` and `fallbacks` `[model_id, …]`: by
+    id, so renaming a model keeps its aliases; deleting a model an alias names is refused.
+    """
+
+    __tablename__ = "aliases"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    name: Mapped[str] = mapped_column(String(64))
+    # Unique ignoring case, like model names (and never a model's name: the service checks).
+    name_key: Mapped[str] = mapped_column(String(64), unique=True)
+    description: Mapped[str] = mapped_column(Text, default="")
+    targets: Mapped[list[Any]] = mapped_column(default=list)
+    fallbacks: Mapped[list[Any]] = mapped_column(default=list)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
