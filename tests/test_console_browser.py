@@ -610,3 +610,83 @@ def test_the_models_table_fits_a_1280_pixel_window_for_an_admin(page: Page, serv
     width = page.eval_on_selector(".table-wrap", "wrap => [wrap.scrollWidth, wrap.clientWidth]")
     assert width[0] <= width[1], f"the table needs {width[0]} px in a {width[1]} px frame"
     expect(page.get_by_role("button", name="Make default").first).to_be_in_viewport()
+
+
+# --- aliases --------------------------------------------------------------------------------
+
+
+def test_an_admin_adds_edits_and_deletes_an_alias_with_errors_in_plain_words(
+    watched: Watched, server: Server
+) -> None:
+    page = watched.page
+    first, second, fallback = (server.create() for _ in range(3))
+    name = unique("chat")
+    sign_in(page, server)
+    page.get_by_role("link", name="Aliases").click()
+    expect(page.get_by_role("heading", name="Aliases", exact=True)).to_be_visible()
+
+    page.get_by_label("Name", exact=True).fill(name)
+    page.get_by_label("Target 1: model").fill(first["name"])
+    page.get_by_label("Target 1: weight").fill("3")
+    page.get_by_label("Target 1: requests per minute").fill("600")
+    page.get_by_label("Target 2: model").fill("no-such-model")
+    page.get_by_label("Fallback 1: model").fill(fallback["name"])
+    page.get_by_role("button", name="Save alias").click()
+    # The problem is shown with the field's label, and the field is marked.
+    errors = page.locator("#alias-errors")
+    expect(errors).to_contain_text("Target 2: model: no model named 'no-such-model'")
+    expect(page.get_by_label("Target 2: model")).to_have_attribute("aria-invalid", "true")
+
+    page.get_by_label("Target 2: model").fill(second["name"])
+    page.get_by_role("button", name="Save alias").click()
+    expect(page.get_by_role("status")).to_contain_text(f"Alias {name} saved.")
+    saved = server.api.get(f"/api/aliases/{name}").json()
+    assert [(t["model"], t["weight"], t["rpm"]) for t in saved["targets"]] == [
+        (first["name"], 3, 600),
+        (second["name"], 1, None),
+    ]
+    assert [f["model"] for f in saved["fallbacks"]] == [fallback["name"]]
+    row = page.locator("tr[data-alias]", has_text=name)
+    expect(row).to_contain_text("weight 3 · 600 requests/min")
+    shot(page, "aliases-1280")
+
+    # Edit: the form is filled from the row; the change is a PUT with the version read.
+    row.get_by_role("button", name=f"Edit {name}").click()
+    expect(page.get_by_label("Target 1: weight")).to_have_value("3")
+    page.get_by_label("Target 1: weight").fill("5")
+    page.get_by_role("button", name="Save alias").click()
+    expect(page.get_by_role("status")).to_contain_text(f"Alias {name} saved.")
+    assert server.api.get(f"/api/aliases/{name}").json()["version"] == 2
+
+    # Delete asks first (Cancel keeps it); confirming removes the alias, not its models.
+    delete = page.locator("tr[data-alias]", has_text=name).get_by_role(
+        "button", name=f"Delete {name}"
+    )
+    delete.click()
+    confirm = page.locator("#alias-delete-dialog")
+    expect(confirm).to_contain_text(f"Delete alias {name}?")
+    confirm.get_by_role("button", name="Cancel").click()
+    expect(confirm).to_be_hidden()
+    assert server.api.get(f"/api/aliases/{name}").status_code == 200
+    delete.click()
+    confirm.get_by_role("button", name="Delete alias").click()
+    expect(page.get_by_role("status")).to_contain_text(f"Alias {name} deleted.")
+    assert server.api.get(f"/api/aliases/{name}").status_code == 404
+    assert server.model(first["id"]).status_code == 200
+
+
+def test_a_reader_sees_aliases_without_the_form(watched: Watched, server: Server) -> None:
+    page = watched.page
+    model = server.create()
+    name = unique("cheap")
+    made = server.api.post(
+        "/api/aliases", json={"name": name, "targets": [{"model": model["name"]}]}
+    )
+    assert made.status_code == 201, made.text
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto("/aliases")
+    expect(page.locator("tr[data-alias]", has_text=name)).to_contain_text(model["name"])
+    expect(page.locator("#alias-form")).to_have_count(0)
+    assert page.evaluate("document.documentElement.scrollWidth <= innerWidth")
+    shot(page, "aliases-390")
+    server.api.delete(f"/api/aliases/{name}")

@@ -197,15 +197,20 @@ async def test_the_litellm_config_lists_the_models_with_a_deployment(database: D
     by_name = {entry["model_name"]: entry for entry in config["model_list"]}
     assert sorted(by_name) == ["acme/chat", "acme/local"]  # acme/bare has no deployment
     chat = by_name["acme/chat"]
+    limits = {model.name: model.limits for model in await ours(database)}
     assert chat["litellm_params"] == {
         "model": "azure/acme-chat-prod",
         "api_base": "https://acme.openai.azure.com",
         "api_version": "2025-01-01-preview",
         "api_key": "os.environ/ACME_AZURE_KEY",
+        "timeout": limits["acme/chat"].max_timeout_s,
+        "max_retries": limits["acme/chat"].max_retries,
     }
     assert by_name["acme/local"]["litellm_params"] == {
         "model": "openai/llama",
         "api_base": "http://localhost:8080/v1",
+        "timeout": limits["acme/local"].max_timeout_s,
+        "max_retries": limits["acme/local"].max_retries,
     }
     info = chat["model_info"]
     assert info["max_input_tokens"] == 128000 and info["supports_vision"] is True

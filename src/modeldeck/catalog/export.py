@@ -20,8 +20,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from modeldeck import clock, serialization
 from modeldeck.catalog.importers import MODELDECK_FORMAT, MODELDECK_VERSION
 from modeldeck.models import repository
+from modeldeck.models.aliases import list_aliases
 from modeldeck.models.public import history_public, model_public
 from modeldeck.models.schemas import ModelWrite
+from modeldeck.records.alias import AliasPublic, AliasTarget
 from modeldeck.records.fields import DEPLOYMENT_FIELDS, PERIOD_FIELDS
 from modeldeck.records.model import ModelPublic, PricePeriod
 
@@ -58,6 +60,11 @@ async def exportable_models(
     ]
 
 
+async def exportable_aliases(session: AsyncSession) -> list[AliasPublic]:
+    """Every alias's public record, by name."""
+    return [AliasPublic.model_validate(alias) for alias in await list_aliases(session)]
+
+
 def _deployment(model: ModelPublic) -> dict[str, Any]:
     """Where the model is reached, never a key: only the four non-secret fields."""
     return {key: getattr(model.deployment, key) for key in DEPLOYMENT_FIELDS}
@@ -90,15 +97,37 @@ def _jsonable(value: Any) -> Any:
     return value
 
 
-def export_modeldeck(models: Iterable[ExportedModel]) -> str:
-    """Our JSON: `{"format": "modeldeck", "version": 1, "models": [...]}`, sorted by name.
+def alias_record(alias: AliasPublic) -> dict[str, Any]:
+    """An alias as POST /api/aliases takes it, its models by name (ids differ per registry)."""
+    return {
+        "name": alias.name,
+        "description": alias.description,
+        "targets": [
+            {"model": target.model, "weight": target.weight, "rpm": target.rpm, "tpm": target.tpm}
+            for target in alias.targets
+        ],
+        "fallbacks": [{"model": fallback.model} for fallback in alias.fallbacks],
+    }
+
+
+def export_modeldeck(models: Iterable[ExportedModel], aliases: Iterable[AliasPublic] = ()) -> str:
+    """Our JSON: `{"format": "modeldeck", "version": 1, "models": [...], "aliases": [...]}`,
+    each sorted by name.
 
     Each record is the model's writable shape (what POST /api/models takes, without any key)
     plus `price_history` when the records carry one; importing it gives the same records.
+    Each alias is what POST /api/aliases takes, naming its models by name.
     """
     records = [export_record(model) for model in models]
     records.sort(key=lambda record: str(record["name"]).lower())
-    document = {"format": MODELDECK_FORMAT, "version": MODELDECK_VERSION, "models": records}
+    document: dict[str, Any] = {
+        "format": MODELDECK_FORMAT,
+        "version": MODELDECK_VERSION,
+        "models": records,
+    }
+    named = sorted(aliases, key=lambda alias: alias.name.lower())
+    if named:
+        document["aliases"] = [alias_record(alias) for alias in named]
     return (
         simplejson.dumps(_jsonable(document), use_decimal=True, indent=2, ensure_ascii=False) + "\n"
     )
@@ -181,31 +210,71 @@ def _model_info(model: ModelPublic) -> dict[str, Any]:
     return info
 
 
-def litellm_entry(model: ModelPublic) -> dict[str, Any]:
-    """One `model_list` entry; the key is referenced as `os.environ/<VAR>`, never written."""
+def litellm_entry(
+    model: ModelPublic, *, group: str | None = None, target: AliasTarget | None = None
+) -> dict[str, Any]:
+    """One `model_list` entry; the key is referenced as `os.environ/<VAR>`, never written.
+
+    The record's timeout (its `max_timeout_s`) and retries go with it. As a deployment of an
+    alias's group (`group`), the entry is named by the alias and carries the target's weight
+    and its rpm/tpm limits.
+    """
     deployment = model.deployment
-    target = deployment.deployment or model.name
+    called = deployment.deployment or model.name
     prefix = LITELLM_PREFIX.get(model.provider)
-    params: dict[str, Any] = {"model": f"{prefix}/{target}" if prefix else target}
+    params: dict[str, Any] = {"model": f"{prefix}/{called}" if prefix else called}
     if deployment.endpoint:
         params["api_base"] = deployment.endpoint
     if deployment.api_version:
         params["api_version"] = deployment.api_version
     if deployment.api_key_env:
         params["api_key"] = f"os.environ/{deployment.api_key_env}"
-    return {"model_name": model.name, "litellm_params": params, "model_info": _model_info(model)}
+    params["timeout"] = model.limits.max_timeout_s
+    params["max_retries"] = model.limits.max_retries
+    info = _model_info(model)
+    if target is not None:
+        params["weight"] = target.weight
+        if target.rpm is not None:
+            params["rpm"] = target.rpm
+        if target.tpm is not None:
+            params["tpm"] = target.tpm
+    if group is not None:
+        info = {"id": f"{group}/{model.name}", "base_model": model.name} | info
+    return {"model_name": group or model.name, "litellm_params": params, "model_info": info}
 
 
-def export_litellm_config(models: Iterable[ModelPublic]) -> str:
-    """A LiteLLM proxy `config.yaml` `model_list`: the enabled models that have a deployment.
+def export_litellm_config(
+    models: Iterable[ModelPublic], aliases: Iterable[AliasPublic] = ()
+) -> str:
+    """A LiteLLM proxy `config.yaml`: the enabled models that have a deployment, then each
+    alias as a group of its targets' deployments, with its fallbacks in `router_settings`.
 
     A deployment is an endpoint, a deployment name or an API key variable; disabled and
-    retired models are left out (a proxy would route requests to them).
+    retired models are left out (a proxy would route requests to them), from groups and
+    fallback lists too. An alias with no servable target is left out.
     """
+    everything = list(models)
     chosen = sorted(
-        (model for model in models if servable(model)), key=lambda model: model.name.lower()
+        (model for model in everything if servable(model)), key=lambda model: model.name.lower()
     )
-    document = {"model_list": [litellm_entry(model) for model in chosen]}
+    by_id = {model.id: model for model in chosen}
+    entries = [litellm_entry(model) for model in chosen]
+    fallbacks: list[dict[str, list[str]]] = []
+    for alias in sorted(aliases, key=lambda alias: alias.name.lower()):
+        members = [
+            litellm_entry(by_id[target.model_id], group=alias.name, target=target)
+            for target in alias.targets
+            if target.model_id in by_id
+        ]
+        if not members:
+            continue
+        entries.extend(members)
+        after = [by_id[item.model_id].name for item in alias.fallbacks if item.model_id in by_id]
+        if after:
+            fallbacks.append({alias.name: after})
+    document: dict[str, Any] = {"model_list": entries}
+    if fallbacks:
+        document["router_settings"] = {"fallbacks": fallbacks}
     return yaml.dump(
         document, Dumper=_ConfigDumper, sort_keys=False, allow_unicode=True, width=1000
     )

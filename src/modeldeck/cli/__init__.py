@@ -242,9 +242,10 @@ def secrets_generate_key() -> None:
 
 
 def _register() -> None:
-    from modeldeck.cli import catalog, models, pricing, tokens
+    from modeldeck.cli import aliases, catalog, models, pricing, tokens
 
     app.add_typer(models.app, name="models")
+    app.add_typer(aliases.app, name="aliases")
     app.add_typer(catalog.app, name="catalog")
     app.command("import")(catalog.import_command)
     app.command("export")(catalog.export_command)

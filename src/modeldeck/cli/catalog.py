@@ -160,6 +160,28 @@ async def _apply(
     return result
 
 
+async def _import_aliases(
+    file: Path, database_url: str | None, *, dry_run: bool, quiet: bool
+) -> None:
+    """The aliases of our own export, after its models (they name models by name)."""
+    from modeldeck.models.aliases import import_aliases
+
+    document = serialization.loads(file.read_bytes())  # noqa: ASYNC240 (read once, small)
+    records = document.get("aliases") if isinstance(document, dict) else None
+    if not isinstance(records, list) or not records:
+        return
+    if dry_run:
+        if not quiet:
+            out.print(f"dry run: {len(records)} aliases would be imported or updated")
+        return
+    async with _session(database_url) as session:
+        added, changed, skipped = await import_aliases(session, _context(), records)
+    if not quiet:
+        out.print(f"aliases: {added} added, {changed} changed, {len(skipped)} skipped")
+        for reason in skipped:
+            out.print(f"  skipped {reason}", markup=False)
+
+
 def import_command(
     file: Annotated[Path, typer.Argument(help="The catalog file.", exists=True, dir_okay=False)],
     format: Annotated[
@@ -205,6 +227,8 @@ def import_command(
                 f"imported: {result.added} added, {result.changed} changed, "
                 f"{result.skipped} skipped (revision {result.revision})"
             )
+        if format == "modeldeck":
+            await _import_aliases(file, database_url, dry_run=dry_run, quiet=json_output)
 
     try:
         asyncio.run(run())
@@ -227,6 +251,7 @@ def export_command(
     from modeldeck.catalog.export import (
         export_litellm_config,
         export_modeldeck,
+        exportable_aliases,
         exportable_models,
     )
 
@@ -236,7 +261,10 @@ def export_command(
     async def run() -> str:
         async with _reading(database_url) as session:
             models = await exportable_models(session)
-        return export_modeldeck(models) if format == "modeldeck" else export_litellm_config(models)
+            aliases = await exportable_aliases(session)
+        if format == "modeldeck":
+            return export_modeldeck(models, aliases)
+        return export_litellm_config(models, aliases)
 
     try:
         text = asyncio.run(run())

@@ -42,6 +42,10 @@ from modeldeck.client.errors import (
 )
 from modeldeck.client.registry import AsyncRegistry, Registry
 from modeldeck.client.schemas import (
+    Alias,
+    AliasFallback,
+    AliasList,
+    AliasTarget,
     Capabilities,
     Change,
     ChangeBatch,
@@ -61,7 +65,7 @@ from modeldeck.client.schemas import (
 )
 
 if TYPE_CHECKING:
-    from modeldeck.client.pool import ClientPool
+    from modeldeck.client.pool import Candidate, ClientPool
     from modeldeck.client.probe import Ping
 
 
@@ -71,6 +75,10 @@ def __getattr__(name: str) -> Any:
         from modeldeck.client.pool import ClientPool
 
         return ClientPool
+    if name == "Candidate":
+        from modeldeck.client.pool import Candidate
+
+        return Candidate
     if name == "Ping":
         from modeldeck.client.probe import Ping
 
@@ -79,8 +87,13 @@ def __getattr__(name: str) -> Any:
 
 
 __all__ = [
+    "Alias",
+    "AliasFallback",
+    "AliasList",
+    "AliasTarget",
     "AsyncRegistry",
     "BadRequest",
+    "Candidate",
     "Capabilities",
     "Change",
     "ChangeBatch",

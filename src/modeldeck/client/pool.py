@@ -13,6 +13,7 @@ import contextlib
 import difflib
 import logging
 import os
+import random
 import threading
 import time
 import warnings
@@ -46,7 +47,7 @@ from modeldeck.client.providers import (
     client_spec,
 )
 from modeldeck.client.registry import AsyncRegistry, Registry
-from modeldeck.client.schemas import ChangeBatch, CostResult, Model, ModelList, Source
+from modeldeck.client.schemas import Alias, ChangeBatch, CostResult, Model, ModelList, Source
 from modeldeck.client.wire import offline_cost, usage_body
 
 log = logging.getLogger("modeldeck.client")
@@ -61,6 +62,18 @@ FEED_RECHECK_S = 60.0
 # This many failures in a row (about 15 s of retries) and the pool says it is not following.
 UNHEALTHY_AFTER = 5
 STOP_TIMEOUT_S = 10.0
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """One model to try for a name: `pool.client(candidate.name)`; `fallback` after targets."""
+
+    name: str
+    model: Model
+    weight: int
+    rpm: int | None
+    tpm: int | None
+    fallback: bool
 
 
 @dataclass(frozen=True)
@@ -109,6 +122,9 @@ class ClientPool:
         self._entries: dict[str, _Entry] = {}
         self._ids_by_name: dict[str, str] = {}
         self._names: tuple[str, ...] = ()
+        # Aliases by lower-cased name, and what each resolves to now (see `_index`).
+        self._aliases: dict[str, Alias] = {}
+        self._alias_names: tuple[str, ...] = ()
         self._deleted: dict[str, int] = {}
         self._sync: dict[str, tuple[ClientSpec, Any]] = {}
         self._http = http_client or openai.DefaultAsyncHttpxClient()
@@ -131,9 +147,11 @@ class ClientPool:
         key_resolver: KeyResolver | None = None,
         environ: Mapping[str, str] = os.environ,
         http_client: httpx.AsyncClient | None = None,
+        aliases: Iterable[Alias] = (),
     ) -> ClientPool:
         """A pool of these records only: no registry, no change feed (the server's own use)."""
         pool = cls(None, key_resolver=key_resolver, environ=environ, http_client=http_client)
+        pool._aliases = {alias.name.lower(): alias for alias in aliases}
         pool._apply(models, complete=True)
         pool._started = True
         return pool
@@ -166,6 +184,7 @@ class ClientPool:
                     "memory and made in the registry when it answers"
                 )
         self._load(models)
+        self._load_aliases(await registry.aliases())
         self._started = True
         if follow:
             self._health.closing = False
@@ -259,13 +278,20 @@ class ClientPool:
         await self.close()
 
     async def refresh(self) -> None:
-        """Reload every model now (the feed does this by itself)."""
-        self._load(await self._require_registry().models(fallback=False))
+        """Reload every model and alias now (the feed does this by itself)."""
+        registry = self._require_registry()
+        models = await registry.models(fallback=False)
+        aliases = await registry.aliases(fallback=False)
+        self._aliases = {alias.name.lower(): alias for alias in aliases}
+        self._load(models)
 
     # --- the hot path ---------------------------------------------------------------------------
 
     def client(self, name: str) -> Any:
-        """The async client for a model; no I/O.
+        """The async client for a model or an alias; no I/O.
+
+        An alias gives its first usable target's client (see `resolve`); to spread calls over
+        its targets by weight and fall back in order, loop over `candidates(name)`.
 
         `openai.AsyncOpenAI` (`AsyncAzureOpenAI` for Azure), `anthropic.AsyncAnthropic`
         (`AsyncAnthropicBedrock`, `AsyncAnthropicVertex`), google-genai's `Client(...).aio`, or
@@ -325,6 +351,76 @@ class ClientPool:
     def names(self) -> list[str]:
         """The models' names, as the lookups know them (a name here can be looked up)."""
         return list(self._names)
+
+    @property
+    def alias_names(self) -> list[str]:
+        """The aliases' names (each can be looked up like a model's)."""
+        return list(self._alias_names)
+
+    def alias(self, name: str) -> Alias:
+        """An alias's record (by name ignoring case, or id)."""
+        found = self._aliases.get(name.lower()) or next(
+            (alias for alias in self._aliases.values() if alias.id == name), None
+        )
+        if found is None:
+            raise UnknownModel(f"No alias named {name!r} is in the registry.")
+        return found
+
+    def resolve(self, name: str) -> str:
+        """The model a name calls: a model's own name, or for an alias its first target that
+        is enabled and has a client, else its first such fallback. `client`, `chat_params`,
+        `timeout_for`, `model` and `cost` use it, so they always agree on the model."""
+        return self._entries[self._id_of(name)].model.name
+
+    def candidates(
+        self, name: str, *, weighted: bool = True, rng: random.Random | None = None
+    ) -> list[Candidate]:
+        """What to try, in order, for a model or an alias: an app's own retry loop.
+
+        For an alias: its targets (those enabled, with a client), ordered by a weighted random
+        draw each call (`weighted=False`: as listed), then its fallbacks as listed; each with
+        the target's `rpm`/`tpm`. For a model: that model alone. The routing itself
+        (cooldowns, rate limiting) is the app's::
+
+            for candidate in pool.candidates("chat"):
+                try:
+                    return await pool.client(candidate.name).chat.completions.create(
+                        messages=messages, **pool.chat_params(candidate.name)
+                    )
+                except openai.APIError:
+                    continue
+        """
+        alias = self._alias_of(name)
+        if alias is None:
+            model = self._entry(name).model
+            return [Candidate(model.name, model, 1, None, None, False)]
+        targets = [
+            (target, usable)
+            for target in alias.targets
+            if (usable := self._usable(target.model_id)) is not None
+        ]
+        if weighted and len(targets) > 1:
+            draw = rng or random
+            # Weighted order without replacement: each key u ** (1 / weight), largest first.
+            keyed = [
+                (draw.random() ** (1 / target.weight), index)
+                for index, (target, _) in enumerate(targets)
+            ]
+            targets = [targets[index] for _, index in sorted(keyed, reverse=True)]
+        chosen = [
+            Candidate(entry.model.name, entry.model, target.weight, target.rpm, target.tpm, False)
+            for target, entry in targets
+        ]
+        for fallback in alias.fallbacks:
+            usable = self._usable(fallback.model_id)
+            if usable is not None:
+                chosen.append(Candidate(usable.model.name, usable.model, 1, None, None, True))
+        if not chosen:
+            raise ModelDisabled(
+                f"Alias {alias.name!r} has no usable model: each of its targets and fallbacks is "
+                "disabled, deleted or without a client."
+            )
+        return chosen
 
     def model(self, name: str) -> Model:
         """The record a client was built from (by name ignoring case, or id)."""
@@ -404,7 +500,32 @@ class ClientPool:
             return found
         if name in self._entries:
             return name
+        alias = self._alias_of(name)
+        if alias is not None:
+            raise ModelDisabled(
+                f"Alias {alias.name!r} names no model this pool has: its targets and "
+                "fallbacks are deleted or not loaded."
+            )
         raise self._unknown(name)
+
+    def _alias_of(self, name: str) -> Alias | None:
+        """The alias a name calls; a model of that name (which the server never allows at
+        once, but two instances racing might) wins."""
+        key = name.lower()
+        alias = self._aliases.get(key)
+        if alias is None or self._model_named(key):
+            return None
+        return alias
+
+    def _model_named(self, key: str) -> bool:
+        found = self._ids_by_name.get(key)
+        return found is not None and self._entries[found].model.name.lower() == key
+
+    def _usable(self, model_id: str) -> _Entry | None:
+        entry = self._entries.get(model_id)
+        if entry is None or not entry.model.enabled or entry.client is None:
+            return None
+        return entry
 
     def _entry(self, name: str, *, allow_disabled: bool = False) -> _Entry:
         entry = self._entries[self._id_of(name)]
@@ -422,7 +543,8 @@ class ClientPool:
             return UnknownModel(
                 f"Model {name!r} was deleted from the registry (revision {deleted})."
             )
-        close = difflib.get_close_matches(name, list(self._ids_by_name), n=3)
+        known = [*self._ids_by_name, *self._aliases]
+        close = difflib.get_close_matches(name, known, n=3)
         hint = f" Did you mean {', '.join(repr(match) for match in close)}?" if close else ""
         return UnknownModel(f"No model named {name!r} is in the registry.{hint}")
 
@@ -525,10 +647,38 @@ class ClientPool:
                     clients[name] = alias.client
                 else:
                     clients.pop(name, None)
+        self._index_aliases(ids, clients)
         # Lookups first, then the names: another thread that sees a name can look it up.
         self._ids_by_name = ids
         self._clients = clients
         self._names = tuple(sorted(entry.model.name for entry in self._entries.values()))
+        self._alias_names = tuple(sorted(alias.name for alias in self._aliases.values()))
+
+    def _index_aliases(self, ids: dict[str, str], clients: dict[str, Any]) -> None:
+        """Each alias's name → its first usable target (else fallback), else its first model
+        the pool has (whose error then explains), in the index being built."""
+        for key, alias in self._aliases.items():
+            if key in ids and self._entries[ids[key]].model.name.lower() == key:
+                continue  # a model of that name wins
+            ordered = [target.model_id for target in alias.targets] + [
+                fallback.model_id for fallback in alias.fallbacks
+            ]
+            usable = next((model_id for model_id in ordered if self._usable(model_id)), None)
+            chosen = usable or next((m for m in ordered if m in self._entries), None)
+            if chosen is None:
+                ids.pop(key, None)
+                clients.pop(alias.name, None)
+                continue
+            ids[key] = chosen
+            entry = self._entries[chosen]
+            if usable is not None and entry.client is not None:
+                clients[alias.name] = entry.client
+            else:
+                clients.pop(alias.name, None)
+
+    def _load_aliases(self, aliases: Iterable[Alias]) -> None:
+        self._aliases = {alias.name.lower(): alias for alias in aliases}
+        self._index()
 
     # --- following the registry -----------------------------------------------------------------
 
@@ -650,13 +800,19 @@ class ClientPool:
             )
             await self.refresh()
             return
+        changes = [change for event in batch.events for change in event.changes]
+        aliases_changed = any(change.alias_id is not None for change in changes)
         model_ids = list(
-            dict.fromkeys(change.model_id for event in batch.events for change in event.changes)
+            dict.fromkeys(change.model_id for change in changes if change.alias_id is None)
         )
         if batch.more or None in model_ids or len(model_ids) > TARGETED_LIMIT:
             await self.refresh()
             return
         registry = self._require_registry()
+        if aliases_changed:
+            self._aliases = {
+                alias.name.lower(): alias for alias in await registry.aliases(fallback=False)
+            }
         changed: list[Model] = []
         removed: list[str] = []
         for model_id in model_ids:
@@ -666,7 +822,7 @@ class ClientPool:
             except NotFound:
                 removed.append(model_id)
         self._revision = batch.last_revision
-        self._apply(changed, complete=False, removed=removed)
+        self._apply(changed, complete=False, removed=removed)  # indexes the aliases too
 
 
 class _Health:

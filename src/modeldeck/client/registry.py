@@ -25,8 +25,10 @@ from typing import Any, TypeVar
 
 import httpx
 
-from modeldeck.client.errors import NotFound
+from modeldeck.client.errors import NotFound, RegistryUnavailable
 from modeldeck.client.schemas import (
+    Alias,
+    AliasList,
     ChangeBatch,
     CostResult,
     HistoryEntry,
@@ -86,6 +88,14 @@ class _Common:
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.base_url!r})"
+
+
+def _alias_missing(ref: str, aliases: AliasList) -> Exception:
+    if aliases.source == "server":
+        return NotFound(f"Alias {ref!r} was not found", status=404, title="Not found")
+    return RegistryUnavailable(
+        f"Model Deck is unreachable and alias {ref!r} is not among the aliases saved offline."
+    )
 
 
 def _plain(ref: Ref) -> str:
@@ -303,6 +313,27 @@ class Registry(_Common):
         """Changes after revision `since`; waits up to `wait` seconds for one."""
         return self._run(self._core.changes_call(since, wait, limit))
 
+    def aliases(self, *, fallback: bool = True) -> AliasList:
+        """Every alias; offline, the last ones saved (`source`, `stale`), else none."""
+        core = self._core
+        if fallback and core.breaker.open:
+            self._ensure_probe()
+            return core.offline_aliases(core.open_reason(), fallback=True)
+        outcome = self._exchange(core.aliases_call())
+        if isinstance(outcome, str):
+            return core.offline_aliases(outcome, fallback=fallback)
+        if core.is_outage(outcome):
+            return core.offline_aliases(f"HTTP {outcome.status_code}", fallback=fallback)
+        return core.read_aliases(outcome)
+
+    def alias(self, ref: str, *, fallback: bool = True) -> Alias:
+        """One alias by id or name (ignoring case)."""
+        aliases = self.aliases(fallback=fallback)
+        found = aliases.find(ref)
+        if found is None:
+            raise _alias_missing(ref, aliases)
+        return found
+
     # --- writes (admin token) -------------------------------------------------------------------
 
     def create(self, record: Mapping[str, Any] | Model) -> Model:
@@ -331,6 +362,24 @@ class Registry(_Common):
 
     def make_default(self, ref: Ref) -> Model:
         return self._run(self._core.default_call(self._ref(ref)))
+
+    def create_alias(self, record: Mapping[str, Any] | Alias) -> Alias:
+        """`{"name", "targets": [{"model", "weight", "rpm", "tpm"}], "fallbacks": [{"model"}]}`."""
+        result: Alias = self._run(self._core.alias_write_call("POST", None, record))
+        return result
+
+    def replace_alias(
+        self,
+        ref: str,
+        record: Mapping[str, Any] | Alias,
+        *,
+        if_match: int | str | Alias | None = None,
+    ) -> Alias:
+        result: Alias = self._run(self._core.alias_write_call("PUT", ref, record, if_match))
+        return result
+
+    def delete_alias(self, ref: str, *, if_match: int | str | Alias | None = None) -> None:
+        self._run(self._core.alias_write_call("DELETE", ref, None, if_match))
 
 
 class AsyncRegistry(_Common):
@@ -533,6 +582,27 @@ class AsyncRegistry(_Common):
     async def simulate(self, **workload: Any) -> list[SimulationRow]:
         return await self._run(self._core.simulate_call(workload))
 
+    async def aliases(self, *, fallback: bool = True) -> AliasList:
+        """Every alias; offline, the last ones saved (`source`, `stale`), else none."""
+        core = self._core
+        if fallback and core.breaker.open:
+            self._ensure_probe()
+            return core.offline_aliases(core.open_reason(), fallback=True)
+        outcome = await self._exchange(core.aliases_call())
+        if isinstance(outcome, str):
+            return core.offline_aliases(outcome, fallback=fallback)
+        if core.is_outage(outcome):
+            return core.offline_aliases(f"HTTP {outcome.status_code}", fallback=fallback)
+        return core.read_aliases(outcome)
+
+    async def alias(self, ref: str, *, fallback: bool = True) -> Alias:
+        """One alias by id or name (ignoring case)."""
+        aliases = await self.aliases(fallback=fallback)
+        found = aliases.find(ref)
+        if found is None:
+            raise _alias_missing(ref, aliases)
+        return found
+
     async def changes(
         self, since: int, wait: float = 0, *, limit: int | None = None
     ) -> ChangeBatch:
@@ -565,6 +635,23 @@ class AsyncRegistry(_Common):
 
     async def make_default(self, ref: Ref) -> Model:
         return await self._run(self._core.default_call(await self._ref(ref)))
+
+    async def create_alias(self, record: Mapping[str, Any] | Alias) -> Alias:
+        result: Alias = await self._run(self._core.alias_write_call("POST", None, record))
+        return result
+
+    async def replace_alias(
+        self,
+        ref: str,
+        record: Mapping[str, Any] | Alias,
+        *,
+        if_match: int | str | Alias | None = None,
+    ) -> Alias:
+        result: Alias = await self._run(self._core.alias_write_call("PUT", ref, record, if_match))
+        return result
+
+    async def delete_alias(self, ref: str, *, if_match: int | str | Alias | None = None) -> None:
+        await self._run(self._core.alias_write_call("DELETE", ref, None, if_match))
 
 
 __all__ = ["MAX_LIST", "AsyncRegistry", "Breaker", "Registry"]

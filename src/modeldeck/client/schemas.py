@@ -10,6 +10,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any, Literal
 
+from modeldeck.records.alias import AliasFallback, AliasPublic, AliasTarget
 from modeldeck.records.model import (
     CapabilitiesPublic,
     DeploymentPublic,
@@ -25,6 +26,10 @@ from modeldeck.records.model import (
 Source = Literal["server", "snapshot", "catalog", "environment"]
 
 __all__ = [
+    "Alias",
+    "AliasFallback",
+    "AliasList",
+    "AliasTarget",
     "Capabilities",
     "Change",
     "ChangeBatch",
@@ -90,6 +95,40 @@ class ModelList(list[Model]):
     def __repr__(self) -> str:
         return (
             f"ModelList({len(self)} models, revision={self.revision}, source={self.source!r}, "
+            f"stale={self.stale})"
+        )
+
+
+Alias = AliasPublic
+
+
+class AliasList(list[Alias]):
+    """Aliases with where they came from (the server, or the on-disk snapshot; offline with
+    none saved, the list is empty: the built-in catalog has no aliases)."""
+
+    def __init__(
+        self,
+        aliases: Iterable[Alias] = (),
+        *,
+        revision: int = 0,
+        source: Source = "server",
+        stale: bool = False,
+        saved_at: datetime | None = None,
+    ) -> None:
+        super().__init__(aliases)
+        self.revision = revision
+        self.source: Source = source
+        self.stale = stale
+        self.saved_at = saved_at
+
+    def find(self, ref: str) -> Alias | None:
+        """By id, or by name ignoring case."""
+        key = ref.lower()
+        return next((alias for alias in self if alias.id == ref or alias.name.lower() == key), None)
+
+    def __repr__(self) -> str:
+        return (
+            f"AliasList({len(self)} aliases, revision={self.revision}, source={self.source!r}, "
             f"stale={self.stale})"
         )
 

@@ -13,6 +13,8 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from pydantic import BaseModel
+
 from modeldeck import clock, serialization
 from modeldeck.catalog.builtin import load_builtin
 from modeldeck.client.schemas import Model
@@ -48,12 +50,21 @@ class SavedList:
 
 
 class SnapshotFile:
-    """One file per server (named by a hash of its URL), replaced atomically on every save."""
+    """One file per server and list (named by a hash of its URL), replaced atomically on every
+    save: `models-<hash>.json` (the full model list), `aliases-<hash>.json` (the aliases)."""
 
-    def __init__(self, cache_dir: Path, base_url: str) -> None:
+    def __init__(
+        self,
+        cache_dir: Path,
+        base_url: str,
+        kind: str = "models",
+        record_type: type[BaseModel] = Model,
+    ) -> None:
         digest = hashlib.sha256(base_url.rstrip("/").encode()).hexdigest()[:20]
-        self.path = cache_dir / f"models-{digest}.json"
+        self.path = cache_dir / f"{kind}-{digest}.json"
         self.base_url = base_url
+        self.kind = kind
+        self.record_type = record_type
 
     def load(self) -> SavedList | None:
         """The saved list, or None when there is none or it cannot be read."""
@@ -73,7 +84,7 @@ class SnapshotFile:
             # A file that parses but holds bad records must not crash a read later on.
             _ = saved.revision
             for record in saved.records:
-                Model.model_validate(record)
+                self.record_type.model_validate(record)
             return saved
         except (OSError, ValueError, KeyError, TypeError):
             return None
@@ -92,7 +103,7 @@ class SnapshotFile:
         with contextlib.suppress(OSError):
             self.path.parent.mkdir(parents=True, exist_ok=True)
             handle, temporary = tempfile.mkstemp(
-                dir=self.path.parent, prefix=".models-", suffix=".tmp"
+                dir=self.path.parent, prefix=f".{self.kind}-", suffix=".tmp"
             )
             try:
                 with os.fdopen(handle, "wb") as file:

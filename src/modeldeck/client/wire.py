@@ -32,6 +32,8 @@ from modeldeck.client.errors import (
     ValidationFailed,
 )
 from modeldeck.client.schemas import (
+    Alias,
+    AliasList,
     ChangeBatch,
     CostResult,
     HistoryEntry,
@@ -354,6 +356,9 @@ class Core:
         self.timeout = timeout
         self.cache_dir = Path(cache_dir) if cache_dir is not None else default_cache_dir()
         self.snapshot = SnapshotFile(self.cache_dir, self.base_url)
+        self.alias_snapshot = SnapshotFile(self.cache_dir, self.base_url, "aliases", Alias)
+        # The last alias list this process saw (from the server, else from disk).
+        self.saved_aliases: AliasList | None = None
         self.headers = {"Accept": "application/json", "User-Agent": _USER_AGENT}
         if token:
             self.headers["Authorization"] = f"Bearer {token}"
@@ -452,6 +457,75 @@ class Core:
             reason,
             fallback=fallback,
         )
+
+    # --- aliases --------------------------------------------------------------------------------
+
+    def read_aliases(self, response: httpx.Response) -> AliasList:
+        """The aliases of a 200, saved on disk for the next outage."""
+        self.raise_for_status(response)
+        document = decode(response)
+        if not isinstance(document, dict) or not isinstance(document.get("data"), list):
+            raise ModelDeckError("The server's alias list is not a JSON object with `data`.")
+        aliases = AliasList(
+            (Alias.model_validate(record) for record in document["data"]),
+            revision=int(document.get("revision") or 0),
+            saved_at=clock.now(),
+        )
+        self.alias_snapshot.save(response.headers.get("etag"), response.content)
+        self.saved_aliases = aliases
+        return AliasList(aliases, revision=aliases.revision)
+
+    def offline_aliases(self, reason: str, *, fallback: bool) -> AliasList:
+        """The last aliases seen (this process's, else the saved file's), else none."""
+        if not fallback:
+            raise self.unreachable(reason)
+        known = self.saved_aliases
+        if known is None:
+            saved = self.alias_snapshot.load()
+            if saved is not None:
+                known = AliasList(
+                    (Alias.model_validate(record) for record in saved.records),
+                    revision=saved.revision,
+                    saved_at=saved.saved_at,
+                )
+                self.saved_aliases = known
+        if known is None:
+            fallback_warning(
+                f"Model Deck at {self.base_url} is unreachable ({reason}); no aliases were "
+                "saved yet, so there are none."
+            )
+            return AliasList(source="catalog", stale=True)
+        marked = [alias.model_copy() for alias in known]
+        for alias in marked:
+            alias.served("snapshot", stale=True)
+        when = serialization.isoformat_z(known.saved_at) if known.saved_at else "earlier"
+        fallback_warning(
+            f"Model Deck at {self.base_url} is unreachable ({reason}); answering aliases from "
+            f"the snapshot saved at {when} (revision {known.revision})."
+        )
+        return AliasList(
+            marked, revision=known.revision, source="snapshot", stale=True, saved_at=known.saved_at
+        )
+
+    def aliases_call(self) -> Call[AliasList]:
+        return Call("GET", "/api/aliases", lambda document: AliasList())  # read: read_aliases
+
+    def alias_write_call(
+        self,
+        method: str,
+        ref: str | None,
+        record: Mapping[str, Any] | Alias | None,
+        if_match: int | str | Alias | None = None,
+    ) -> Call[Any]:
+        path = "/api/aliases" if ref is None else f"/api/aliases/{quote(ref, safe='')}"
+        body: dict[str, Any] | None = None
+        if record is not None:
+            body = record.model_dump(mode="json") if isinstance(record, Alias) else dict(record)
+        version = if_match.version if isinstance(if_match, Alias) else if_match
+        read: Callable[[Any], Any] = (
+            (lambda _: None) if method == "DELETE" else Alias.model_validate
+        )
+        return Call(method, path, read, body=body, headers=if_match_header(version))
 
     # --- sending and reading --------------------------------------------------------------------
 

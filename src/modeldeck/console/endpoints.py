@@ -27,6 +27,7 @@ from modeldeck.auth.tokens import find_token
 from modeldeck.console import charts, session, simulation
 from modeldeck.console.model_rows import CAPABILITIES, RENDERED_ROWS, row_view
 from modeldeck.console.render import STATIC_FILES, cost, page
+from modeldeck.models import aliases as alias_service
 from modeldeck.models.schemas import PROVIDERS, SYSTEM_WRITABLE
 from modeldeck.models.snapshot import RegistryCache, Snapshot
 from modeldeck.problems import Problem
@@ -162,6 +163,28 @@ async def model_page(request: Request, ref: str) -> Response:
         providers=PROVIDERS,
         capabilities=CAPABILITIES,
         system_writable=sorted(SYSTEM_WRITABLE),
+    )
+
+
+@router.get("/aliases")
+async def aliases_page(request: Request) -> Response:
+    """Every alias with its targets and fallbacks; admins add, edit and delete them here
+    (through `/api/aliases`, by `static/aliases.js`)."""
+    visitor, redirect = await _reader(request)
+    if redirect:
+        return redirect
+    async with request.app.state.database.read() as db:
+        aliases = await alias_service.list_aliases(db)
+    snapshot = await _snapshot(request)
+    done = {key: _text(request.query_params.get(key))[:64] for key in ("saved", "deleted")}
+    return page(
+        "aliases.html",
+        **_common(request, visitor, "aliases"),
+        aliases=aliases,
+        model_names=sorted((model["name"] for model in snapshot.models), key=str.lower),
+        done=done,
+        target_rows=4,
+        fallback_rows=3,
     )
 
 

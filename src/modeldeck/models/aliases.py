@@ -338,3 +338,28 @@ async def delete_alias(
     _audit(session, ctx, revision, row, "alias_deleted", _stored(row), None)
     await session.delete(row)
     await session.flush()
+
+
+async def import_aliases(
+    session: AsyncSession, ctx: WriteContext, records: Sequence[Any]
+) -> tuple[int, int, list[str]]:
+    """Aliases from an export (`{"name", "targets", "fallbacks"}`, models by name): each made,
+    or replaced when it differs. Returns (added, changed, why each other one was skipped)."""
+    added = changed = 0
+    skipped: list[str] = []
+    for position, record in enumerate(records):
+        label = record.get("name") if isinstance(record, dict) else None
+        where = f"aliases[{position}]" + (f" ({label!r})" if isinstance(label, str) else "")
+        try:
+            payload = parse_alias(record)
+            existing = await repository.alias_by_ref(session, payload.name)
+            if existing is None:
+                await create_alias(session, ctx, payload)
+                added += 1
+            else:
+                version = existing.version
+                saved = await replace_alias(session, ctx, existing.id, payload, if_match=None)
+                changed += saved["version"] != version
+        except Problem as problem:
+            skipped.append(f"{where}: {problem.detail}")
+    return added, changed, skipped

@@ -56,6 +56,11 @@ class AliasPublic(Served):
     created_at: Moment = SENT
     updated_at: Moment = SENT
 
+    @property
+    def source(self) -> str:
+        """Where the client got this alias: "server" or "snapshot"."""
+        return self._served_from
+
 
 class AliasList(Record):
     data: tuple[AliasPublic, ...]
