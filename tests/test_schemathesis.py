@@ -71,6 +71,9 @@ BUSINESS_RULES = (
     "is not offered at these prices",
     "give time_of_day or daily_mix, not both",
     "must give some share of the requests",
+    # An alias's targets and fallbacks must name models that exist, each once.
+    "no model named",
+    "is already named at",
 )
 # `wait` holds GET /api/changes up to 60 s; a second says the same and keeps the run short.
 MAX_WAIT_S = 1.0

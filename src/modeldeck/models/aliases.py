@@ -12,7 +12,7 @@ import uuid
 from collections.abc import Sequence
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, Field, StrictInt, StrictStr, ValidationError, model_validator
+from pydantic import AfterValidator, Field, StrictStr, ValidationError, model_validator
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from modeldeck.audit import repository as audit_repository
@@ -29,7 +29,7 @@ from modeldeck.records.alias import (
 )
 from modeldeck.records.fields import NAME_PATTERN
 from modeldeck.serialization import isoformat_z
-from modeldeck.validation import MultilineText, Strict
+from modeldeck.validation import MultilineText, Strict, WholeNumber
 
 ALIAS_ACTIONS = ("alias_created", "alias_updated", "alias_deleted")
 # Fields the server owns in an alias: accepted as read (GET → edit → PUT), never trusted.
@@ -77,12 +77,13 @@ class AliasTargetWrite(Strict):
     model: ModelRef
     model_id: StrictStr | None = READ_BACK
     weight: Annotated[
-        StrictInt, Field(ge=1, le=MAX_WEIGHT, description="Share of traffic among the targets")
+        WholeNumber,
+        Field(ge=1, le=MAX_WEIGHT, description="Share of traffic among the targets"),
     ] = 1
-    rpm: Annotated[StrictInt, Field(ge=1, le=MAX_RPM, description="Requests per minute")] | None = (
-        None
-    )
-    tpm: Annotated[StrictInt, Field(ge=1, le=MAX_TPM, description="Tokens per minute")] | None = (
+    rpm: (
+        Annotated[WholeNumber, Field(ge=1, le=MAX_RPM, description="Requests per minute")] | None
+    ) = None
+    tpm: Annotated[WholeNumber, Field(ge=1, le=MAX_TPM, description="Tokens per minute")] | None = (
         None
     )
 
