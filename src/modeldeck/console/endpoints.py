@@ -6,6 +6,7 @@ rules and their errors have one code path.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -24,7 +25,7 @@ from modeldeck.audit.tables import AuditEntryRow
 from modeldeck.auth import sessions
 from modeldeck.auth.tables import ApiTokenRow
 from modeldeck.auth.tokens import find_token
-from modeldeck.console import charts, session, simulation
+from modeldeck.console import charts, model_filters, session, simulation
 from modeldeck.console.model_rows import CAPABILITIES, RENDERED_ROWS, row_view
 from modeldeck.console.render import STATIC_FILES, cost, page
 from modeldeck.models.schemas import PROVIDERS, SYSTEM_WRITABLE
@@ -35,18 +36,59 @@ from modeldeck.records.model import ModelPublic
 
 router = APIRouter(include_in_schema=False)
 
-LIST_PARAMETERS = ("q", "provider", "priced", "enabled", "system", "sort", "limit", "offset")
+LIST_PARAMETERS = (
+    "q",
+    "provider",
+    "priced",
+    "enabled",
+    "system",
+    "status",
+    "sort",
+    "limit",
+    "offset",
+)
 PAGE_SIZES = (25, 50, 100, 250, 1000)
 AUDIT_PAGE = 50
-# (sort key, header): every column that has an order; capabilities and badges have none.
+
+
+@dataclass(frozen=True)
+class Column:
+    """A column of the Models table: `sort` is its order (None: none); `shown` by default.
+
+    The name and the actions are always shown; the visitor may hide or show the others.
+    """
+
+    key: str
+    header: str
+    sort: str | None
+    shown: bool = True
+
+
 COLUMNS = (
-    ("name", "Name"),
-    ("provider", "Provider"),
-    ("parameters_b", "Parameters"),
-    ("context_window", "Context window"),
-    ("max_output_tokens", "Max output"),
-    ("complexity_factor", "Complexity"),
-    ("input_price", "Price / 1M tokens"),
+    Column("name", "Name", "name"),
+    Column("origin", "Vendor / host", None),
+    Column("provider", "API", "provider", shown=False),
+    Column("parameters", "Parameters", "parameters_b", shown=False),
+    Column("context", "Context", "context_window"),
+    Column("max_output", "Max output", "max_output_tokens"),
+    Column("complexity", "Complexity", "complexity_factor", shown=False),
+    Column("price", "Price / 1M tokens", "input_price"),
+    Column("capabilities", "Capabilities", None),
+    Column("status", "Status", "status"),
+)
+SORTS = (
+    ("name", "Name, A to Z"),
+    ("-name", "Name, Z to A"),
+    ("input_price", "Input price, cheapest first"),
+    ("-input_price", "Input price, dearest first"),
+    ("output_price", "Output price, cheapest first"),
+    ("-context_window", "Context, largest first"),
+    ("context_window", "Context, smallest first"),
+    ("-max_output_tokens", "Max output, largest first"),
+    ("-parameters_b", "Parameters, largest first"),
+    ("provider", "API"),
+    ("status", "Status"),
+    ("-updated_at", "Recently changed"),
 )
 
 
@@ -89,28 +131,45 @@ async def models_page(request: Request) -> Response:
     visitor, redirect = await _reader(request)
     if redirect:
         return redirect
-    params = {key: value for key, value in request.query_params.items() if key in LIST_PARAMETERS}
+    multi = {key: request.query_params.getlist(key) for key in request.query_params}
+    # The view's parameters, to keep in its links; `cap` may repeat.
+    params: dict[str, Any] = {
+        key: values if key == "cap" else values[-1]
+        for key, values in multi.items()
+        if key in LIST_PARAMETERS or key in model_filters.PARAMETERS
+    }
     problem: Problem | None = None
     try:
-        query = model_query.ModelQuery.parse(params)
+        query = model_query.ModelQuery.parse(
+            {key: value for key, value in params.items() if key in LIST_PARAMETERS}
+        )
+        filters = model_filters.ModelFilters.parse(multi)
     except Problem as error:
-        problem, query, params = error, model_query.ModelQuery(), {}
+        problem, params = error, {}
+        query, filters = model_query.ModelQuery(), model_filters.ModelFilters()
     snapshot = await _snapshot(request)
-    models, count = model_query.run(snapshot.models, query)
+    models, count = model_query.run(filters.apply(snapshot.models), query)
+    default = snapshot.default()
     return page(
         "models.html",
         status=200 if problem is None else 422,
         **_common(request, visitor, "models"),
         rows=RENDERED_ROWS.rows(snapshot, models, visitor.can_write),
         count=count,
+        total=len(snapshot.models),
         query=query,
+        filters=filters,
         params=params,
         problem=problem,
         providers=PROVIDERS,
+        origins=model_filters.ORIGINS.choices(snapshot),
+        context_steps=model_filters.CONTEXT_STEPS,
         page_sizes=PAGE_SIZES,
         columns=COLUMNS,
+        sorts=SORTS,
         capabilities=CAPABILITIES,
         system_writable=sorted(SYSTEM_WRITABLE),
+        default_name=default["name"] if default else None,
     )
 
 
@@ -160,6 +219,7 @@ async def model_page(request: Request, ref: str) -> Response:
         entries=[_entry_view(entry) for entry in entries],
         total=total,
         providers=PROVIDERS,
+        default_name=default["name"] if (default := snapshot.default()) else None,
         capabilities=CAPABILITIES,
         system_writable=sorted(SYSTEM_WRITABLE),
     )
