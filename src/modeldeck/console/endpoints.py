@@ -7,6 +7,7 @@ rules and their errors have one code path.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -20,12 +21,10 @@ from modeldeck.api.auth import (
 )
 from modeldeck.api.web import SECURITY_HEADERS
 from modeldeck.audit import repository as audit_repository
-from modeldeck.audit.diff import diff
-from modeldeck.audit.tables import AuditEntryRow
 from modeldeck.auth import sessions
 from modeldeck.auth.tables import ApiTokenRow
 from modeldeck.auth.tokens import find_token
-from modeldeck.console import charts, model_filters, session, simulation
+from modeldeck.console import audit_view, charts, model_filters, session, simulation
 from modeldeck.console.model_rows import CAPABILITIES, RENDERED_ROWS, row_view
 from modeldeck.console.render import STATIC_FILES, cost, page
 from modeldeck.models.schemas import PROVIDERS, SYSTEM_WRITABLE
@@ -173,24 +172,6 @@ async def models_page(request: Request) -> Response:
     )
 
 
-def _entry_view(entry: AuditEntryRow) -> dict[str, Any]:
-    return {
-        "revision": entry.revision,
-        "action": entry.action,
-        "actor": entry.actor,
-        "at": entry.at,
-        "model_id": entry.model_id,
-        "model_name": entry.model_name,
-        "changes": diff(entry.before or {}, entry.after or {}),
-        # A creation or deletion lists every field; an update only what changed.
-        "kind": "created"
-        if entry.before is None
-        else "deleted"
-        if entry.after is None
-        else "changed",
-    }
-
-
 @router.get("/models/{ref:path}")
 async def model_page(request: Request, ref: str) -> Response:
     visitor, redirect = await _reader(request)
@@ -215,14 +196,42 @@ async def model_page(request: Request, ref: str) -> Response:
         row=row_view(found) if found else None,
         name=model.name if model else entries[0].model_name,
         history=list(reversed(history)),
-        chart=charts.price_steps(history, clock.now()),
-        entries=[_entry_view(entry) for entry in entries],
+        chart=charts.price_steps(history, now := clock.now()),
+        now=now,
+        entries=[audit_view.entry_view(entry) for entry in entries],
         total=total,
         providers=PROVIDERS,
         default_name=default["name"] if (default := snapshot.default()) else None,
         capabilities=CAPABILITIES,
         system_writable=sorted(SYSTEM_WRITABLE),
     )
+
+
+AUDIT_PARAMETERS = ("model", "actor", "action", "from", "to")
+
+
+def _audit_filter(params: dict[str, str]) -> tuple[audit_repository.AuditFilter, list[str]]:
+    """The Audit page's filters from its address; a day that does not parse is left out."""
+    problems = []
+    days: dict[str, datetime | None] = {}
+    for key in ("from", "to"):
+        text = params.get(key, "").strip()
+        days[key] = None
+        if text:
+            try:
+                day = date.fromisoformat(text)
+                days[key] = datetime(day.year, day.month, day.day, tzinfo=UTC)
+            except ValueError:
+                problems.append(f"“{text}” is not a day (YYYY-MM-DD); the {key} date is ignored.")
+    until = days["to"] + timedelta(days=1) if days["to"] is not None else None
+    where = audit_repository.AuditFilter(
+        model=params.get("model", "").strip() or None,
+        actor=params.get("actor") or None,
+        action=params.get("action") or None,
+        since=days["from"],
+        until=until,
+    )
+    return where, problems
 
 
 @router.get("/audit")
@@ -234,15 +243,25 @@ async def audit_page(request: Request) -> Response:
         offset = max(0, int(request.query_params.get("offset", "0")))
     except ValueError:
         offset = 0
+    params = {key: value for key, value in request.query_params.items() if key in AUDIT_PARAMETERS}
+    where, problems = _audit_filter(params)
     async with request.app.state.database.read() as db:
-        entries, total = await audit_repository.recent_entries(db, limit=AUDIT_PAGE, offset=offset)
+        entries, total = await audit_repository.recent_entries(
+            db, limit=AUDIT_PAGE, offset=offset, where=where
+        )
+        actors, actions = await audit_repository.actors_and_actions(db)
     return page(
         "audit.html",
         **_common(request, visitor, "audit"),
-        entries=[_entry_view(entry) for entry in entries],
+        entries=[audit_view.entry_view(entry) for entry in entries],
         total=total,
         offset=offset,
         limit=AUDIT_PAGE,
+        params=params,
+        filtered=bool(params),
+        problems=problems,
+        actors=actors,
+        actions=actions,
     )
 
 
