@@ -338,7 +338,7 @@ async def test_markup_in_names_and_descriptions_is_shown_as_text_everywhere(api:
     changes = [
         (text(change.find("td", class_="before")), text(change.find("td", class_="after")))
         for change in page.select("table.changes tr")
-        if change.get("data-field") == "display_name"
+        if change.get("data-field") == "display_name" and change.find("td", class_="before")
     ]
     assert (IMG_NAME, SCRIPT_NAME) in changes
 
