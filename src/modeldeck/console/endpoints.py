@@ -147,7 +147,7 @@ async def models_page(request: Request) -> Response:
         problem, params = error, {}
         query, filters = model_query.ModelQuery(), model_filters.ModelFilters()
     snapshot = await _snapshot(request)
-    models, count = model_query.run(filters.apply(snapshot.models), query)
+    models, count = model_query.run(filters.apply(snapshot), query)
     default = snapshot.default()
     return page(
         "models.html",

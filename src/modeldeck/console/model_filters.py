@@ -103,20 +103,30 @@ def origin(model: Mapping[str, Any]) -> Origin:
 
 
 class Origins:
-    """Each vendor and host of a snapshot with its number of models: the filter's choices."""
+    """The origin of each model of a snapshot, worked out once per snapshot (which never
+    changes once made), and each vendor and host with its number of models: the choices."""
 
     def __init__(self) -> None:
         self._snapshot: weakref.ref[Snapshot] | None = None
+        self._by_id: dict[str, Origin] = {}
         self._choices: list[tuple[str, int]] = []
 
+    def _load(self, snapshot: Snapshot) -> None:
+        if self._snapshot is not None and self._snapshot() is snapshot:
+            return
+        self._by_id = {model["id"]: origin(model) for model in snapshot.models}
+        counts: Counter[str] = Counter()
+        for found in self._by_id.values():
+            counts.update({name for name in (found.vendor, found.host) if name})
+        self._choices = sorted(counts.items())
+        self._snapshot = weakref.ref(snapshot)
+
+    def of(self, snapshot: Snapshot) -> Mapping[str, Origin]:
+        self._load(snapshot)
+        return self._by_id
+
     def choices(self, snapshot: Snapshot) -> list[tuple[str, int]]:
-        if self._snapshot is None or self._snapshot() is not snapshot:
-            counts: Counter[str] = Counter()
-            for model in snapshot.models:
-                found = origin(model)
-                counts.update({name for name in (found.vendor, found.host) if name})
-            self._choices = sorted(counts.items())
-            self._snapshot = weakref.ref(snapshot)
+        self._load(snapshot)
         return self._choices
 
 
@@ -193,7 +203,9 @@ class ModelFilters:
             or self.vendor
         )
 
-    def matches(self, model: Mapping[str, Any]) -> bool:
+    def matches(
+        self, model: Mapping[str, Any], origins: Mapping[str, Origin] | None = None
+    ) -> bool:
         capabilities = model["capabilities"]
         if not all(capabilities.get(name) for name in self.capabilities):
             return False
@@ -209,10 +221,14 @@ class ModelFilters:
                 ):
                     return False
         if self.vendor:
-            found = origin(model)
+            found = origins[model["id"]] if origins is not None else origin(model)
             if self.vendor not in (found.vendor, found.host):
                 return False
         return True
 
-    def apply(self, models: Sequence[dict[str, Any]]) -> Sequence[dict[str, Any]]:
-        return [model for model in models if self.matches(model)] if self.active else models
+    def apply(self, snapshot: Snapshot) -> Sequence[dict[str, Any]]:
+        """The snapshot's models these filters keep."""
+        if not self.active:
+            return snapshot.models
+        origins = ORIGINS.of(snapshot) if self.vendor else None
+        return [model for model in snapshot.models if self.matches(model, origins)]
