@@ -122,6 +122,11 @@ def console_figures() -> None:
         f"{name:<48} {ours:>9.2f}s {anchor:>8.2f}s  {ours / anchor:5.2f}x  <= 1 s "
         f"({'met' if ours <= 1 else 'missed'}); anchor: the same page served statically"
     )
+    name, ours, anchor = console.catalog_vendor_page_ready()
+    print(
+        f"{name:<48} {ours:>9.2f}s {anchor:>8.2f}s  {ours / anchor:5.2f}x  <= 0.5 s "
+        f"({'met' if ours <= 0.5 else 'missed'}); anchor: the same page served statically"
+    )
 
 
 FIGURES: dict[str, Callable[[], None]] = {

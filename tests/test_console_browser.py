@@ -175,6 +175,15 @@ def row_of(page: Page, name: str) -> Any:
     return page.locator(f'tr[data-model-name="{name}"]')
 
 
+def row_action(page: Page, name: str, action: str) -> Any:
+    """A button of a row's actions menu, once the menu is open."""
+    row = row_of(page, name)
+    menu = row.locator("details.row-menu")
+    if menu.get_attribute("open") is None:
+        row.locator("summary").click()
+    return row.get_by_role("button", name=action, exact=True)
+
+
 # ---- signing in ----------------------------------------------------------------------------
 
 
@@ -304,13 +313,17 @@ def test_field_errors_from_the_server_appear_next_to_their_fields(
     dialog.get_by_label("Output price", exact=True).fill("2")
     dialog.get_by_role("button", name="Add model").click()
     expect(dialog.locator("#f-max_output_tokens-error")).to_have_text(
-        "must not exceed context_window"
+        "Max output tokens (4,000) must not exceed the context window (1,000)."
     )
-    expect(dialog.locator("#f-pricing-input-error")).to_have_text("must not be negative")
+    expect(dialog.locator("#f-pricing-input-error")).to_have_text(
+        "Input price (-1) must not be negative."
+    )
     expect(dialog.get_by_label("Max output tokens", exact=True)).to_have_attribute(
         "aria-invalid", "true"
     )
-    expect(dialog.locator("#model-form-summary")).to_contain_text("correct the fields")
+    expect(dialog.locator("#model-form-summary")).to_contain_text(
+        "Please correct the 2 fields marked below"
+    )
     # Nothing typed is lost.
     expect(dialog.get_by_label("Name", exact=True)).to_have_value(name)
     expect(dialog.get_by_label("Input price", exact=True)).to_have_value("-1")
@@ -325,7 +338,7 @@ def test_editing_a_model_saves_the_change(page: Page, server: Server) -> None:
     model = server.create(display_name="Before")
     sign_in(page, server)
     page.goto(f"/?q={model['name']}")
-    row_of(page, model["name"]).get_by_role("button", name="Edit").click()
+    row_action(page, model["name"], "Edit").click()
     dialog = page.locator("#model-dialog")
     expect(dialog.get_by_label("Name", exact=True)).to_have_value(model["name"])
     expect(dialog.get_by_label("Output price", exact=True)).to_have_value("2")
@@ -421,8 +434,7 @@ def test_a_system_model_is_read_only_and_can_be_cloned_to_customise(
 ) -> None:
     sign_in(page, server)
     page.goto("/?system=true&q=gpt-4o-mini")
-    system = page.locator("tr[data-model-name='gpt-4o-mini']")
-    system.get_by_role("button", name="Edit").click()
+    row_action(page, "gpt-4o-mini", "Edit").click()
     dialog = page.locator("#model-dialog")
     expect(dialog.locator("#system-notice")).to_be_visible()
     expect(dialog.get_by_label("Name", exact=True)).to_have_attribute("readonly", "")
@@ -457,9 +469,15 @@ def test_make_default_then_its_delete_button_is_disabled_with_the_reason(
     try:
         page.goto(f"/?q={model['name']}")
         row = row_of(page, model["name"])
-        row.get_by_role("button", name="Make default").click()
+        row_action(page, model["name"], "Make default").click()
+        confirm = page.locator("#default-dialog")
+        expect(confirm).to_be_visible()
+        expect(confirm.locator("h2")).to_have_text(f"Make {model['name']} the default model?")
+        expect(confirm).to_contain_text(f"instead of {previous['name']}")
+        confirm.get_by_role("button", name="Make default").click()
         expect(row.locator(".badge.default")).to_have_text("default")
-        delete = row.get_by_role("button", name="Delete")
+        expect(page.locator("#status")).to_have_text(f"{model['name']} is now the default model.")
+        delete = row_action(page, model["name"], "Delete")
         expect(delete).to_be_disabled()
         expect(row.locator(".reason")).to_have_text(
             "Default model: make another model default first"
@@ -473,16 +491,17 @@ def test_deleting_asks_for_confirmation_naming_the_model(page: Page, server: Ser
     model = server.create()
     sign_in(page, server)
     page.goto(f"/?q={model['name']}")
-    row_of(page, model["name"]).get_by_role("button", name="Delete").click()
+    row_action(page, model["name"], "Delete").click()
     confirm = page.locator("#delete-dialog")
     expect(confirm).to_be_visible()
     expect(confirm.locator("h2")).to_have_text(f"Delete {model['name']}?")
     confirm.get_by_role("button", name="Cancel").click()
     expect(confirm).to_be_hidden()
     assert server.model(model["id"]).status_code == 200
-    row_of(page, model["name"]).get_by_role("button", name="Delete").click()
+    row_action(page, model["name"], "Delete").click()
     confirm.get_by_role("button", name="Delete").click()
     expect(row_of(page, model["name"])).to_have_count(0)
+    expect(page.locator("#status")).to_have_text(f"Deleted {model['name']}.")
     assert server.model(model["id"]).status_code == 404
 
 
@@ -543,7 +562,7 @@ def test_markup_in_names_is_shown_as_text_and_runs_nothing(
     page.goto(f"/?q={model['name']}")
     expect(row_of(page, model["name"]).locator(".sub")).to_have_text(IMG_NAME)
     assert page.locator("main img, main script").count() == 0
-    row_of(page, model["name"]).get_by_role("button", name="Edit").click()
+    row_action(page, model["name"], "Edit").click()
     expect(page.get_by_label("Display name", exact=True)).to_have_value(IMG_NAME)
     expect(page.get_by_label("Description")).to_have_value(SCRIPT_NAME)
     page.keyboard.press("Escape")
@@ -607,9 +626,10 @@ def test_the_console_is_usable_on_a_phone_in_dark_mode(browser: Browser, server:
 
 def test_the_models_table_fits_a_1280_pixel_window_for_an_admin(page: Page, server: Server) -> None:
     sign_in(page, server)
-    width = page.eval_on_selector(".table-wrap", "wrap => [wrap.scrollWidth, wrap.clientWidth]")
+    width = page.eval_on_selector(".table-frame", "wrap => [wrap.scrollWidth, wrap.clientWidth]")
     assert width[0] <= width[1], f"the table needs {width[0]} px in a {width[1]} px frame"
-    expect(page.get_by_role("button", name="Make default").first).to_be_in_viewport()
+    assert page.evaluate("document.documentElement.scrollWidth <= innerWidth")
+    expect(page.locator("#models summary").first).to_be_in_viewport()
 
 
 # --- aliases --------------------------------------------------------------------------------

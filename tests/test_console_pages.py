@@ -75,6 +75,11 @@ def cells(row: Tag) -> list[str]:
     return [text(cell) for cell in row.find_all(["th", "td"], recursive=False)]
 
 
+def cell(row: Tag, column: str) -> str:
+    """The text of a row's cell in `column` (its `data-col`), shown or hidden."""
+    return text(tag(row.find(attrs={"data-col": column})))
+
+
 def badges(row: Tag) -> set[str]:
     return {text(badge) for badge in row.select(".badge")}
 
@@ -107,21 +112,26 @@ async def test_the_models_table_shows_each_model_with_its_badges(api: Api) -> No
     rows = model_rows(await get_page(api, "/?limit=1000"))
 
     row = rows[ordinary["name"]]
-    assert cells(row)[:7] == [
-        "console-ordinary Test model",
-        "openai",
-        "350 B",
-        "128,000",
-        "16,384",
-        "2",
-        "in 2.5 · out 10",
-    ]
-    assert text(row.find("td", class_="caps")) == "streaming · temperature · tools"
+    shown = {
+        column: cell(row, column)
+        for column in ("name", "origin", "provider", "parameters", "context", "max_output")
+    }
+    assert shown == {
+        "name": "console-ordinary Test model",
+        "origin": "openai",  # no tag names a vendor or host: the provider's own API
+        "provider": "openai",
+        "parameters": "350 B",
+        "context": "128,000",
+        "max_output": "16,384",
+    }
+    assert cell(row, "complexity") == "2"
+    assert cell(row, "price") == "in 2.5 cached 1.25 out 10"
+    assert cell(row, "capabilities") == "streaming · temperature · tools"
     assert badges(row) == set()
     assert tag(row.find("a"))["href"] == "/models/console-ordinary"
     assert badges(rows["console-off"]) == {"disabled"}
-    assert cells(rows["console-off"])[2] == "—"
-    assert "unpriced" in cells(rows["console-off"])[6]
+    assert cell(rows["console-off"], "parameters") == "—"
+    assert cell(rows["console-off"], "price") == "unpriced"
     system = [row for row in rows.values() if "system" in badges(row)]
     assert len(system) >= 40
     assert sum("default" in badges(row) for row in rows.values()) == 1
@@ -156,10 +166,10 @@ async def test_filters_live_in_the_address_and_choose_the_rows(api: Api) -> None
 
 async def test_columns_sort_both_ways_and_say_so(api: Api) -> None:
     page = await get_page(api, "/?sort=-context_window&limit=1000")
-    windows = [int(cells(row)[3].replace(",", "")) for row in model_rows(page).values()]
+    windows = [int(cell(row, "context").replace(",", "")) for row in model_rows(page).values()]
     assert windows == sorted(windows, reverse=True)
     sorted_header = tag(page.find("th", attrs={"aria-sort": "descending"}))
-    assert text(sorted_header).startswith("Context window")
+    assert text(sorted_header).startswith("Context")
     assert parse_qs(urlsplit(str(tag(sorted_header.a)["href"])).query)["sort"] == ["context_window"]
 
 
@@ -328,7 +338,7 @@ async def test_markup_in_names_and_descriptions_is_shown_as_text_everywhere(api:
     changes = [
         (text(change.find("td", class_="before")), text(change.find("td", class_="after")))
         for change in page.select("table.changes tr")
-        if change.find("code") and text(change.find("code")) == "display_name"
+        if change.get("data-field") == "display_name" and change.find("td", class_="before")
     ]
     assert (IMG_NAME, SCRIPT_NAME) in changes
 
@@ -734,14 +744,18 @@ async def test_the_model_page_shows_the_record_price_history_and_audit_trail(api
     entries = page.select("ol.audit > li")
     assert [text(entry.find(class_="badge")) for entry in entries] == ["update", "create"]
     changed = {
-        text(row.find("code")): (
-            text(row.find("td", class_="before")),
-            text(row.find("td", class_="after")),
+        str(row["data-field"]): (
+            [text(line) for line in tag(row.find("td", class_="before")).select(".line")],
+            [text(line) for line in tag(row.find("td", class_="after")).select(".line")],
         )
         for row in entries[0].select("table.changes tbody tr")
     }
-    assert changed["pricing.input"] == ("1", "3")
-    assert changed["version"] == ("1", "2")
+    # A price is shown as a price, whole; the bookkeeping of every write is left out.
+    before, after = changed["pricing"]
+    assert before[0] == "input 1, output 2 (USD per 1M tokens)"
+    assert after[0] == "input 3, output 4 (USD per 1M tokens)"
+    assert after[1].startswith("from ")
+    assert not {"version", "updated_at", "pricing.input"} & set(changed)
 
 
 async def test_the_model_page_shows_windows_tiers_and_one_hour_cache_writes(api: Api) -> None:

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import ColumnElement, and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from modeldeck.audit.tables import ALIAS_ACTIONS, AuditEntryRow
@@ -49,14 +51,54 @@ async def entries_for_model(
     return (await session.execute(statement)).scalars().all(), int(total)
 
 
+@dataclass(frozen=True)
+class AuditFilter:
+    """Which entries to list: part of a model's name (ignoring case), who, what, and when
+    (`since` inclusive, `until` exclusive)."""
+
+    model: str | None = None
+    actor: str | None = None
+    action: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+
+    def conditions(self) -> list[ColumnElement[bool]]:
+        found: list[ColumnElement[bool]] = []
+        if self.model:
+            found.append(
+                func.lower(AuditEntryRow.model_name).contains(self.model.lower(), autoescape=True)
+            )
+        if self.actor:
+            found.append(AuditEntryRow.actor == self.actor)
+        if self.action:
+            found.append(AuditEntryRow.action == self.action)
+        if self.since is not None:
+            found.append(AuditEntryRow.at >= self.since)
+        if self.until is not None:
+            found.append(AuditEntryRow.at < self.until)
+        return found
+
+
 async def recent_entries(
-    session: AsyncSession, *, limit: int, offset: int
+    session: AsyncSession, *, limit: int, offset: int, where: AuditFilter | None = None
 ) -> tuple[Sequence[AuditEntryRow], int]:
-    total = (await session.execute(select(func.count(AuditEntryRow.id)))).scalar_one()
+    """Entries across all models, newest first, those `where` chooses."""
+    conditions = (where or AuditFilter()).conditions()
+    total = (
+        await session.execute(select(func.count(AuditEntryRow.id)).where(*conditions))
+    ).scalar_one()
     statement = (
         select(AuditEntryRow)
+        .where(*conditions)
         .order_by(AuditEntryRow.revision.desc(), AuditEntryRow.id.desc())
         .limit(limit)
         .offset(min(offset, MAX_OFFSET))
     )
     return (await session.execute(statement)).scalars().all(), int(total)
+
+
+async def actors_and_actions(session: AsyncSession) -> tuple[list[str], list[str]]:
+    """Everyone who changed a model, and every kind of change, as the trail records them."""
+    actors = await session.execute(select(AuditEntryRow.actor).distinct())
+    actions = await session.execute(select(AuditEntryRow.action).distinct())
+    return sorted(actors.scalars().all()), sorted(actions.scalars().all())

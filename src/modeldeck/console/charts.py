@@ -14,6 +14,8 @@ from typing import Any
 class Tick:
     at: float
     label: str
+    anchor: str = "middle"
+    row: int = 0  # x-axis labels: 0 under the axis, 1 a line lower (future periods)
 
 
 @dataclass(frozen=True)
@@ -24,8 +26,21 @@ class Series:
 
 
 @dataclass(frozen=True)
+class Band:
+    """A stretch of the x axis drawn behind the lines: the period in effect now, or the future."""
+
+    kind: str
+    x: float
+    width: float
+
+
+@dataclass(frozen=True)
 class StepChart:
-    """A price history: one step line per rate, gaps where the model was unpriced."""
+    """A price history: one step line per rate, gaps where the model was unpriced.
+
+    Every period gets a step of its own, however short (two changes on one day are two steps):
+    the x axis gives each period a minimum width and shares the rest by duration.
+    """
 
     width: int
     height: int
@@ -38,6 +53,10 @@ class StepChart:
     y_ticks: list[Tick]
     now_x: float
     description: str
+    starts: list[float] = field(default_factory=list)
+    bands: list[Band] = field(default_factory=list)
+    current: str | None = None
+    future: list[str] = field(default_factory=list)
 
 
 SERIES = (("input", "input"), ("cached_input", "cached input"), ("output", "output"))
@@ -56,16 +75,21 @@ def _price(value: Any) -> float | None:
     return None if value is None else float(Decimal(value))
 
 
+def _rates_text(period: Mapping[str, Any]) -> str:
+    if not period["priced"]:
+        return "unpriced"
+    return ", ".join(f"{label} {period[key]}" for key, label in SERIES if period[key] is not None)
+
+
 def price_steps(history: Sequence[Mapping[str, Any]], now: datetime) -> StepChart | None:
-    """Step lines of input, cached input and output prices from the first period to now."""
+    """Step lines of input, cached input and output prices of every period, past and future."""
     if not history:
         return None
-    width, height, left, right, top, bottom = 640, 240, 64, 16, 16, 40
+    width, height, left, right, top, bottom = 640, 250, 64, 16, 20, 52
     starts: list[datetime] = [period["effective_from"] for period in history]
     start = starts[0]
     end = max(now, starts[-1])
     end = end + max((end - start) * 0.05, timedelta(days=1))
-    span = (end - start).total_seconds()
     prices = [
         price
         for period in history
@@ -78,8 +102,22 @@ def price_steps(history: Sequence[Mapping[str, Any]], now: datetime) -> StepChar
     step = nice_step(max(prices) * 1.1 or 1.0)
     top_value = step * math.ceil(max(prices) * 1.1 / step) or step
 
+    # Each period's share of the axis: a minimum, then the rest by how long it lasts.
+    area = width - left - right
+    ends = [*starts[1:], end]
+    spans = [
+        max((until - begin).total_seconds(), 0.0) for begin, until in zip(starts, ends, strict=True)
+    ]
+    total = sum(spans) or 1.0
+    least = min(28.0, area / (2 * len(history)))
+    widths = [least + (area - least * len(history)) * span / total for span in spans]
+    lefts = [left + sum(widths[:index]) for index in range(len(history))]
+
     def x(moment: datetime) -> float:
-        return round(left + (width - left - right) * (moment - start).total_seconds() / span, 2)
+        index = max(i for i, begin in enumerate(starts) if begin <= moment or i == 0)
+        span = spans[index]
+        part = (moment - starts[index]).total_seconds() / span if span else 0.0
+        return round(lefts[index] + widths[index] * min(max(part, 0.0), 1.0), 2)
 
     def y(value: float) -> float:
         return round(top + (height - top - bottom) * (1 - value / top_value), 2)
@@ -91,27 +129,52 @@ def price_steps(history: Sequence[Mapping[str, Any]], now: datetime) -> StepChar
             value = _price(period[key]) if period["priced"] else None
             if value is None:
                 continue
-            until = history[index + 1]["effective_from"] if index + 1 < len(history) else end
-            parts.append(f"M{x(period['effective_from'])},{y(value)}H{x(until)}")
+            parts.append(
+                f"M{round(lefts[index], 2)},{y(value)}H{round(lefts[index] + widths[index], 2)}"
+            )
         if parts:
             series.append(Series(key, label, "".join(parts)))
     y_ticks = [
         Tick(y(step * count), _short(step * count)) for count in range(round(top_value / step) + 1)
     ]
-    x_ticks = [Tick(x(start), start.strftime("%Y-%m-%d"))]
-    if x(now) - x(start) > 120:
-        x_ticks.append(Tick(x(now), "now"))
+    x_ticks = [Tick(left, start.strftime("%Y-%m-%d"), "start")]
+    bands = []
+    current_text = None
+    future_text = []
+    for index, period in enumerate(history):
+        begins = period["effective_from"]
+        if period.get("current") or (
+            begins <= now and (index + 1 == len(history) or starts[index + 1] > now)
+        ):
+            bands.append(Band("current", round(lefts[index], 2), round(widths[index], 2)))
+            current_text = f"from {begins:%Y-%m-%d %H:%M} UTC: {_rates_text(period)}"
+        elif begins > now:
+            bands.append(Band("future", round(lefts[index], 2), round(widths[index], 2)))
+            at = round(lefts[index], 2)
+            anchor = "start" if at < width / 2 else "end"  # its label stays inside the chart
+            x_ticks.append(Tick(at, f"from {begins:%Y-%m-%d}", anchor, 1))
+            future_text.append(f"from {begins:%Y-%m-%d %H:%M} UTC: {_rates_text(period)}")
     description = "; ".join(
-        f"from {period['effective_from']:%Y-%m-%d}: "
-        + (
-            ", ".join(f"{label} {period[key]}" for key, label in SERIES if period[key] is not None)
-            if period["priced"]
-            else "unpriced"
-        )
+        f"from {period['effective_from']:%Y-%m-%d %H:%M}: {_rates_text(period)}"
+        + (" (future)" if period["effective_from"] > now else "")
         for period in history
     )
     return StepChart(
-        width, height, left, top, right, bottom, series, x_ticks, y_ticks, x(now), description
+        width,
+        height,
+        left,
+        top,
+        right,
+        bottom,
+        series,
+        x_ticks,
+        y_ticks,
+        x(now),
+        description,
+        starts=[round(position, 2) for position in lefts[1:]],
+        bands=bands,
+        current=current_text,
+        future=future_text,
     )
 
 

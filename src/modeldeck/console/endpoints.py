@@ -6,6 +6,8 @@ rules and their errors have one code path.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -19,12 +21,10 @@ from modeldeck.api.auth import (
 )
 from modeldeck.api.web import SECURITY_HEADERS
 from modeldeck.audit import repository as audit_repository
-from modeldeck.audit.diff import diff
-from modeldeck.audit.tables import AuditEntryRow
 from modeldeck.auth import sessions
 from modeldeck.auth.tables import ApiTokenRow
 from modeldeck.auth.tokens import find_token
-from modeldeck.console import charts, session, simulation
+from modeldeck.console import audit_view, charts, model_filters, session, simulation
 from modeldeck.console.model_rows import CAPABILITIES, RENDERED_ROWS, row_view
 from modeldeck.console.render import STATIC_FILES, cost, page
 from modeldeck.models import aliases as alias_service
@@ -36,18 +36,59 @@ from modeldeck.records.model import ModelPublic
 
 router = APIRouter(include_in_schema=False)
 
-LIST_PARAMETERS = ("q", "provider", "priced", "enabled", "system", "sort", "limit", "offset")
+LIST_PARAMETERS = (
+    "q",
+    "provider",
+    "priced",
+    "enabled",
+    "system",
+    "status",
+    "sort",
+    "limit",
+    "offset",
+)
 PAGE_SIZES = (25, 50, 100, 250, 1000)
 AUDIT_PAGE = 50
-# (sort key, header): every column that has an order; capabilities and badges have none.
+
+
+@dataclass(frozen=True)
+class Column:
+    """A column of the Models table: `sort` is its order (None: none); `shown` by default.
+
+    The name and the actions are always shown; the visitor may hide or show the others.
+    """
+
+    key: str
+    header: str
+    sort: str | None
+    shown: bool = True
+
+
 COLUMNS = (
-    ("name", "Name"),
-    ("provider", "Provider"),
-    ("parameters_b", "Parameters"),
-    ("context_window", "Context window"),
-    ("max_output_tokens", "Max output"),
-    ("complexity_factor", "Complexity"),
-    ("input_price", "Price / 1M tokens"),
+    Column("name", "Name", "name"),
+    Column("origin", "Vendor / host", None),
+    Column("provider", "API", "provider", shown=False),
+    Column("parameters", "Parameters", "parameters_b", shown=False),
+    Column("context", "Context", "context_window"),
+    Column("max_output", "Max output", "max_output_tokens"),
+    Column("complexity", "Complexity", "complexity_factor", shown=False),
+    Column("price", "Price / 1M tokens", "input_price"),
+    Column("capabilities", "Capabilities", None),
+    Column("status", "Status", "status"),
+)
+SORTS = (
+    ("name", "Name, A to Z"),
+    ("-name", "Name, Z to A"),
+    ("input_price", "Input price, cheapest first"),
+    ("-input_price", "Input price, dearest first"),
+    ("output_price", "Output price, cheapest first"),
+    ("-context_window", "Context, largest first"),
+    ("context_window", "Context, smallest first"),
+    ("-max_output_tokens", "Max output, largest first"),
+    ("-parameters_b", "Parameters, largest first"),
+    ("provider", "API"),
+    ("status", "Status"),
+    ("-updated_at", "Recently changed"),
 )
 
 
@@ -90,47 +131,46 @@ async def models_page(request: Request) -> Response:
     visitor, redirect = await _reader(request)
     if redirect:
         return redirect
-    params = {key: value for key, value in request.query_params.items() if key in LIST_PARAMETERS}
+    multi = {key: request.query_params.getlist(key) for key in request.query_params}
+    # The view's parameters, to keep in its links; `cap` may repeat.
+    params: dict[str, Any] = {
+        key: values if key == "cap" else values[-1]
+        for key, values in multi.items()
+        if key in LIST_PARAMETERS or key in model_filters.PARAMETERS
+    }
     problem: Problem | None = None
     try:
-        query = model_query.ModelQuery.parse(params)
+        query = model_query.ModelQuery.parse(
+            {key: value for key, value in params.items() if key in LIST_PARAMETERS}
+        )
+        filters = model_filters.ModelFilters.parse(multi)
     except Problem as error:
-        problem, query, params = error, model_query.ModelQuery(), {}
+        problem, params = error, {}
+        query, filters = model_query.ModelQuery(), model_filters.ModelFilters()
     snapshot = await _snapshot(request)
-    models, count = model_query.run(snapshot.models, query)
+    models, count = model_query.run(filters.apply(snapshot), query)
+    default = snapshot.default()
     return page(
         "models.html",
         status=200 if problem is None else 422,
         **_common(request, visitor, "models"),
         rows=RENDERED_ROWS.rows(snapshot, models, visitor.can_write),
         count=count,
+        total=len(snapshot.models),
         query=query,
+        filters=filters,
         params=params,
         problem=problem,
         providers=PROVIDERS,
+        origins=model_filters.ORIGINS.choices(snapshot),
+        context_steps=model_filters.CONTEXT_STEPS,
         page_sizes=PAGE_SIZES,
         columns=COLUMNS,
+        sorts=SORTS,
         capabilities=CAPABILITIES,
         system_writable=sorted(SYSTEM_WRITABLE),
+        default_name=default["name"] if default else None,
     )
-
-
-def _entry_view(entry: AuditEntryRow) -> dict[str, Any]:
-    return {
-        "revision": entry.revision,
-        "action": entry.action,
-        "actor": entry.actor,
-        "at": entry.at,
-        "model_id": entry.model_id,
-        "model_name": entry.model_name,
-        "changes": diff(entry.before or {}, entry.after or {}),
-        # A creation or deletion lists every field; an update only what changed.
-        "kind": "created"
-        if entry.before is None
-        else "deleted"
-        if entry.after is None
-        else "changed",
-    }
 
 
 @router.get("/models/{ref:path}")
@@ -157,10 +197,12 @@ async def model_page(request: Request, ref: str) -> Response:
         row=row_view(found) if found else None,
         name=model.name if model else entries[0].model_name,
         history=list(reversed(history)),
-        chart=charts.price_steps(history, clock.now()),
-        entries=[_entry_view(entry) for entry in entries],
+        chart=charts.price_steps(history, now := clock.now()),
+        now=now,
+        entries=[audit_view.entry_view(entry) for entry in entries],
         total=total,
         providers=PROVIDERS,
+        default_name=default["name"] if (default := snapshot.default()) else None,
         capabilities=CAPABILITIES,
         system_writable=sorted(SYSTEM_WRITABLE),
     )
@@ -188,6 +230,33 @@ async def aliases_page(request: Request) -> Response:
     )
 
 
+AUDIT_PARAMETERS = ("model", "actor", "action", "from", "to")
+
+
+def _audit_filter(params: dict[str, str]) -> tuple[audit_repository.AuditFilter, list[str]]:
+    """The Audit page's filters from its address; a day that does not parse is left out."""
+    problems = []
+    days: dict[str, datetime | None] = {}
+    for key in ("from", "to"):
+        text = params.get(key, "").strip()
+        days[key] = None
+        if text:
+            try:
+                day = date.fromisoformat(text)
+                days[key] = datetime(day.year, day.month, day.day, tzinfo=UTC)
+            except ValueError:
+                problems.append(f"“{text}” is not a day (YYYY-MM-DD); the {key} date is ignored.")
+    until = days["to"] + timedelta(days=1) if days["to"] is not None else None
+    where = audit_repository.AuditFilter(
+        model=params.get("model", "").strip() or None,
+        actor=params.get("actor") or None,
+        action=params.get("action") or None,
+        since=days["from"],
+        until=until,
+    )
+    return where, problems
+
+
 @router.get("/audit")
 async def audit_page(request: Request) -> Response:
     visitor, redirect = await _reader(request)
@@ -197,15 +266,25 @@ async def audit_page(request: Request) -> Response:
         offset = max(0, int(request.query_params.get("offset", "0")))
     except ValueError:
         offset = 0
+    params = {key: value for key, value in request.query_params.items() if key in AUDIT_PARAMETERS}
+    where, problems = _audit_filter(params)
     async with request.app.state.database.read() as db:
-        entries, total = await audit_repository.recent_entries(db, limit=AUDIT_PAGE, offset=offset)
+        entries, total = await audit_repository.recent_entries(
+            db, limit=AUDIT_PAGE, offset=offset, where=where
+        )
+        actors, actions = await audit_repository.actors_and_actions(db)
     return page(
         "audit.html",
         **_common(request, visitor, "audit"),
-        entries=[_entry_view(entry) for entry in entries],
+        entries=[audit_view.entry_view(entry) for entry in entries],
         total=total,
         offset=offset,
         limit=AUDIT_PAGE,
+        params=params,
+        filtered=bool(params),
+        problems=problems,
+        actors=actors,
+        actions=actions,
     )
 
 

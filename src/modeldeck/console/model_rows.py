@@ -9,10 +9,11 @@ from typing import Any
 
 from markupsafe import Markup
 
+from modeldeck.console.model_filters import CAPABILITIES, origin
 from modeldeck.console.render import environment, integer, model_url, money, number
 from modeldeck.models.snapshot import Snapshot
 
-CAPABILITIES = ("streaming", "temperature", "tools", "vision", "json_mode", "reasoning")
+__all__ = ["CAPABILITIES", "RENDERED_ROWS", "ModelRowView", "row_view"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -22,12 +23,16 @@ class ModelRowView:
     url: str
     display_name: str
     provider: str
+    vendor: str | None
+    host: str | None
     version: int
     parameters: str
     context_window: str
     max_output_tokens: str
     complexity_factor: str
-    price: str | None
+    # (label, rate) per 1M tokens: input, cached input (when it has its own), output.
+    price: tuple[tuple[str, str], ...] | None
+    currency: str
     capabilities: tuple[str, ...]
     badges: tuple[tuple[str, str], ...]
     is_system: bool
@@ -71,23 +76,35 @@ def delete_refused(model: dict[str, Any]) -> str | None:
     return None
 
 
+def price_parts(pricing: dict[str, Any] | None) -> tuple[tuple[str, str], ...] | None:
+    if pricing is None:
+        return None
+    parts = [("in", money(pricing["input"]))]
+    if pricing.get("cached_input") is not None:
+        parts.append(("cached", money(pricing["cached_input"])))
+    parts.append(("out", money(pricing["output"])))
+    return tuple(parts)
+
+
 def row_view(model: dict[str, Any]) -> ModelRowView:
     pricing = model["pricing"]
     parameters = model["parameters_b"]
+    found = origin(model)
     return ModelRowView(
         id=model["id"],
         name=model["name"],
         url=model_url(model["name"]),
         display_name=model["display_name"],
         provider=model["provider"],
+        vendor=found.vendor,
+        host=found.host,
         version=model["version"],
         parameters="—" if parameters is None else f"{number(parameters, 1)} B",
         context_window=integer(model["context_window"]),
         max_output_tokens=integer(model["max_output_tokens"]),
         complexity_factor=number(model["complexity_factor"]),
-        price=None
-        if pricing is None
-        else f"in {money(pricing['input'])} · out {money(pricing['output'])}",
+        price=price_parts(pricing),
+        currency="" if pricing is None else pricing["currency"],
         capabilities=tuple(name for name in CAPABILITIES if model["capabilities"].get(name)),
         badges=badges(model),
         is_system=model["is_system"],

@@ -129,7 +129,7 @@ def query_url(path: str, params: dict[str, Any], **changes: Any) -> str:
     """`path` with the current query parameters, some changed; empty values are left out."""
     merged = {**params, **changes}
     kept = {key: value for key, value in merged.items() if value not in (None, "")}
-    return path + ("?" + urlencode(kept) if kept else "")
+    return path + ("?" + urlencode(kept, doseq=True) if kept else "")
 
 
 @cache

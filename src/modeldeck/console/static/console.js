@@ -53,11 +53,27 @@
     return { ok: response.ok, status: response.status, payload };
   }
 
+  // The page's status line (role=status): shown, then filled, so screen readers announce it.
   function say(message) {
     const status = document.getElementById("status");
     if (!status) return;
-    status.textContent = message;
     status.hidden = !message;
+    status.textContent = "";
+    if (message) setTimeout(() => { status.textContent = message; }, 60);
+  }
+
+  // A confirmation to show on the next page (saving or deleting reloads or leaves this one).
+  const FLASH = "modeldeck.flash";
+  function flash(message) {
+    try { sessionStorage.setItem(FLASH, message); } catch (error) { /* private mode: no message */ }
+  }
+  function showFlash() {
+    let message = null;
+    try {
+      message = sessionStorage.getItem(FLASH);
+      sessionStorage.removeItem(FLASH);
+    } catch (error) { return; }
+    if (message) say(message);
   }
 
   const modelUrl = (name) => "/models/" + name.split("/").map(encodeURIComponent).join("/");
@@ -124,19 +140,111 @@
     }
   }
 
-  // Field errors from problem+json, each shown next to its input; the rest in the summary.
+  // ---- Errors in people's words ------------------------------------------------------------
+  // The API names fields by their JSON path and says what is wrong in its own terms
+  // ("max_output_tokens: must not exceed context_window"); the console says it with the
+  // field's label and what was typed: "Max output tokens (200,000) must not exceed the
+  // context window (128,000)".
+
+  const RELATED = {
+    context_window: ["the context window", "context_window"],
+    base_timeout_s: ["the base timeout", "limits.base_timeout_s"],
+  };
+
+  function labelOf(form, input) {
+    if (!input) return "";
+    if (input.matches("fieldset")) {
+      const legend = input.querySelector("legend");
+      return legend ? legend.firstChild.textContent.trim() : "";
+    }
+    if (input.matches("[data-name]")) return "Long-context tiers";
+    const label = (input.id && form.querySelector(`label[for="${CSS.escape(input.id)}"]`))
+      || input.closest("label");
+    let text = label ? Array.from(label.childNodes)
+      .filter((node) => node.nodeType === Node.TEXT_NODE || node.matches("span:not(.muted)"))
+      .map((node) => node.textContent).join(" ").replace(/\s+/g, " ").trim() : input.name;
+    const tier = input.closest("[data-tier]");
+    if (tier) {
+      const number = Array.from(tier.parentElement.children).indexOf(tier) + 1;
+      text = `Tier ${number}: ${text.charAt(0).toLowerCase()}${text.slice(1)}`;
+    }
+    return text;
+  }
+
+  function shownValue(input) {
+    if (!input || !("value" in input) || input.type === "password" || input.type === "checkbox") return "";
+    const value = String(input.value).trim();
+    if (/^[+-]?\d{4,}$/.test(value)) return Number(value).toLocaleString("en-US");
+    return value.length > 40 ? `${value.slice(0, 39)}…` : value;
+  }
+
+  // One error as a sentence: `target` is the input (or group) it belongs to, `rest` the part
+  // of its path below that input (a key inside a JSON field).
+  function sentence(form, error, target, rest) {
+    const message = String(error.message || "is invalid").replace(/^Value error, /, "");
+    let label = target ? labelOf(form, target) : String(error.field || "This change");
+    if (rest) label = `${label}: ${rest.replace(/^[.[]/, "").replace(/[.[\]]+/g, " ").trim()}`;
+    const isInput = target && target.matches("input, select, textarea");
+    const value = isInput ? shownValue(target) : "";
+    const typed = value ? ` (${value})` : "";
+    const quoted = value ? `, not “${value}”` : "";
+    let found;
+    for (const [word, [phrase, path]] of Object.entries(RELATED)) {
+      if (message.endsWith(word)) {
+        const other = form.querySelector(`[name="${CSS.escape(path)}"]`);
+        const otherValue = shownValue(other);
+        const lead = message.slice(0, -word.length).replace(/^must /, "must ");
+        return `${label}${typed} ${lead}${phrase}${otherValue ? ` (${otherValue})` : ""}`;
+      }
+    }
+    if (message === "is required") return `${label} is required`;
+    if (message === "is already taken") {
+      return `The name${value ? ` “${value}”` : ""} is already taken (names are unique, ignoring case)`;
+    }
+    if (/^Input should be a valid integer/.test(message)) {
+      return value ? `${label} must be a whole number${quoted}` : `${label} is required: a whole number`;
+    }
+    if (/^(Input should be a valid number|must be a number$)/.test(message)) {
+      return value ? `${label} must be a number${quoted}` : `${label} is required: a number`;
+    }
+    if ((found = message.match(/^Input should be (greater|less) than( or equal to)? (.+)$/))) {
+      const bound = found[2] ? (found[1] === "greater" ? "at least" : "at most")
+        : `${found[1]} than`;
+      return `${label}${typed} must be ${bound} ${found[3]}`;
+    }
+    if (/^Input should be a valid date(?! ?time)/.test(message) || /^Input should be a valid date or datetime/.test(message)) {
+      return `${label} must be a day, such as 2027-04-14${quoted}`;
+    }
+    if (/^Input should be a valid datetime/.test(message)) {
+      return `${label} must be a date and time${quoted}`;
+    }
+    if (/^String should match pattern '\^\[A-Z\]\{3\}\$'/.test(message)) {
+      return `${label} must be three capital letters, such as USD${quoted}`;
+    }
+    if ((found = message.match(/^String should have at most (\d+) characters?/))) {
+      return `${label} must be at most ${Number(found[1]).toLocaleString("en-US")} characters long`;
+    }
+    if (/^Input should be a valid list/.test(message)) return `${label} must be a JSON list: [ … ]`;
+    if (/^Input should be a valid dictionary/.test(message)) return `${label} must be a JSON object: { … }`;
+    if (message === "is not valid JSON") return `${label} is not valid JSON`;
+    const plain = message.replace(/\b([a-z]+(?:_[a-z]+)+)\b/g, (word) => word.replace(/_/g, " "));
+    if (/^(must|is|has|may|should|cannot|can't|a |an )/.test(plain)) return `${label}${typed} ${plain}`;
+    return `${label}: ${plain}`;
+  }
+
+  // Field errors from problem+json, each shown next to its input; all of them in the summary.
   function fieldErrors(form, summary) {
     const find = (path) => {
       let candidate = path;
       while (candidate) {
         const found = form.querySelector(
           `[name="${CSS.escape(candidate)}"], [data-name="${CSS.escape(candidate)}"]`);
-        if (found) return found;
+        if (found) return { target: found, rest: path.slice(candidate.length) };
         const shorter = candidate.match(/^(.*)(\[\d+\]|\.[^.[\]]+)$/);
-        if (!shorter) return null;
+        if (!shorter) return { target: null, rest: "" };
         candidate = shorter[1];
       }
-      return null;
+      return { target: null, rest: "" };
     };
 
     const clear = () => {
@@ -154,35 +262,39 @@
     const show = (problem, fallback) => {
       clear();
       const errors = (problem && Array.isArray(problem.errors)) ? problem.errors : [];
-      const unplaced = [];
+      const sentences = [];
       let first = null;
       for (const error of errors) {
-        const target = find(String(error.field || ""));
-        const holder = target && (target.matches("fieldset, [data-name]")
+        const { target, rest } = find(String(error.field || ""));
+        const text = sentence(form, error, target, rest);
+        sentences.push(text);
+        const group = target && target.matches("fieldset, [data-name]");
+        const holder = target && (group
           ? target.querySelector(`[data-error-for="${CSS.escape(target.getAttribute("name") || target.dataset.name)}"]`)
           : target.closest(".field") && target.closest(".field").querySelector(".field-error"));
-        if (!holder) {
-          unplaced.push(`${error.field}: ${error.message}`);
-          continue;
-        }
-        holder.textContent = holder.textContent ? `${holder.textContent}; ${error.message}` : String(error.message);
+        if (!holder) continue;
+        holder.textContent = holder.textContent ? `${holder.textContent} ${text}.` : `${text}.`;
         holder.hidden = false;
-        if (!target.matches("fieldset, [data-name]")) target.setAttribute("aria-invalid", "true");
+        if (!group) target.setAttribute("aria-invalid", "true");
         for (let details = holder.closest("details"); details; details = details.parentElement.closest("details")) {
           details.open = true;
         }
-        first = first || (target.matches("fieldset, [data-name]") ? null : target);
+        first = first || (group ? null : target);
       }
-      const lines = [];
-      const validation = problem && problem.status === 422;
-      lines.push(validation && errors.length && !unplaced.length
-        ? "Please correct the fields marked below."
-        : ((problem && problem.detail) || fallback || "The change was refused."));
-      lines.push(...unplaced);
-      for (const line of lines) {
-        const paragraph = document.createElement("p");
-        paragraph.textContent = line;
-        summary.append(paragraph);
+      const head = document.createElement("p");
+      const validation = problem && problem.status === 422 && errors.length;
+      head.textContent = validation
+        ? (errors.length === 1 ? "Please correct the field marked below:" : `Please correct the ${errors.length} fields marked below:`)
+        : ((problem && problem.detail) || fallback || "The change was refused.");
+      summary.append(head);
+      if (validation) {
+        const list = document.createElement("ul");
+        for (const text of sentences) {
+          const item = document.createElement("li");
+          item.textContent = `${text}.`;
+          list.append(item);
+        }
+        summary.append(list);
       }
       summary.hidden = false;
       if (first) first.focus();
@@ -219,6 +331,9 @@
     const removeKey = document.getElementById("remove-key-field");
     const save = document.getElementById("model-save");
     const errors = fieldErrors(form, summary);
+    const testButton = document.getElementById("dialog-test");
+    const testResult = document.getElementById("dialog-test-result");
+    const discard = discardDialog();
     let editing = null;
 
     const updateFactor = () => {
@@ -258,11 +373,53 @@
         renumberTiers();
       } else if (button.dataset.action === "clone-from-dialog" && editing) {
         const source = editing;
-        dialog.close("cancel");
+        leave("cancel");
         openClone(source);
+      } else if (button.dataset.action === "test-dialog" && editing) {
+        const note = deploymentChanged()
+          ? " It tests the saved deployment: save first to test your changes." : "";
+        testConnection(editing.id, testResult, button, note);
       }
     });
-    closeOnButtons(dialog);
+
+    // Closing with unsaved changes (Escape, Cancel, ×) asks first. Chromium may close a dialog
+    // on Escape despite `preventDefault` (no user activation since the last one): then the
+    // dialog is opened again and asks all the same.
+    let baseline = "";
+    let baselineDeployment = "";
+    let leaving = false;
+    const state = () => JSON.stringify(collect());
+    const deploymentChanged = () => JSON.stringify(collect().deployment || {}) !== baselineDeployment;
+    const dirty = () => dialog.open && baseline !== "" && state() !== baseline;
+    const leave = (reason) => {
+      leaving = true;
+      dialog.close(reason);
+    };
+    const askFirst = () => {
+      if (!dirty()) {
+        leave("cancel");
+        return;
+      }
+      discard.ask(editing ? editing.name : null, () => leave("discarded"));
+    };
+    for (const button of dialog.querySelectorAll("[data-close]")) {
+      button.addEventListener("click", askFirst);
+    }
+    dialog.addEventListener("cancel", (event) => {
+      event.preventDefault();
+      askFirst();
+    });
+    dialog.addEventListener("close", () => {
+      if (leaving || dialog.returnValue === "saved") {
+        leaving = false;
+        baseline = "";
+        return;
+      }
+      if (baseline !== "" && state() !== baseline) {
+        dialog.showModal();
+        askFirst();
+      }
+    });
 
     const lockCatalogFields = (locked) => {
       for (const input of form.querySelectorAll("[data-catalog]")) {
@@ -342,7 +499,14 @@
     };
 
     const open = () => {
+      leaving = false;
+      dialog.returnValue = "";
+      testResult.hidden = true;
+      testResult.textContent = "";
+      testButton.hidden = !editing;
       dialog.showModal();
+      baseline = state();
+      baselineDeployment = JSON.stringify(collect().deployment || {});
       const first = form.querySelector("input:not([type=hidden]):not([readonly]):not([disabled])");
       if (first) first.focus();
     };
@@ -388,7 +552,8 @@
       }
       const answer = await busy(save, request);
       if (answer.ok) {
-        dialog.close("saved");
+        flash(editing ? `Saved the changes to ${answer.payload.name}.` : `Added ${answer.payload.name}.`);
+        leave("saved");
         if (!editing) location.assign(modelUrl(answer.payload.name));
         else if (document.querySelector("[data-on-page]") && answer.payload.name !== editing.name) {
           location.assign(modelUrl(answer.payload.name));
@@ -432,6 +597,7 @@
       const answer = await busy(form.querySelector("button[type=submit]"),
         api("POST", `${apiUrl(source.id)}/clone`, body));
       if (answer.ok) {
+        flash(`Cloned ${source.name} as ${answer.payload.name}.`);
         dialog.close("cloned");
         location.assign(modelUrl(answer.payload.name));
       } else if (answer.status !== 401) {
@@ -451,6 +617,7 @@
       const answer = await busy(confirm, api("DELETE", apiUrl(target.id), undefined,
         { "If-Match": `"${target.version}"` }));
       if (answer.ok) {
+        flash(`Deleted ${target.name}.`);
         dialog.close("deleted");
         if (document.querySelector("[data-on-page]")) location.assign("/");
         else location.reload();
@@ -468,18 +635,83 @@
     };
   }
 
-  async function makeDefault(row, button) {
-    const answer = await busy(button, api("POST", `${apiUrl(row.id)}/default`));
-    if (answer.ok) location.reload();
-    else if (answer.status !== 401) {
-      say((answer.payload && answer.payload.detail) || "The model could not be made the default.");
+  // Making a model the default changes what every application gets when it names none:
+  // confirmed first, naming the model it replaces.
+  function defaultDialog() {
+    const dialog = document.getElementById("default-dialog");
+    if (!dialog) return () => {};
+    const summary = dialog.querySelector("[data-role=summary]");
+    const confirm = dialog.querySelector("[data-action=confirm-default]");
+    let target = null;
+    closeOnButtons(dialog);
+    confirm.addEventListener("click", async () => {
+      const answer = await busy(confirm, api("POST", `${apiUrl(target.id)}/default`));
+      if (answer.ok) {
+        flash(`${target.name} is now the default model.`);
+        dialog.close("done");
+        location.reload();
+        return;
+      }
+      if (answer.status === 401) return;
+      summary.textContent = (answer.payload && answer.payload.detail)
+        || "The model could not be made the default.";
+      summary.hidden = false;
+    });
+    return (row) => {
+      target = row;
+      summary.hidden = true;
+      for (const name of dialog.querySelectorAll("[data-role=name]")) name.textContent = row.name;
+      dialog.showModal();
+    };
+  }
+
+  // "Discard your changes?": `ask(name, discard)` calls `discard` only when the visitor says so.
+  function discardDialog() {
+    const dialog = document.getElementById("discard-dialog");
+    let onDiscard = null;
+    dialog.querySelector("[data-action=keep-editing]").addEventListener("click", () => dialog.close("keep"));
+    dialog.querySelector("[data-action=discard]").addEventListener("click", () => {
+      dialog.close("discard");
+      if (onDiscard) onDiscard();
+    });
+    return {
+      ask(name, discard) {
+        onDiscard = discard;
+        dialog.querySelector("[data-role=name]").textContent = name ? ` to ${name}` : "";
+        // On top of the form, even when the form was just opened again.
+        if (dialog.open) dialog.close("raise");
+        dialog.showModal();
+      },
+    };
+  }
+
+  // `POST /api/models/{id}/test`: the latency, or what went wrong in the provider's plain words.
+  async function testConnection(id, output, button, note) {
+    output.hidden = false;
+    output.classList.remove("ok", "failed");
+    output.textContent = "Testing the connection…";
+    const answer = await busy(button, api("POST", `${apiUrl(id)}/test`));
+    const check = answer.payload || {};
+    let text;
+    if (answer.ok && check.ok) {
+      text = `Connected: ${check.deployment || check.model} answered in ${Math.round(check.latency_ms)} ms.`;
+      output.classList.add("ok");
+    } else if (answer.ok) {
+      text = `Connection failed: ${check.error || "the provider did not answer as expected."}`;
+      output.classList.add("failed");
+    } else {
+      const fields = Array.isArray(check.errors) ? check.errors.map((error) => error.message) : [];
+      text = `Not tested: ${check.detail || fields.join("; ") || "the server refused the test."}`;
+      output.classList.add("failed");
     }
+    output.textContent = text + (note || "");
   }
 
   function modelActions() {
     const models = modelDialog();
     cloneDialog();
     const openDelete = deleteDialog();
+    const openDefault = defaultDialog();
     document.addEventListener("click", (event) => {
       const button = event.target.closest("button[data-action]");
       if (!button || button.disabled || button.closest("dialog")) return;
@@ -488,6 +720,8 @@
         models.openAdd();
         return;
       }
+      const menu = button.closest("details.menu");
+      if (menu) menu.open = false;
       const holder = button.closest("[data-model-id]");
       if (!holder) return;
       const row = {
@@ -498,16 +732,62 @@
       if (action === "edit" && models) models.openEdit(row);
       else if (action === "clone") openClone(row);
       else if (action === "delete") openDelete(row);
-      else if (action === "default") makeDefault(row, button);
+      else if (action === "default") openDefault(row);
+      else if (action === "test") testConnection(row.id, document.getElementById("test-result"), button);
     });
   }
 
   // ---- Filters and the simulator -----------------------------------------------------------
 
   function filters() {
-    for (const select of document.querySelectorAll("select[data-autosubmit]")) {
-      select.addEventListener("change", () => select.form.requestSubmit());
+    for (const control of document.querySelectorAll("select[data-autosubmit], input[data-autosubmit]")) {
+      control.addEventListener("change", () => control.form.requestSubmit());
     }
+  }
+
+  // Menus (a row's actions, the columns): one open at a time; Escape or a click elsewhere
+  // closes them.
+  function menus() {
+    const all = () => document.querySelectorAll("details.menu[open]");
+    document.addEventListener("toggle", (event) => {
+      const opened = event.target;
+      if (!opened.matches || !opened.matches("details.menu") || !opened.open) return;
+      for (const other of all()) if (other !== opened) other.open = false;
+    }, true);
+    document.addEventListener("click", (event) => {
+      for (const menu of all()) if (!menu.contains(event.target)) menu.open = false;
+    });
+    document.addEventListener("keydown", (event) => {
+      if (event.key !== "Escape") return;
+      for (const menu of all()) {
+        if (menu.closest("dialog")) continue;
+        menu.open = false;
+        menu.querySelector("summary").focus();
+      }
+    });
+  }
+
+  // Columns of the Models table the visitor shows or hides, remembered in this browser.
+  const COLUMNS = "modeldeck.models.columns";
+  function columns() {
+    const table = document.getElementById("models");
+    const chooser = document.getElementById("column-chooser");
+    if (!table || !chooser) return;
+    let saved = {};
+    try { saved = JSON.parse(localStorage.getItem(COLUMNS) || "{}") || {}; } catch (error) { saved = {}; }
+    const boxes = chooser.querySelectorAll("input[data-column]");
+    const apply = (box) => table.classList.toggle(`hide-${box.dataset.column}`, !box.checked);
+    for (const box of boxes) {
+      if (typeof saved[box.dataset.column] === "boolean") box.checked = saved[box.dataset.column];
+      apply(box);
+      box.addEventListener("change", () => {
+        apply(box);
+        const shown = {};
+        for (const each of boxes) shown[each.dataset.column] = each.checked;
+        try { localStorage.setItem(COLUMNS, JSON.stringify(shown)); } catch (error) { /* not kept */ }
+      });
+    }
+    chooser.hidden = false;
   }
 
   function simulator() {
@@ -539,7 +819,10 @@
   }
 
   document.addEventListener("DOMContentLoaded", () => {
+    showFlash();
     modelActions();
+    menus();
+    columns();
     filters();
     simulator();
   });
