@@ -208,3 +208,14 @@ async def test_reads_need_a_reader_and_writes_an_admin(api: Api) -> None:
     refused = await api.client.post("/api/aliases", json=body, headers=api.reader)
     assert refused.status_code == 403
     assert (await api.client.get("/api/aliases/none-such", headers=api.reader)).status_code == 404
+
+
+async def test_the_console_lists_aliases_and_their_audit_entries(api: Api) -> None:
+    model = await api.create()
+    await _alias(api, name="console-chat", targets=[{"model": model["name"], "weight": 2}])
+    page = await api.client.get("/aliases")
+    assert page.status_code == 200
+    assert "console-chat" in page.text and model["name"] in page.text
+    audit = await api.client.get("/audit")
+    assert audit.status_code == 200
+    assert "console-chat" in audit.text and "alias_created" in audit.text

@@ -658,7 +658,8 @@ def test_an_admin_adds_edits_and_deletes_an_alias_with_errors_in_plain_words(
     expect(page.get_by_label("Target 2: model")).to_have_attribute("aria-invalid", "true")
 
     page.get_by_label("Target 2: model").fill(second["name"])
-    page.get_by_role("button", name="Save alias").click()
+    with page.expect_navigation():
+        page.get_by_role("button", name="Save alias").click()
     expect(page.get_by_role("status")).to_contain_text(f"Alias {name} saved.")
     saved = server.api.get(f"/api/aliases/{name}").json()
     assert [(t["model"], t["weight"], t["rpm"]) for t in saved["targets"]] == [
@@ -674,7 +675,8 @@ def test_an_admin_adds_edits_and_deletes_an_alias_with_errors_in_plain_words(
     row.get_by_role("button", name=f"Edit {name}").click()
     expect(page.get_by_label("Target 1: weight")).to_have_value("3")
     page.get_by_label("Target 1: weight").fill("5")
-    page.get_by_role("button", name="Save alias").click()
+    with page.expect_navigation():
+        page.get_by_role("button", name="Save alias").click()
     expect(page.get_by_role("status")).to_contain_text(f"Alias {name} saved.")
     assert server.api.get(f"/api/aliases/{name}").json()["version"] == 2
 
@@ -689,7 +691,8 @@ def test_an_admin_adds_edits_and_deletes_an_alias_with_errors_in_plain_words(
     expect(confirm).to_be_hidden()
     assert server.api.get(f"/api/aliases/{name}").status_code == 200
     delete.click()
-    confirm.get_by_role("button", name="Delete alias").click()
+    with page.expect_navigation():
+        confirm.get_by_role("button", name="Delete alias").click()
     expect(page.get_by_role("status")).to_contain_text(f"Alias {name} deleted.")
     assert server.api.get(f"/api/aliases/{name}").status_code == 404
     assert server.model(first["id"]).status_code == 200
