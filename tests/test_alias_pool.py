@@ -12,6 +12,7 @@ from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 from fake_openai import FakeOpenAI, ModelDeckServer, fake_openai
@@ -244,3 +245,29 @@ def test_the_sync_registry_manages_aliases_with_clear_errors(
         registry.delete_alias(name, if_match=2)
         with pytest.raises(NotFound):
             registry.alias(name)
+
+
+async def test_a_server_without_aliases_gives_a_pool_with_none(tmp_path: Path) -> None:
+    """A newer client on an older server (no /api/aliases): models work, there are no aliases."""
+    model = {
+        "id": str(uuid.uuid4()),
+        "name": "old-server-model",
+        "provider": "openai",
+        "deployment": {"api_key_env": "POOL_TEST_KEY"},
+        "context_window": 8000,
+        "max_output_tokens": 1000,
+    }
+
+    async def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/api/models":
+            return httpx.Response(200, json={"data": [model], "count": 1, "revision": 3})
+        return httpx.Response(404, json={"title": "Not found", "status": 404, "detail": "no"})
+
+    transport = httpx.MockTransport(handler)
+    async with AsyncRegistry("http://old.example", cache_dir=tmp_path, transport=transport) as reg:
+        pool = await ClientPool(reg, environ=ENV).start(follow=False)
+        try:
+            assert pool.names == ["old-server-model"] and pool.alias_names == []
+            assert pool.resolve("old-server-model") == "old-server-model"
+        finally:
+            await pool.close()

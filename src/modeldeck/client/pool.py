@@ -184,7 +184,7 @@ class ClientPool:
                     "memory and made in the registry when it answers"
                 )
         self._load(models)
-        self._load_aliases(await registry.aliases())
+        self._load_aliases(await self._fetch_aliases(fallback=True))
         self._started = True
         if follow:
             self._health.closing = False
@@ -281,7 +281,7 @@ class ClientPool:
         """Reload every model and alias now (the feed does this by itself)."""
         registry = self._require_registry()
         models = await registry.models(fallback=False)
-        aliases = await registry.aliases(fallback=False)
+        aliases = await self._fetch_aliases(fallback=False)
         self._aliases = {alias.name.lower(): alias for alias in aliases}
         self._load(models)
 
@@ -676,6 +676,13 @@ class ClientPool:
             else:
                 clients.pop(alias.name, None)
 
+    async def _fetch_aliases(self, *, fallback: bool) -> Iterable[Alias]:
+        """The registry's aliases; none from a server older than aliases (404)."""
+        try:
+            return await self._require_registry().aliases(fallback=fallback)
+        except NotFound:
+            return ()
+
     def _load_aliases(self, aliases: Iterable[Alias]) -> None:
         self._aliases = {alias.name.lower(): alias for alias in aliases}
         self._index()
@@ -810,9 +817,8 @@ class ClientPool:
             return
         registry = self._require_registry()
         if aliases_changed:
-            self._aliases = {
-                alias.name.lower(): alias for alias in await registry.aliases(fallback=False)
-            }
+            aliases = await self._fetch_aliases(fallback=False)
+            self._aliases = {alias.name.lower(): alias for alias in aliases}
         changed: list[Model] = []
         removed: list[str] = []
         for model_id in model_ids:
