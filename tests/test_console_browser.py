@@ -711,5 +711,8 @@ def test_a_reader_sees_aliases_without_the_form(watched: Watched, server: Server
     expect(page.locator("tr[data-alias]", has_text=name)).to_contain_text(model["name"])
     expect(page.locator("#alias-form")).to_have_count(0)
     assert page.evaluate("document.documentElement.scrollWidth <= innerWidth")
+    # A card per alias at phone width: nothing hidden sideways in the table's frame either.
+    frame = page.eval_on_selector(".table-wrap", "wrap => [wrap.scrollWidth, wrap.clientWidth]")
+    assert frame[0] <= frame[1], frame
     shot(page, "aliases-390")
     server.api.delete(f"/api/aliases/{name}")
