@@ -276,8 +276,9 @@ def simulate(
         pricing = pricing_at(model, history.get(model["id"], ()), request.at)
         if pricing is None:
             continue
+        sheet = sheet_of(pricing)  # parsed once here, handed on
         try:
-            rates = sheet_of(pricing).service_tier(request.service_tier)
+            rates = sheet.service_tier(request.service_tier)
         except UnknownServiceTier:
             not_offered.append(model["name"])
             continue
@@ -289,7 +290,7 @@ def simulate(
             row = _row(
                 name=model["name"],
                 model=model,
-                pricing=pricing,
+                pricing=sheet,
                 usage=usage,
                 request=request,
                 tokenizer=tokenizer,
