@@ -6,9 +6,10 @@ import asyncio
 import csv
 import io
 from datetime import timedelta
+from decimal import Decimal
 from http.cookies import SimpleCookie
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 import httpx
 import pytest
@@ -29,6 +30,7 @@ from modeldeck.models.schemas import ModelWrite
 pytestmark = [pytest.mark.anyio, pytest.mark.dated]
 
 IMG_NAME = "<img src=x onerror=alert(1)>"
+OUR_SCRIPTS = ("/static/console.js", "/static/simulate.js")
 SCRIPT_NAME = '"><script>alert(1)</script>'
 
 
@@ -87,7 +89,7 @@ def badges(row: Tag) -> set[str]:
 def only_our_scripts(page: BeautifulSoup) -> None:
     """No element came from data: every script is ours, no image, no inline handler."""
     for script in page.find_all("script"):
-        assert str(script.get("src", "")).startswith("/static/console.js"), script
+        assert str(script.get("src", "")).startswith(OUR_SCRIPTS), script
     assert page.find("img") is None
     for element in page.find_all(True):
         assert not any(name.lower().startswith("on") for name in element.attrs), element
@@ -365,7 +367,7 @@ async def test_markup_in_custom_price_names_is_text_in_the_table_and_the_chart(a
     only_our_scripts(page)
     names = {text(cell).removesuffix(" custom") for cell in page.select("#ranking th.name")}
     assert {IMG_NAME, SCRIPT_NAME} <= names
-    labels = {text(label) for label in page.select("#cost-chart text.label")}
+    labels = {text(label) for label in page.select("#cost-chart .bar-name")}
     assert {IMG_NAME, SCRIPT_NAME} <= labels
     inputs = {
         str(item.get("value")) for item in page.find_all("input", attrs={"name": "custom_name"})
@@ -831,82 +833,186 @@ def workload(**fields: Any) -> dict[str, Any]:
         "requests": "1000",
         "cached_share": "0.5",
         "at": "",
+        "per": "all",
     }
     form.update(fields)
     return form
 
 
+def simulate_url(**fields: Any) -> str:
+    return "/simulate?" + urlencode(workload(**fields), doseq=True)
+
+
+def ranking(page: BeautifulSoup) -> list[Tag]:
+    return list(tag(tag(page.find("table", id="ranking")).tbody).find_all("tr"))
+
+
+def row_name(row: Tag) -> str:
+    return text(row.find("th")).removesuffix(" custom")
+
+
+def money_value(cell: str) -> Decimal:
+    return Decimal(cell.lstrip("$").replace(",", ""))
+
+
+RANKING_COLUMNS = ("rank", "compare", "model", "provider", "context", "input", "output")
+TOTAL = 8  # the column of the total cost
+
+
+async def listed(api: Api) -> list[dict[str, Any]]:
+    return list((await api.client.get("/api/models?limit=10000")).json()["data"])
+
+
+def free(model: dict[str, Any]) -> bool:
+    pricing = model["pricing"]
+    return pricing["input"] == 0 and pricing["output"] == 0 and not pricing.get("per_request")
+
+
+def ranked_by_default(models: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """What the Simulator prices unless told otherwise: priced, not retired, not free."""
+    return [
+        model
+        for model in models
+        if model["pricing"] is not None and model["status"] != "retired" and not free(model)
+    ]
+
+
 async def test_the_simulator_page_asks_for_a_workload(api: Api) -> None:
+    await sign_in(api)
     page = await get_page(api, "/simulate")
     form = tag(page.find("form", id="simulate-form"))
-    for control in form.find_all(["input", "textarea"]):
+    assert form["method"] == "get"  # the address holds the question
+    assert form.find("input", attrs={"name": "csrf_token"}) is None  # never in an address
+    for control in form.find_all(["input", "textarea", "select"]):
         if control.get("type") not in ("hidden", "radio"):
             assert labelled(form, control), control
     assert tag(form.find("button", id="download-csv"))["formaction"] == "/simulate.csv"
     assert page.find(id="ranking") is None
 
 
-async def test_the_simulator_ranks_every_priced_model_cheapest_first(api: Api) -> None:
-    response = await api.client.post(
-        "/simulate",
-        data=workload(
+async def test_the_simulator_ranks_fitting_models_cheapest_first_and_misfits_last(
+    api: Api,
+) -> None:
+    page = await get_page(
+        api,
+        simulate_url(
             custom_name=["tiny-context", "free-ish"],
             custom_input=["0.0001", "0"],
             custom_output=["0.0001", "0"],
+            custom_cached_input=["", ""],
             custom_context_window=["100", ""],
+            custom_max_output_tokens=["", ""],
         ),
     )
-    assert response.status_code == 200, response.text[:500]
-    page = parse(response)
-    rows = tag(tag(page.find("table", id="ranking")).tbody).find_all("tr")
-    priced = (await api.client.get("/api/models?priced=true&limit=1000")).json()["count"]
-    retired = (await api.client.get("/api/models?priced=true&status=retired&limit=1000")).json()[
-        "count"
-    ]
-    assert len(rows) == priced - retired + 2  # retired models are left out unless asked
-    names = [text(row.find("th")).removesuffix(" custom") for row in rows]
-    assert names[0] == "free-ish"
-    totals = [float(cells(row)[4].split()[1].replace(",", "")) for row in rows]
+    rows = ranking(page)
+    expected = ranked_by_default(await listed(api))
+    assert len(rows) == len(expected) + 2
+    names = [row_name(row) for row in rows]
+    assert names[0] == "free-ish"  # custom rows are priced even when free
+    assert names[-1] == "tiny-context"  # the cheapest after free-ish, but it does not fit
+    misfit = rows[-1]
+    assert "does not fit" in text(misfit) and "exceeds the context window" in text(misfit)
+    fitting = [row for row in rows if "misfit" not in (row.get("class") or [])]
+    totals = [money_value(cells(row)[TOTAL]) for row in fitting]
     assert totals == sorted(totals)
-    misfit = rows[names.index("tiny-context")]
-    assert "does not fit" in text(misfit)
-    assert "exceeds the context window" in text(misfit)
-    bars = page.select("#cost-chart g.bar")
-    assert len(bars) == len(rows)
-    assert "misfit" in bars[names.index("tiny-context")]["class"]
+    assert next(text(cell) for cell in rows[0].find_all("td")) == "1"
+    # The chart shows the cheapest 20, in the same order, labels whole.
+    bars = page.select("#cost-chart li.bar")
+    assert len(bars) == 20
+    assert [text(bar.select_one(".bar-name")) for bar in bars] == names[:20]
 
 
-async def test_the_simulator_prices_retired_models_when_the_box_is_checked(api: Api) -> None:
-    await api.create(name="gone-model", retires_on=(clock.today() - timedelta(days=1)).isoformat())
+async def test_free_and_retired_models_are_left_out_unless_ticked(api: Api) -> None:
+    gone = await api.create(
+        name="gone-model", retires_on=(clock.today() - timedelta(days=1)).isoformat()
+    )
     await api.create(name="going-model", retires_on=(clock.today() + timedelta(days=9)).isoformat())
-    page = parse(await api.client.post("/simulate", data=workload()))
-    names = [text(row.find("th")) for row in tag(page.find("table", id="ranking")).find_all("tr")]
-    assert "going-model" in names and "gone-model" not in names
-    assert tag(page.find("input", id="sim-include_retired")).get("checked") is None
-    page = parse(await api.client.post("/simulate", data=workload(include_retired="on")))
-    names = [text(row.find("th")) for row in tag(page.find("table", id="ranking")).find_all("tr")]
-    assert "going-model" in names and "gone-model" in names
+    await api.create(name="free-model", pricing={"input": "0", "output": "0"})
+    names = [row_name(row) for row in ranking(await get_page(api, simulate_url()))]
+    assert "going-model" in names
+    assert "gone-model" not in names and "free-model" not in names
+    page = await get_page(api, simulate_url(include_retired="on", include_free="on"))
+    names = [row_name(row) for row in ranking(page)]
+    assert {"going-model", "gone-model", "free-model"} <= set(names)
     assert tag(page.find("input", id="sim-include_retired")).get("checked") is not None
+    assert tag(page.find("input", id="sim-include_free")).get("checked") is not None
+    retired_only = await get_page(api, simulate_url(status="retired"))
+    assert gone["name"] in [row_name(row) for row in ranking(retired_only)]
+
+
+async def test_the_filters_choose_the_models(api: Api) -> None:
+    mine = await api.create(
+        name="mine-model", tags=["team:search"], context_window=300000, max_output_tokens=1000
+    )
+    models = {model["name"]: model for model in await listed(api)}
+    checks: list[tuple[dict[str, Any], Any]] = [
+        ({"provider": "anthropic"}, lambda model: model["provider"] == "anthropic"),
+        ({"vendor": "openai"}, lambda model: "vendor:openai" in model["tags"]),
+        ({"mine": "on"}, lambda model: not model["is_system"]),
+        ({"min_context": "250k"}, lambda model: model["context_window"] >= 250_000),
+        ({"max_input_price": "0.5"}, lambda model: model["pricing"]["input"] <= 0.5),
+        ({"max_output_price": "1"}, lambda model: model["pricing"]["output"] <= 1),
+        ({"tags": "team:search"}, lambda model: "team:search" in model["tags"]),
+        ({"status": "deprecated"}, lambda model: model["status"] == "deprecated"),
+    ]
+    for fields, keeps in checks:
+        page = await get_page(api, simulate_url(**fields))
+        shown = {row_name(row) for row in ranking(page)} if page.find(id="ranking") else set()
+        expected = {model["name"] for model in ranked_by_default(list(models.values()))}
+        if fields.get("status") == "deprecated":
+            expected = {model["name"] for model in models.values() if model["pricing"]}
+            expected = {name for name in expected if not free(models[name])}
+        assert shown == {name for name in expected if keeps(models[name])}, fields
+    assert mine["name"] in {
+        row_name(row) for row in ranking(await get_page(api, simulate_url(mine="on")))
+    }
+
+
+async def test_models_without_a_required_capability_rank_last_saying_so(api: Api) -> None:
+    page = await get_page(api, simulate_url(requires=["vision", "tools"]))
+    rows = ranking(page)
+    models = {model["name"]: model for model in await listed(api)}
+    lacking = [
+        row_name(row)
+        for row in rows
+        if not (
+            models[row_name(row)]["capabilities"]["vision"]
+            and models[row_name(row)]["capabilities"]["tools"]
+        )
+    ]
+    assert lacking, "the catalog has models without vision"
+    assert [row_name(row) for row in rows[-len(lacking) :]] == lacking
+    for row in rows[-len(lacking) :]:
+        assert "lacks" in text(row)
+    boxes = {str(box["value"]) for box in page.find_all("input", attrs={"name": "requires"})}
+    assert {"vision", "tools"} <= boxes
+    ticked = {
+        str(box["value"])
+        for box in page.find_all("input", attrs={"name": "requires"})
+        if box.get("checked") is not None
+    }
+    assert ticked == {"vision", "tools"}
 
 
 async def test_simulator_errors_sit_next_to_their_fields_and_keep_what_was_typed(
     api: Api,
 ) -> None:
-    response = await api.client.post(
-        "/simulate",
-        data=workload(
+    response = await api.client.get(
+        simulate_url(
             cached_share="2",
             output_tokens="lots",
+            min_context="wide",
             custom_name=["mine"],
             custom_input=["-1"],
             custom_output=["1"],
-        ),
+        )
     )
     assert response.status_code == 422
     page = parse(response)
     assert tag(page.find("input", id="sim-cached_share"))["aria-invalid"] == "true"
     assert "less than or equal to 1" in text(page.find(id="sim-cached_share-error"))
     assert text(page.find(id="sim-output_tokens-error"))
+    assert text(page.find(id="sim-min_context-error"))
     assert tag(page.find("input", id="sim-output_tokens"))["value"] == "lots"
     assert "must not be negative" in text(page.find(id="custom-input-0-error"))
     assert tag(page.find("input", id="custom-input-0"))["value"] == "-1"
@@ -915,43 +1021,46 @@ async def test_simulator_errors_sit_next_to_their_fields_and_keep_what_was_typed
 
 
 async def test_the_simulator_counts_the_tokens_of_a_sample_text(api: Api) -> None:
-    response = await api.client.post(
-        "/simulate", data=workload(workload="text", input_tokens="", text="Hello there! " * 50)
+    page = await get_page(
+        api, simulate_url(workload="text", input_tokens="", text="Hello there! " * 50)
     )
-    assert response.status_code == 200, response.text[:500]
-    rows = tag(tag(parse(response).find("table", id="ranking")).tbody).find_all("tr")
-    gpt = next(row for row in rows if text(row.find("th")) == "gpt-4o")
-    assert "o200k_base" in cells(gpt)[5]
-    empty = await api.client.post("/simulate", data=workload(workload="text", text=" "))
+    gpt = next(row for row in ranking(page) if row_name(row) == "gpt-4o")
+    assert "o200k_base" in text(gpt)
+    empty = await api.client.get(simulate_url(workload="text", text=" "))
     assert "paste a sample text" in text(parse(empty).find(id="sim-text-error"))
 
 
-async def test_the_simulator_form_needs_the_csrf_token_when_signed_in(api: Api) -> None:
+async def test_the_posted_form_needs_the_csrf_token_and_the_address_needs_none(api: Api) -> None:
     csrf = await sign_in(api)
     assert (await api.client.post("/simulate", data=workload())).status_code == 403
     assert (await api.client.post("/simulate.csv", data=workload())).status_code == 403
-    page = await api.client.post("/simulate", data=workload(csrf_token=csrf))
-    assert page.status_code == 200
+    posted = await api.client.post("/simulate", data=workload(csrf_token=csrf))
+    assert posted.status_code == 200
+    # Reading a result writes nothing: the address alone answers, signed in or not.
+    assert (await api.client.get(simulate_url())).status_code == 200
+    assert (await api.client.get("/simulate.csv?" + urlencode(workload()))).status_code == 200
+    got = [row_name(row) for row in ranking(parse(await api.client.get(simulate_url())))]
+    assert [row_name(row) for row in ranking(parse(posted))] == got
 
 
-async def test_the_csv_download_has_every_row_and_is_safe_for_spreadsheets(api: Api) -> None:
+async def test_the_csv_of_an_address_has_every_row_and_the_workload(api: Api) -> None:
     names = ['=HYPERLINK("http://x")', "+1", "@SUM(A1)", "-2", 'comma, "quoted"', IMG_NAME]
-    response = await api.client.post(
-        "/simulate.csv",
-        data=workload(
-            custom_name=names,
-            custom_input=["0.5"] * len(names),
-            custom_output=["1"] * len(names),
-        ),
+    query = workload(
+        custom_name=names,
+        custom_input=["0.5"] * len(names),
+        custom_output=["1"] * len(names),
+        per="50",
     )
+    response = await api.client.get("/simulate.csv?" + urlencode(query, doseq=True))
     assert response.status_code == 200, response.text[:500]
     assert response.headers["content-type"].startswith("text/csv")
     assert response.headers["content-disposition"].startswith("attachment; filename=")
     table = list(csv.DictReader(io.StringIO(response.text)))
-    priced = (await api.client.get("/api/models?priced=true&limit=1000")).json()["count"]
-    retired = (await api.client.get("/api/models?priced=true&status=retired")).json()["count"]
-    assert len(table) == priced - retired + len(names)  # retired ones only when asked
+    assert len(table) == len(ranked_by_default(await listed(api))) + len(names)  # every page
     assert [row["rank"] for row in table] == [str(rank) for rank in range(1, len(table) + 1)]
+    assert {row["requests"] for row in table} == {"1000"}
+    assert {(row["input_tokens"], row["output_tokens"]) for row in table} == {("2000", "500")}
+    assert {row["cached_input_tokens"] for row in table} == {"1000"}
     custom = {row["model"] for row in table if row["custom"] == "true"}
     assert custom == {
         '\'=HYPERLINK("http://x")',
@@ -961,8 +1070,61 @@ async def test_the_csv_download_has_every_row_and_is_safe_for_spreadsheets(api: 
         'comma, "quoted"',
         IMG_NAME,
     }
-    totals = [float(row["total_cost"]) for row in table]
+    totals = [Decimal(row["total_cost"]) for row in table if row["fits"] == "true"]
     assert totals == sorted(totals)
+    posted = await api.client.post("/simulate.csv", data=query)
+    assert posted.text == response.text
+
+
+async def test_the_chart_shows_the_top_n_on_the_scale_asked(api: Api) -> None:
+    page = await get_page(api, simulate_url(top="5", scale="log"))
+    assert len(page.select("#cost-chart li.bar")) == 5
+    assert "logarithmic" in text(page.find(id="cost-chart-title"))
+    assert tag(page.find(id="scale-log")).get("aria-current") == "true"
+    widths = [float(str(rect["width"]).rstrip("%")) for rect in page.select("#cost-chart rect")]
+    assert widths == sorted(widths) and widths[0] > 0 and widths[-1] <= 100
+    linear = await get_page(api, simulate_url(top="500"))
+    assert len(linear.select("#cost-chart li.bar")) == 100  # at most 100 bars
+
+
+async def test_the_ranking_sorts_by_a_column_and_pages(api: Api) -> None:
+    page = await get_page(api, simulate_url(sort="-context_window"))
+    windows = [int(cells(row)[4].replace(",", "")) for row in ranking(page)]
+    assert windows == sorted(windows, reverse=True)
+    header = next(th for th in page.select("#ranking thead th") if "Context window" in text(th))
+    assert header["aria-sort"] == "descending"
+    assert "sort=context_window" in str(tag(header.find("a"))["href"])
+    paged = await get_page(api, simulate_url(per="50"))
+    assert len(ranking(paged)) == 50
+    following = str(tag(paged.find("a", rel="next"))["href"])
+    second = await get_page(api, following)
+    assert next(text(row.find("td")) for row in ranking(second)) == "51"
+
+
+async def test_two_to_four_models_are_compared_side_by_side(api: Api) -> None:
+    page = await get_page(api, simulate_url(compare=["gpt-4o", "claude-sonnet-4-6", "gpt-4o-mini"]))
+    table = tag(page.find("table", id="compare-table"))
+    heads = [text(th) for th in tag(table.thead).find_all("th")][1:]
+    assert heads == ["gpt-4o", "claude-sonnet-4-6", "gpt-4o-mini"]
+    rows = {text(row.find("th")): cells(row)[1:] for row in tag(table.tbody).find_all("tr")}
+    gpt = (await api.client.get("/api/models/gpt-4o")).json()
+    assert rows["Input / 1M"][0] == f"${Decimal(str(gpt['pricing']['input'])):.2f}"
+    assert rows["Context window"][0] == f"{gpt['context_window']:,}"
+    assert set(rows) >= {"Provider", "Output / 1M", "Max output", "Capabilities", "Total"}
+    ticked = {
+        str(box["value"])
+        for box in page.select("#ranking input[name=compare]")
+        if box.get("checked") is not None
+    }
+    assert ticked == {"gpt-4o", "claude-sonnet-4-6", "gpt-4o-mini"}
+
+
+async def test_the_share_link_gives_the_same_result(api: Api) -> None:
+    page = await get_page(api, simulate_url(provider="openai", top="7", scale="log", per="50"))
+    link = str(tag(page.find("a", id="share-link"))["href"])
+    again = await get_page(api, link)
+    assert [row_name(row) for row in ranking(again)] == [row_name(row) for row in ranking(page)]
+    assert len(again.select("#cost-chart li.bar")) == 7
 
 
 def test_csv_cells_never_start_a_formula() -> None:

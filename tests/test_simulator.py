@@ -143,6 +143,144 @@ def test_fits_compares_the_workload_with_the_context_window_and_max_output(
     assert row["fits"] is (problems == 0)
 
 
+def filtered_names(models: list[dict[str, Any]], **request: Any) -> list[str]:
+    return [row["model"] for row in run(models, input_tokens=1000, output_tokens=100, **request)]
+
+
+def catalog_like() -> list[dict[str, Any]]:
+    """Models that differ in one field each, to see which filter keeps which."""
+    return [
+        model(
+            "claude-on-bedrock",
+            {"input": "3", "output": "15"},
+            provider="other",
+            tags=["vendor:anthropic", "host:bedrock"],
+            is_system=True,
+            status="active",
+            context_window=200_000,
+            capabilities={"tools": True, "vision": True},
+        ),
+        model(
+            "gpt-small",
+            {"input": "0.1", "output": "0.4"},
+            tags=["vendor:openai", "team:search"],
+            is_system=True,
+            status="deprecated",
+            context_window=128_000,
+            capabilities={"tools": True},
+        ),
+        model(
+            "ours",
+            {"input": "0.5", "output": "0.5"},
+            provider="openai_compatible",
+            tags=["team:search"],
+            is_system=False,
+            status="active",
+            context_window=32_000,
+            capabilities={},
+        ),
+        model("gone", {"input": "0.01", "output": "0.01"}, status="retired", is_system=False),
+        model("gratis", {"input": "0", "output": "0"}, status="active", is_system=True),
+        model("fee-only", {"input": "0", "output": "0", "per_request": "0.01"}, status="active"),
+    ]
+
+
+def test_without_filters_every_priced_model_but_the_retired_is_priced() -> None:
+    names = filtered_names(catalog_like())
+    assert names == ["gratis", "gpt-small", "ours", "claude-on-bedrock", "fee-only"]
+
+
+@pytest.mark.parametrize(
+    ("request_fields", "kept"),
+    [
+        ({"providers": ["openai"]}, ["gratis", "gpt-small", "fee-only"]),
+        ({"vendors": ["anthropic"]}, ["claude-on-bedrock"]),
+        ({"statuses": ["deprecated"]}, ["gpt-small"]),
+        ({"statuses": ["retired"]}, ["gone"]),
+        ({"system": False}, ["ours", "fee-only"]),
+        ({"system": True}, ["gratis", "gpt-small", "claude-on-bedrock"]),
+        ({"tags": ["team:search"]}, ["gpt-small", "ours"]),
+        ({"tags": ["team:search", "vendor:openai"]}, ["gpt-small"]),
+        ({"min_context_window": 100_000}, ["gpt-small", "claude-on-bedrock"]),
+        ({"max_input_price": "0.5"}, ["gratis", "gpt-small", "ours", "fee-only"]),
+        ({"max_output_price": "0.4"}, ["gratis", "gpt-small", "fee-only"]),
+        ({"include_free": False}, ["gpt-small", "ours", "claude-on-bedrock", "fee-only"]),
+        (
+            {"include_retired": True},
+            ["gratis", "gone", "gpt-small", "ours", "claude-on-bedrock", "fee-only"],
+        ),
+    ],
+)
+def test_each_filter_keeps_only_the_models_it_names(
+    request_fields: dict[str, Any], kept: list[str]
+) -> None:
+    assert filtered_names(catalog_like(), **request_fields) == kept
+
+
+def test_custom_prices_pass_every_filter() -> None:
+    names = filtered_names(
+        catalog_like(),
+        providers=["anthropic"],
+        include_free=False,
+        custom_prices=[{"name": "free-what-if", "pricing": {"input": "0", "output": "0"}}],
+    )
+    assert names == ["free-what-if"]
+
+
+def test_a_missing_required_capability_is_a_misfit_ranked_last_with_fitting_first() -> None:
+    models = catalog_like()
+    rows = run(
+        models,
+        input_tokens=1000,
+        output_tokens=100,
+        required_capabilities=["vision", "tools"],
+        fitting_first=True,
+        include_free=False,
+    )
+    assert [(row["model"], row["fits"]) for row in rows] == [
+        ("claude-on-bedrock", True),
+        ("gpt-small", False),
+        ("ours", False),
+        ("fee-only", False),
+    ]
+    assert rows[1]["fit_problems"] == ["lacks vision"]
+    assert rows[2]["fit_problems"] == ["lacks vision, tools"]
+    # Without fitting_first the order is the cost alone, misfits and all.
+    cheapest = run(models, input_tokens=1000, required_capabilities=["vision"])
+    assert cheapest[0]["model"] == "gratis" and not cheapest[0]["fits"]
+
+
+def test_a_context_misfit_ranks_after_every_fit_with_fitting_first() -> None:
+    models = [
+        model("cheap-small", {"input": "0.1", "output": "0.1"}, context_window=1000),
+        model("dear-large", {"input": "10", "output": "10"}, context_window=100_000),
+    ]
+    rows = run(models, input_tokens=5000, output_tokens=10, fitting_first=True)
+    assert [row["model"] for row in rows] == ["dear-large", "cheap-small"]
+
+
+def test_rows_carry_the_prices_and_limits_they_were_ranked_by() -> None:
+    models = [
+        model(
+            "m",
+            {
+                "input": "2",
+                "output": "8",
+                "service_tiers": {"batch": {"input": "1", "output": "4"}},
+            },
+            context_window=1000,
+            max_output_tokens=100,
+        )
+    ]
+    (row,) = run(models, input_tokens=10)
+    assert (row["input_price"], row["output_price"]) == (Decimal(2), Decimal(8))
+    assert (row["context_window"], row["max_output_tokens"]) == (1000, 100)
+    (batch,) = run(models, input_tokens=10, service_tier="batch")
+    assert (batch["input_price"], batch["output_price"]) == (Decimal(1), Decimal(4))
+    assert filtered_names(models, service_tier="batch", max_input_price="1") == ["m"]
+    assert filtered_names(models, max_input_price="1") == []
+
+
 def test_a_sample_text_is_counted_once_per_model_with_its_label() -> None:
     calls: list[str | None] = []
 

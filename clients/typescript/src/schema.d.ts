@@ -1170,7 +1170,7 @@ export interface components {
         SimulationAnswer: {
             /**
              * Data
-             * @description Cheapest first
+             * @description Cheapest first (with `fitting_first`, every model that fits first)
              */
             data: components["schemas"]["SimulationRow"][];
             /** Count */
@@ -1233,9 +1233,26 @@ export interface components {
             time_mix: components["schemas"]["WindowShare"][];
             /** Price Effective From */
             price_effective_from: string | null;
+            /**
+             * Input Price
+             * @description Input price per million tokens at the service tier asked for (its base rate, before any long-context tier)
+             */
+            input_price: number;
+            /**
+             * Output Price
+             * @description Output price per million tokens at the service tier asked for (its base rate, before any long-context tier)
+             */
+            output_price: number;
+            /** Context Window */
+            context_window: number | null;
+            /** Max Output Tokens */
+            max_output_tokens: number | null;
             /** Fits */
             fits: boolean;
-            /** Fit Problems */
+            /**
+             * Fit Problems
+             * @description Why the workload does not fit: input + output above the context window, output above max output, or required capabilities the model lacks
+             */
             fit_problems: string[];
         };
         /** Tier */
@@ -2000,6 +2017,72 @@ export interface components {
              * @default false
              */
             include_retired?: boolean;
+            /**
+             * Providers
+             * @description Only models of these providers
+             * @default null
+             */
+            providers?: ("openai" | "azure_openai" | "openai_compatible" | "anthropic" | "google" | "mistral" | "other")[] | null;
+            /**
+             * Vendors
+             * @description Only models of these vendors, as their `vendor:` tag names them (vendor:anthropic for Claude on Bedrock, say)
+             * @default null
+             */
+            vendors?: string[] | null;
+            /**
+             * Statuses
+             * @description Only models with one of these statuses (on `at`, else today); naming retired prices retired models whatever `include_retired` says
+             * @default null
+             */
+            statuses?: ("active" | "deprecated" | "retired")[] | null;
+            /**
+             * System
+             * @description true: only built-in catalog models; false: only your own (added, cloned or imported); absent: both
+             * @default null
+             */
+            system?: boolean | null;
+            /**
+             * Tags
+             * @description Only models with every one of these tags
+             * @default null
+             */
+            tags?: string[] | null;
+            /**
+             * Min Context Window
+             * @description Only models whose context window is at least this
+             * @default null
+             */
+            min_context_window?: number | null;
+            /**
+             * Max Input Price
+             * @description Only models whose input price per million tokens (at the service tier asked for) is at most this
+             * @default null
+             */
+            max_input_price?: (number | string) | null;
+            /**
+             * Max Output Price
+             * @description Only models whose output price per million tokens (at the service tier asked for) is at most this
+             * @default null
+             */
+            max_output_price?: (number | string) | null;
+            /**
+             * Include Free
+             * @description Also price models whose input and output rates are both 0 (and that charge no fee per request); false leaves them out
+             * @default true
+             */
+            include_free?: boolean;
+            /**
+             * Required Capabilities
+             * @description Capabilities the workload needs: a model without one of them does not fit (`fits` false, the reason in `fit_problems`)
+             * @default null
+             */
+            required_capabilities?: ("streaming" | "temperature" | "tools" | "vision" | "json_mode" | "reasoning")[] | null;
+            /**
+             * Fitting First
+             * @description Rank every model that fits before those that do not (each group cheapest first); default: cheapest first regardless
+             * @default false
+             */
+            fitting_first?: boolean;
         } & ({
             input_tokens: number;
         } | {

@@ -199,12 +199,27 @@ class SimulationRow(Answer):
         "the rates outside any); empty when the rates have no windows"
     )
     price_effective_from: datetime | None
+    input_price: float = Field(
+        description="Input price per million tokens at the service tier asked for (its base "
+        "rate, before any long-context tier)"
+    )
+    output_price: float = Field(
+        description="Output price per million tokens at the service tier asked for (its base "
+        "rate, before any long-context tier)"
+    )
+    context_window: int | None
+    max_output_tokens: int | None
     fits: bool
-    fit_problems: list[str]
+    fit_problems: list[str] = Field(
+        description="Why the workload does not fit: input + output above the context window, "
+        "output above max output, or required capabilities the model lacks"
+    )
 
 
 class SimulationAnswer(Answer):
-    data: list[SimulationRow] = Field(description="Cheapest first")
+    data: list[SimulationRow] = Field(
+        description="Cheapest first (with `fitting_first`, every model that fits first)"
+    )
     count: int
     requests: int
     at: datetime | None

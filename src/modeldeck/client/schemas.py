@@ -203,6 +203,10 @@ class SimulationRow(Record):
     service_tier: str = "standard"
     time_mix: tuple[WindowShare, ...] = ()
     price_effective_from: datetime | None = None
+    input_price: Decimal | None = None
+    output_price: Decimal | None = None
+    context_window: int | None = None
+    max_output_tokens: int | None = None
     fits: bool = True
     fit_problems: tuple[str, ...] = ()
 

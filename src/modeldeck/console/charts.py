@@ -185,43 +185,98 @@ def _short(value: float) -> str:
 
 @dataclass(frozen=True)
 class Bar:
-    label: str
-    full_label: str
-    value: str
-    y: float
-    width: float
+    """One model's total cost: its share of the bar area (a percentage) and its labels."""
+
+    rank: int
+    name: str
+    model_id: str | None
+    total: Decimal
+    currency: str
+    percent: float
     fits: bool
     custom: bool
+    fit_problems: tuple[str, ...]
 
 
 @dataclass(frozen=True)
-class BarChart:
-    """Total cost per model, cheapest first, as horizontal bars."""
+class CostChart:
+    """The cheapest models' total cost as horizontal bars, on a linear or a log scale."""
 
-    width: int
-    height: int
-    label_width: int
-    row_height: int
-    bars: list[Bar] = field(default_factory=list)
+    bars: list[Bar]
+    scale: str
+    low: Decimal
+    high: Decimal
+    ticks: list[tuple[float, Decimal]]
+    of: int = 0
+    currency: str = "USD"
+    misfits: int = field(default=0)
 
 
-def cost_bars(rows: Sequence[Mapping[str, Any]], format_cost: Any) -> BarChart:
-    width, label_width, value_width, row_height = 800, 240, 110, 22
-    area = width - label_width - value_width
-    highest = max((Decimal(row["total_cost"]) for row in rows), default=Decimal(0))
-    bars = []
-    for index, row in enumerate(rows):
-        total = Decimal(row["total_cost"])
-        name = str(row["model"])
-        bars.append(
-            Bar(
-                label=name if len(name) <= 30 else name[:29] + "…",
-                full_label=name,
-                value=f"{row['currency']} {format_cost(total)}",
-                y=index * row_height + 4,
-                width=max(round(float(total / highest) * area, 2), 1.0) if total > 0 else 0.0,
-                fits=bool(row["fits"]),
-                custom=bool(row["custom"]),
-            )
+# Bars never vanish: a cost above the scale's start is at least this wide (percent).
+MIN_BAR = 0.4
+
+
+def _decade_floor(value: Decimal) -> Decimal:
+    return Decimal(1).scaleb(math.floor(math.log10(value)))
+
+
+def _decade_ceiling(value: Decimal) -> Decimal:
+    return Decimal(1).scaleb(math.ceil(math.log10(value)))
+
+
+def cost_chart(rows: Sequence[Mapping[str, Any]], scale: str, of: int) -> CostChart:
+    """Bars of `rows` (already ranked), their lengths on a linear scale from 0 or on a log scale
+    from the decade below the cheapest non-zero cost to the decade above the dearest."""
+    totals = [Decimal(row["total_cost"]) for row in rows]
+    positive = [total for total in totals if total > 0]
+    highest = max(positive, default=Decimal(1))
+    if scale == "log" and positive:
+        low, high = _decade_floor(min(positive)), _decade_ceiling(highest)
+        if high <= low:
+            high = low * 10
+        span = math.log10(high) - math.log10(low)
+
+        def percent(total: Decimal) -> float:
+            if total <= 0:
+                return 0.0
+            return max(MIN_BAR, 100 * (math.log10(total) - math.log10(low)) / span)
+
+        decades = round(span)
+        step = max(1, math.ceil(decades / 6))
+        ticks = [
+            (100 * index / decades, low.scaleb(index)) for index in range(0, decades + 1, step)
+        ]
+    else:
+        scale, low = "linear", Decimal(0)
+        step_size = Decimal(repr(nice_step(float(highest))))
+        high = step_size * math.ceil(highest / step_size) if highest > 0 else Decimal(1)
+
+        def percent(total: Decimal) -> float:
+            return 0.0 if total <= 0 else max(MIN_BAR, float(100 * total / high))
+
+        count = round(high / step_size) if highest > 0 else 1
+        ticks = [(100 * index / count, step_size * index) for index in range(count + 1)]
+    bars = [
+        Bar(
+            rank=rank,
+            name=str(row["model"]),
+            model_id=row.get("model_id"),
+            total=total,
+            currency=str(row["currency"]),
+            percent=round(percent(total), 3),
+            fits=bool(row["fits"]),
+            custom=bool(row["custom"]),
+            fit_problems=tuple(row["fit_problems"]),
         )
-    return BarChart(width, len(rows) * row_height + 8, label_width, row_height, bars)
+        for rank, (row, total) in enumerate(zip(rows, totals, strict=True), start=1)
+    ]
+    return CostChart(
+        bars,
+        scale,
+        low,
+        high,
+        ticks,
+        of=of,
+        currency=bars[0].currency if bars else "USD",
+        misfits=sum(1 for bar in bars if not bar.fits),
+    )

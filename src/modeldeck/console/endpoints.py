@@ -26,7 +26,7 @@ from modeldeck.auth.tables import ApiTokenRow
 from modeldeck.auth.tokens import find_token
 from modeldeck.console import audit_view, charts, model_filters, session, simulation
 from modeldeck.console.model_rows import CAPABILITIES, RENDERED_ROWS, row_view
-from modeldeck.console.render import STATIC_FILES, cost, page
+from modeldeck.console.render import STATIC_FILES, page
 from modeldeck.models import aliases as alias_service
 from modeldeck.models.schemas import PROVIDERS, SYSTEM_WRITABLE
 from modeldeck.models.snapshot import RegistryCache, Snapshot
@@ -293,43 +293,55 @@ def _simulation_page(
     visitor: session.Session,
     form: simulation.SimulationForm,
     outcome: simulation.Outcome | None,
+    snapshot: Snapshot,
 ) -> Response:
+    shown = outcome is not None and not outcome.failed
     return page(
         "simulate.html",
         status=422 if outcome is not None and outcome.failed else 200,
         **_common(request, visitor, "simulate"),
         form=form,
         outcome=outcome,
-        chart=charts.cost_bars(outcome.rows, cost) if outcome and outcome.rows else None,
+        results=simulation.results(form, outcome, snapshot) if shown and outcome else None,
+        choices=simulation.choices(snapshot),
+        page_sizes=simulation.PAGE_SIZES,
         today=clock.today().isoformat(),
     )
 
 
+def _submitted(pairs: Any) -> simulation.SimulationForm:
+    lists: dict[str, list[str]] = {}
+    for key, value in pairs:
+        lists.setdefault(key, []).append(_text(value))
+    return simulation.SimulationForm.parse(lists)
+
+
 @router.get("/simulate")
 async def simulate_page(request: Request) -> Response:
+    """The Simulator; a query (what its form sends, or a shared link) is run and shown."""
     visitor, redirect = await _reader(request)
     if redirect:
         return redirect
-    return _simulation_page(request, visitor, simulation.SimulationForm(), None)
+    snapshot = await _snapshot(request)
+    if not request.query_params:
+        return _simulation_page(request, visitor, simulation.SimulationForm(), None, snapshot)
+    form = _submitted(request.query_params.multi_items())
+    return _simulation_page(request, visitor, form, simulation.run(form, snapshot), snapshot)
 
 
-async def _simulation(
+async def _posted_simulation(
     request: Request,
-) -> tuple[session.Session, simulation.SimulationForm, simulation.Outcome | None, Response | None]:
+) -> tuple[session.Session, simulation.SimulationForm, Response | None]:
+    """A posted Simulator form (a sample text too long for a link): from this console only."""
     visitor, redirect = await _reader(request)
     submitted = await request.form()
     if not session.same_origin(request) or not session.form_csrf_ok(
         request, visitor, _text(submitted.get("csrf_token"))
     ):
-        return visitor, simulation.SimulationForm(), None, _forbidden(request, visitor)
+        return visitor, simulation.SimulationForm(), _forbidden(request, visitor)
     if redirect:
-        return visitor, simulation.SimulationForm(), None, redirect
-    form = simulation.SimulationForm.parse(
-        {key: _text(value) for key, value in submitted.items()},
-        {key: [_text(value) for value in submitted.getlist(key)] for key in submitted},
-    )
-    outcome = simulation.run(form, await _snapshot(request))
-    return visitor, form, outcome, None
+        return visitor, simulation.SimulationForm(), redirect
+    return visitor, _submitted(submitted.multi_items()), None
 
 
 def _text(value: Any) -> str:
@@ -338,29 +350,46 @@ def _text(value: Any) -> str:
 
 @router.post("/simulate")
 async def run_simulation(request: Request) -> Response:
-    visitor, form, outcome, refused = await _simulation(request)
+    visitor, form, refused = await _posted_simulation(request)
     if refused:
         return refused
-    return _simulation_page(request, visitor, form, outcome)
+    snapshot = await _snapshot(request)
+    return _simulation_page(request, visitor, form, simulation.run(form, snapshot), snapshot)
 
 
-@router.post("/simulate.csv")
-async def simulation_csv(request: Request) -> Response:
-    visitor, form, outcome, refused = await _simulation(request)
-    if refused:
-        return refused
-    assert outcome is not None
+async def _csv(
+    request: Request, visitor: session.Session, form: simulation.SimulationForm
+) -> Response:
+    snapshot = await _snapshot(request)
+    outcome = simulation.run(form, snapshot)
     if outcome.failed:
-        return _simulation_page(request, visitor, form, outcome)
+        return _simulation_page(request, visitor, form, outcome, snapshot)
     filename = f"modeldeck-simulation-{clock.today():%Y%m%d}.csv"
     return Response(
-        simulation.to_csv(outcome.rows),
+        simulation.to_csv(outcome.rows, outcome.asked),
         media_type="text/csv; charset=utf-8",
         headers={
             **SECURITY_HEADERS,
             "Content-Disposition": f'attachment; filename="{filename}"',
         },
     )
+
+
+@router.get("/simulate.csv")
+async def simulation_csv(request: Request) -> Response:
+    """The ranking of the same query as `GET /simulate`, every row, with the workload."""
+    visitor, redirect = await _reader(request)
+    if redirect:
+        return redirect
+    return await _csv(request, visitor, _submitted(request.query_params.multi_items()))
+
+
+@router.post("/simulate.csv")
+async def posted_simulation_csv(request: Request) -> Response:
+    visitor, form, refused = await _posted_simulation(request)
+    if refused:
+        return refused
+    return await _csv(request, visitor, form)
 
 
 CSRF_REFUSED = (

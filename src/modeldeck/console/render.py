@@ -93,6 +93,33 @@ def cost(value: Any) -> str:
     return f"{amount:.{places}f}".rstrip("0").rstrip(".")
 
 
+CURRENCY_SYMBOLS = {"USD": "$", "EUR": "€", "GBP": "£", "JPY": "¥"}
+
+
+def _with_currency(text: str, currency: str) -> str:
+    symbol = CURRENCY_SYMBOLS.get(currency.upper())
+    return f"{symbol}{text}" if symbol else f"{text} {currency}"
+
+
+def amount(value: Any, currency: str = "USD") -> str:
+    """Money spent, to read at a glance: "$1,234.56", "$0.00121", "$0.0000072", "$0.00"."""
+    if value is None:
+        return "—"
+    total = Decimal(value)
+    text = "0.00" if total == 0 else cost(total)
+    return _with_currency(text, currency)
+
+
+def rate(value: Any, currency: str = "USD") -> str:
+    """An exact price with at least cents: "$2.50", "$0.075", "$0.0375"."""
+    if value is None:
+        return "—"
+    exact = serialization.plain_decimal(Decimal(value))
+    exponent = exact.as_tuple().exponent
+    text = f"{exact:,f}" if isinstance(exponent, int) and exponent <= -2 else f"{exact:,.2f}"
+    return _with_currency(text, currency)
+
+
 def moment(value: Any) -> str:
     """A UTC timestamp to read: "2024-08-06 00:00 UTC"."""
     if value is None:
@@ -149,6 +176,8 @@ def environment() -> jinja2.Environment:
         number=number,
         money=money,
         cost=cost,
+        amount=amount,
+        rate=rate,
         moment=moment,
         iso=iso,
         plain=plain,

@@ -707,7 +707,7 @@ def _in_effect(periods: Sequence[PriceSheet], at: datetime | str) -> PriceSheet:
 # Parsed mappings by id: (the mapping, kept alive so the id stays its own; a copy, to notice
 # edits made in place; the result). Bounded: cleared when full and refilled by later calls.
 _PARSED: dict[int, tuple[Any, Any, Any]] = {}
-_PARSED_MAX: Final = 1024
+_PARSED_MAX: Final = 16_384  # a registry of thousands of priced models stays parsed
 _MISSING: Final = object()
 
 

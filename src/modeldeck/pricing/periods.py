@@ -102,7 +102,10 @@ class PricingWrite(RatesWrite):
     unit: Literal["per_1m_tokens"] = "per_1m_tokens"
     windows: Annotated[list[WindowWrite], Field(max_length=MAX_WINDOWS)] = []
     service_tiers: Annotated[
-        dict[ServiceTierName, ServiceTierRates], Field(max_length=MAX_SERVICE_TIERS)
+        dict[ServiceTierName, ServiceTierRates],
+        # The document says what is refused: a name that is not a tier's (patternProperties
+        # alone would let any other key through).
+        Field(max_length=MAX_SERVICE_TIERS, json_schema_extra={"additionalProperties": False}),
     ] = {}
     effective_from: UTCMoment | None = None
     source: Annotated[Text, Field(max_length=2048)] | None = None

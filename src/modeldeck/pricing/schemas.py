@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from decimal import Decimal
 from fractions import Fraction
 from typing import Annotated, Any
@@ -19,8 +20,18 @@ from pydantic import (
 from modeldeck.pricing.engine import SERVICE_TIER_PATTERN
 from modeldeck.pricing.periods import EndTime, PricingWrite, StartTime
 from modeldeck.pricing.usage import MAX_TOKENS, USAGE_PROPERTY, UsageFormat
+from modeldeck.records.fields import CAPABILITIES, PROVIDERS, STATUSES
 from modeldeck.tokenizer.counting import MAX_TEXT_BYTES
-from modeldeck.validation import Number, Strict, Text, UTCMoment, WholeNumber, whole_number
+from modeldeck.validation import (
+    MAX_CONTEXT,
+    Money,
+    Number,
+    Strict,
+    Text,
+    UTCMoment,
+    WholeNumber,
+    whole_number,
+)
 
 Count = Annotated[WholeNumber, Field(ge=0, le=MAX_TOKENS)]
 ModelRef = Annotated[StrictStr, Field(min_length=1, max_length=128)]
@@ -52,6 +63,33 @@ ServiceTier = Annotated[
         "default: standard",
     ),
 ]
+
+
+def _one_of(choices: tuple[str, ...]) -> Callable[[str], str]:
+    def check(value: str) -> str:
+        if value not in choices:
+            raise ValueError(f"must be one of {', '.join(choices)}")
+        return value
+
+    return check
+
+
+ProviderChoice = Annotated[
+    StrictStr,
+    AfterValidator(_one_of(PROVIDERS)),
+    WithJsonSchema({"type": "string", "enum": list(PROVIDERS)}),
+]
+StatusChoice = Annotated[
+    StrictStr,
+    AfterValidator(_one_of(STATUSES)),
+    WithJsonSchema({"type": "string", "enum": list(STATUSES)}),
+]
+CapabilityChoice = Annotated[
+    StrictStr,
+    AfterValidator(_one_of(CAPABILITIES)),
+    WithJsonSchema({"type": "string", "enum": list(CAPABILITIES)}),
+]
+Word = Annotated[StrictStr, Field(min_length=1, max_length=128)]
 
 
 class CostRequest(Strict):
@@ -147,6 +185,60 @@ class SimulateRequest(Strict):
             "models named in `models` are always priced"
         ),
     ] = False
+
+    # Which registry models to price (custom prices are always priced). All optional: an
+    # absent filter leaves every model in.
+    providers: Annotated[list[ProviderChoice], Field(max_length=len(PROVIDERS))] | None = Field(
+        default=None, description="Only models of these providers"
+    )
+    vendors: Annotated[list[Word], Field(max_length=100)] | None = Field(
+        default=None,
+        description="Only models of these vendors, as their `vendor:` tag names them "
+        "(vendor:anthropic for Claude on Bedrock, say)",
+    )
+    statuses: Annotated[list[StatusChoice], Field(max_length=len(STATUSES))] | None = Field(
+        default=None,
+        description="Only models with one of these statuses (on `at`, else today); naming "
+        "retired prices retired models whatever `include_retired` says",
+    )
+    system: StrictBool | None = Field(
+        default=None,
+        description="true: only built-in catalog models; false: only your own (added, cloned "
+        "or imported); absent: both",
+    )
+    tags: Annotated[list[Word], Field(max_length=100)] | None = Field(
+        default=None, description="Only models with every one of these tags"
+    )
+    min_context_window: Annotated[WholeNumber, Field(gt=0, le=MAX_CONTEXT)] | None = Field(
+        default=None, description="Only models whose context window is at least this"
+    )
+    max_input_price: Money | None = Field(
+        default=None,
+        description="Only models whose input price per million tokens (at the service tier "
+        "asked for) is at most this",
+    )
+    max_output_price: Money | None = Field(
+        default=None,
+        description="Only models whose output price per million tokens (at the service tier "
+        "asked for) is at most this",
+    )
+    include_free: StrictBool = Field(
+        default=True,
+        description="Also price models whose input and output rates are both 0 (and that "
+        "charge no fee per request); false leaves them out",
+    )
+    required_capabilities: (
+        Annotated[list[CapabilityChoice], Field(max_length=len(CAPABILITIES))] | None
+    ) = Field(
+        default=None,
+        description="Capabilities the workload needs: a model without one of them does not "
+        "fit (`fits` false, the reason in `fit_problems`)",
+    )
+    fitting_first: StrictBool = Field(
+        default=False,
+        description="Rank every model that fits before those that do not (each group "
+        "cheapest first); default: cheapest first regardless",
+    )
 
     _size = field_validator("text")(_text_size)
 

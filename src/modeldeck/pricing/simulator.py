@@ -62,7 +62,11 @@ def _weighted(usage: Usage, weights: Mapping[str, Any], requests: int) -> Decima
 
 
 def _fit(
-    input_tokens: int, output_tokens: int, context_window: int | None, max_output: int | None
+    input_tokens: int,
+    output_tokens: int,
+    context_window: int | None,
+    max_output: int | None,
+    lacking: Sequence[str] = (),
 ) -> list[str]:
     problems = []
     if context_window is not None and input_tokens + output_tokens > context_window:
@@ -72,6 +76,8 @@ def _fit(
         )
     if max_output is not None and output_tokens > max_output:
         problems.append(f"output ({output_tokens:,}) exceeds max output ({max_output:,})")
+    if lacking:
+        problems.append(f"lacks {', '.join(lacking)}")
     return problems
 
 
@@ -141,10 +147,17 @@ def _row(
     max_output: int | None,
 ) -> dict[str, Any]:
     breakdown, total, per_request, time_mix = _priced(pricing, usage, request)
+    rates = sheet_of(pricing).service_tier(request.service_tier)
     weights = model["token_weights"] if model else {}
     weighted = _weighted(usage, weights, request.requests)
     factor = model["complexity_factor"] if model else None
-    problems = _fit(usage.input_tokens, usage.output_tokens, context_window, max_output)
+    problems = _fit(
+        usage.input_tokens,
+        usage.output_tokens,
+        context_window,
+        max_output,
+        lacking_capabilities(model, request.required_capabilities) if model else (),
+    )
     return {
         "model": name,
         "model_id": model["id"] if model else None,
@@ -168,16 +181,75 @@ def _row(
         "service_tier": request.service_tier or STANDARD,
         "time_mix": time_mix,
         "price_effective_from": sheet_of(pricing).effective_from,
+        "input_price": rates.input,
+        "output_price": rates.output,
+        "context_window": context_window,
+        "max_output_tokens": max_output,
         "fits": not problems,
         "fit_problems": problems,
     }
 
 
-def retired(model: Mapping[str, Any], at: datetime | None) -> bool:
-    """Whether a served record is retired now, or by `at` (its dates may retire it later)."""
+def lacking_capabilities(model: Mapping[str, Any], required: Sequence[str] | None) -> list[str]:
+    """The required capabilities a model does not have, in the order asked."""
+    held = model.get("capabilities") or {}
+    return [name for name in required or () if not held.get(name)]
+
+
+def vendors_of(model: Mapping[str, Any]) -> list[str]:
+    """The model's vendors: what its `vendor:` tags name (who made it, wherever it is hosted)."""
+    return [
+        tag.removeprefix("vendor:") for tag in model.get("tags") or () if tag.startswith("vendor:")
+    ]
+
+
+def status_on(model: Mapping[str, Any], at: datetime | None) -> str:
+    """The model's status now, or on `at`'s day."""
     if at is None:
-        return bool(model.get("status") == "retired")
-    return bool(restatus(model, at.date())["status"] == "retired")
+        return str(model.get("status"))
+    return str(restatus(model, at.date())["status"])
+
+
+def admitted(model: Mapping[str, Any], request: SimulateRequest, *, named: bool = False) -> bool:
+    """Whether the request's filters on the record (not its prices) keep a registry model.
+
+    Retired models are left out unless asked for: by `include_retired`, by a `statuses` that
+    names retired, or by naming the models one by one.
+    """
+    status = status_on(model, request.at)
+    if status == "retired" and not (
+        named or request.include_retired or (request.statuses and "retired" in request.statuses)
+    ):
+        return False
+    if request.statuses is not None and status not in request.statuses:
+        return False
+    if request.providers is not None and model["provider"] not in request.providers:
+        return False
+    if request.vendors is not None and not set(vendors_of(model)) & set(request.vendors):
+        return False
+    if request.system is not None and bool(model.get("is_system")) != request.system:
+        return False
+    if request.tags is not None and not set(request.tags) <= set(model.get("tags") or ()):
+        return False
+    window = model.get("context_window")
+    return request.min_context_window is None or (
+        window is not None and window >= request.min_context_window
+    )
+
+
+def _priced_in(rates: PriceSheet, request: SimulateRequest, *, named: bool = False) -> bool:
+    """Whether the request's price filters keep a model at these (service tier's) rates."""
+    if request.max_input_price is not None and rates.input > request.max_input_price:
+        return False
+    if request.max_output_price is not None and rates.output > request.max_output_price:
+        return False
+    free = rates.input == 0 and rates.output == 0 and not rates.per_request
+    return not free or request.include_free or named
+
+
+def rank_key(row: Mapping[str, Any], fitting_first: bool) -> tuple[bool, Decimal, str]:
+    """Cheapest first (ties by name, ignoring case); with `fitting_first`, misfits last."""
+    return (fitting_first and not row["fits"], row["total_cost"], row["model"].lower())
 
 
 def simulate(
@@ -191,17 +263,26 @@ def simulate(
     """One row per model priced at `request.at` (or now) plus the custom rows, cheapest first,
     and the names of those left out for having no rates at the asked service tier.
 
-    Retired models are left out unless `request.include_retired`, or the models were `named`
-    one by one (then each is priced as asked). `count(model)` gives (tokens, tokenizer, exact)
-    of the request's text for a model; it is only called when the workload is a sample text.
+    Registry models pass the request's filters (`admitted`, then its price filters); retired
+    and free models are left out unless asked for, or the models were `named` one by one
+    (then each is priced as asked). `count(model)` gives (tokens, tokenizer, exact) of the
+    request's text for a model; it is only called when the workload is a sample text.
     """
     rows = []
     not_offered = []
     for model in models:
-        if not (named or request.include_retired) and retired(model, request.at):
+        if not admitted(model, request, named=named):
             continue
         pricing = pricing_at(model, history.get(model["id"], ()), request.at)
         if pricing is None:
+            continue
+        sheet = sheet_of(pricing)  # parsed once here, handed on
+        try:
+            rates = sheet.service_tier(request.service_tier)
+        except UnknownServiceTier:
+            not_offered.append(model["name"])
+            continue
+        if not _priced_in(rates, request, named=named):
             continue
         tokens, tokenizer, exact = _input_tokens(request, count, model)
         usage = _usage(request, tokens)
@@ -209,7 +290,7 @@ def simulate(
             row = _row(
                 name=model["name"],
                 model=model,
-                pricing=pricing,
+                pricing=sheet,
                 usage=usage,
                 request=request,
                 tokenizer=tokenizer,
@@ -226,7 +307,7 @@ def simulate(
             rows.append(_custom_row(custom, request, count))
         except UnknownServiceTier:
             not_offered.append(custom.name)
-    rows.sort(key=lambda row: (row["total_cost"], row["model"].lower()))
+    rows.sort(key=lambda row: rank_key(row, request.fitting_first))
     return rows, not_offered
 
 

@@ -20,6 +20,8 @@ PROVIDERS = (
     "other",
 )
 STATUSES = ("active", "deprecated", "retired")
+# What a model can do (`capabilities`), each a flag.
+CAPABILITIES = ("streaming", "temperature", "tools", "vision", "json_mode", "reasoning")
 
 # Where a deployment is reached: every field of `deployment` but the key (never shown).
 DEPLOYMENT_FIELDS = ("endpoint", "api_version", "deployment", "api_key_env")
