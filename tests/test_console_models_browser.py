@@ -20,6 +20,7 @@ import httpx
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
+from accessibility import serious_violations
 from conftest import CATALOG_SOURCES, SECRET_KEY, days_ahead_z
 from fake_openai import FakeOpenAI, fake_openai
 from modeldeck.bootstrap import prepare
@@ -544,3 +545,45 @@ def test_the_price_chart_shows_every_period_and_which_is_in_effect_now(
     expect(page.locator("#price-chart text.tick.future")).to_have_count(1)
     expect(page.locator("#price-history tbody tr").first.locator(".badge")).to_have_text("future")
     page.locator("#price-chart").screenshot(path=str(ARTIFACTS / "catalog-price-chart.png"))
+
+
+# ---- accessibility ----------------------------------------------------------------------------
+
+
+def test_the_models_audit_and_aliases_pages_have_no_serious_accessibility_violations(
+    page: Page, big_server: Server
+) -> None:
+    """axe-core (vendored, run in the page) on a real-sized registry, signed in as an admin:
+    the Models table filtered and with its menus open, a model page after Test connection is
+    offered, the edit dialog showing errors, Audit filtered, Aliases with its form, sign-in."""
+    model = big_server.create(name=unique("axe"))
+    alias = unique("axe-alias")
+    made = big_server.api.post(
+        "/api/aliases", json={"name": alias, "targets": [{"model": model["name"]}]}
+    )
+    assert made.status_code == 201, made.text
+    found: dict[str, list[dict[str, Any]]] = {}
+
+    page.goto("/login")
+    found["/login"] = serious_violations(page)
+    sign_in(page, big_server)
+    for url in ("/", "/?vendor=anthropic&cap=vision", "/audit", "/audit?action=create"):
+        page.goto(url)
+        found[url] = serious_violations(page)
+    page.goto("/?vendor=anthropic")
+    page.get_by_text("Columns", exact=True).click()
+    found["/ with the Columns menu open"] = serious_violations(page)
+    page.goto("/?vendor=anthropic")
+    page.locator("#models tbody summary").first.click()
+    found["/ with a row's menu open"] = serious_violations(page)
+    page.goto(f"/models/{model['name']}")
+    found["model page"] = serious_violations(page)
+    page.goto("/aliases")
+    found["/aliases"] = serious_violations(page)
+    page.get_by_label("Name", exact=True).fill(alias + "-2")
+    page.get_by_label("Target 1: model").fill("no-such-model")
+    page.get_by_role("button", name="Save alias").click()
+    expect(page.locator("#alias-errors")).to_be_visible()
+    found["/aliases with errors"] = serious_violations(page)
+    big_server.api.delete(f"/api/aliases/{alias}")
+    assert {url: issues for url, issues in found.items() if issues} == {}
