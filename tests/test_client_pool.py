@@ -304,7 +304,7 @@ def test_clear_errors_for_models_without_a_client() -> None:
     pool = ClientPool.from_models(
         [
             record(name="no-key", deployment={"api_key_env": "UNSET_VARIABLE"}),
-            record(name="llama", provider="other", tags=["host:bedrock", "vendor:meta"]),
+            record(name="llama", provider="other", tags=["vendor:meta"]),  # hosted nowhere known
             record(name="azure-nowhere", provider="azure_openai"),
             record(name="off", enabled=False),
         ],

@@ -357,7 +357,7 @@ def test_bedrock_and_vertex_need_a_region_and_a_project() -> None:
         pool.client("bedrock-nowhere")
     with pytest.raises(MissingEndpoint, match="projects/<project>/locations/<region>"):
         pool.client("vertex-nowhere")
-    with pytest.raises(UnsupportedProvider, match="OpenAI-compatible endpoint"):
+    with pytest.raises(MissingEndpoint, match="AWS_REGION"):  # Converse's client: the same
         pool.client("bedrock-llama")
 
 

@@ -12,6 +12,8 @@ connection pool, the record's retries and timeouts, and the key the pool resolve
 - `google`: `genai.Client(...).aio` (async) / `genai.Client` (sync); `vertex_google` the same
   with `vertexai=True`, project and location.
 - `mistral`: `mistralai.client.Mistral`, async and sync methods on one object.
+- `bedrock_converse` (any other model on Bedrock): boto3's `bedrock-runtime` client (sync), and
+  `bedrock.AsyncBedrockConverse` around it (async); see `client/bedrock.py`.
 """
 
 from __future__ import annotations
@@ -29,7 +31,12 @@ from modeldeck.client.providers import EXTRAS, ClientSpec
 # A version at the end of an endpoint: the SDKs add their own (`/v1/messages`, `/v1beta/...`).
 _VERSION_TAIL = re.compile(r"/(v\d+(?:alpha|beta)?\d*)/?$")
 # The packages each extra installs, by the module the SDK is imported from.
-PACKAGES = {"anthropic": "anthropic", "google": "google-genai", "mistral": "mistralai"}
+PACKAGES = {
+    "anthropic": "anthropic",
+    "google": "google-genai",
+    "mistral": "mistralai",
+    "bedrock": "boto3",
+}
 
 
 def sdk(kind: str, module: str) -> ModuleType:
@@ -71,6 +78,13 @@ def _build(
         return _google(spec, http_client, sync=sync)
     if spec.kind == "mistral":
         return _mistral(spec, http_client, sync=sync)
+    if spec.kind == "bedrock_converse":
+        from modeldeck.client import bedrock
+
+        if sync:
+            return bedrock.build_boto3(spec)  # boto3 sends with its own HTTP library
+        assert http_client is None or isinstance(http_client, httpx.AsyncClient)
+        return bedrock.AsyncBedrockConverse(spec, http_client)
     raise ValueError(f"no native client of kind {spec.kind!r}")
 
 

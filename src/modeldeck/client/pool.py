@@ -294,8 +294,10 @@ class ClientPool:
         its targets by weight and fall back in order, loop over `candidates(name)`.
 
         `openai.AsyncOpenAI` (`AsyncAzureOpenAI` for Azure), `anthropic.AsyncAnthropic`
-        (`AsyncAnthropicBedrock`, `AsyncAnthropicVertex`), google-genai's `Client(...).aio`, or
-        `mistralai.client.Mistral` (its `*_async` methods), by the model's provider and host.
+        (`AsyncAnthropicBedrock`, `AsyncAnthropicVertex`), google-genai's `Client(...).aio`,
+        `mistralai.client.Mistral` (its `*_async` methods), or for other Bedrock models
+        `bedrock.AsyncBedrockConverse` (boto3's Converse on a worker thread), by the model's
+        provider and host.
         """
         try:
             return self._clients[name]
@@ -307,7 +309,7 @@ class ClientPool:
 
     def sync_client(self, name: str) -> Any:
         """The sync client for a model (`openai.OpenAI`, `AzureOpenAI`, `anthropic.Anthropic`,
-        `genai.Client`, `Mistral`…), built on first use."""
+        `genai.Client`, `Mistral`, boto3's `bedrock-runtime`…), built on first use."""
         entry = self._entry(name)
         assert entry.spec is not None
         cached = self._sync.get(entry.model.id)
@@ -437,8 +439,8 @@ class ClientPool:
         the model does not support (temperature/top_p, stream, tools, response_format), and
         sets the timeout from `max_tokens`/`max_completion_tokens` (else the model's max
         output) unless given. For `chat.completions.create`, Anthropic's `messages.create`,
-        Mistral's `chat.complete` or Gemini's `models.generate_content` (see
-        `providers.chat_params`).
+        Mistral's `chat.complete`, Gemini's `models.generate_content` or Bedrock's `converse`
+        (see `providers.chat_params`); OpenAI-style tools become each API's own.
         """
         entry = self._entries[self._id_of(name)]
         if not entry.model.enabled:

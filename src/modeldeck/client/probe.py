@@ -155,7 +155,7 @@ def _connection_failure(where: str, error: BaseException) -> tuple[Kind, str]:
 
 
 # Where the SDKs' errors come from: their HTTP status and response are read from these only.
-_SDK_MODULES = ("openai", "anthropic", "google", "mistralai")
+_SDK_MODULES = ("openai", "anthropic", "google", "mistralai", "botocore")
 
 
 def _from_sdk(error: BaseException) -> bool:
@@ -168,6 +168,12 @@ def status_of(error: BaseException) -> int | None:
         return None
     for attribute in ("status_code", "code"):  # openai, anthropic, mistralai; google-genai
         status = getattr(error, attribute, None)
+        if isinstance(status, int) and not isinstance(status, bool) and 100 <= status < 600:
+            return status
+    answer = getattr(error, "response", None)  # botocore's ClientError: the parsed answer
+    if isinstance(answer, dict):
+        metadata = answer.get("ResponseMetadata")
+        status = metadata.get("HTTPStatusCode") if isinstance(metadata, dict) else None
         if isinstance(status, int) and not isinstance(status, bool) and 100 <= status < 600:
             return status
     return None
@@ -191,7 +197,12 @@ def _no_connection(error: BaseException) -> bool:
     if isinstance(error, EndpointNotAllowed | httpx.TransportError | OSError):
         return True
     name = type(error).__name__
-    return _from_sdk(error) and name in ("APIConnectionError", "NoResponseError")
+    return _from_sdk(error) and name in (
+        "APIConnectionError",
+        "NoResponseError",
+        "EndpointConnectionError",  # botocore's
+        "ConnectionClosedError",
+    )
 
 
 def explain(
@@ -200,7 +211,7 @@ def explain(
     """(kind, plain words) for what the provider or the network answered (any of the SDKs)."""
     scrub = scrub or Scrubber([spec.api_key])
     where = spec.endpoint or DEFAULT_HOSTS.get(spec.kind, "api.openai.com")
-    if spec.kind == "bedrock" and not spec.endpoint:
+    if spec.kind in ("bedrock", "bedrock_converse") and not spec.endpoint:
         where = f"bedrock-runtime.{spec.region}.amazonaws.com"
     thing = "Deployment" if model.provider == "azure_openai" else "Model"
     if _timed_out(error):
@@ -231,6 +242,11 @@ def explain(
         return "bad_request", f"{where} refused the request (HTTP {status}).{said}"
     if isinstance(error, httpx.InvalidURL | ValueError):
         return "error", f"No request can be made to {where}: its URL is not valid."
+    if type(error).__name__ == "InvalidEndpointConfigurationError":
+        return (
+            "error",
+            f"No request can be made to {where}: a Bedrock API key is sent over HTTPS only.",
+        )
     return "error", f"The request failed: {type(error).__name__}."
 
 
@@ -240,10 +256,13 @@ def _key_source(model: Model) -> str:
     return "the stored API key"
 
 
-async def _call_once(model: Model, client: Any, params: dict[str, Any]) -> None:
+async def _call_once(model: Model, client: Any, params: dict[str, Any], timeout: float) -> None:
     """The model's chat call with `params`, without retries, through its SDK."""
     family = api_family(model)
-    if family == "anthropic":
+    if family == "bedrock":  # Converse, through `AsyncBedrockConverse` and the pool's client
+        once = client.with_options(max_retries=0, timeout=timeout)
+        await once.converse(**params)
+    elif family == "anthropic":
         # The http client is passed again: AnthropicBedrock's copy drops it otherwise, and the
         # call would leave through a client of its own (outside the server's guard).
         once = client.with_options(max_retries=0, http_client=client._client)
@@ -295,7 +314,7 @@ async def ping(
     started = time.perf_counter()
     try:
         async with asyncio.timeout(timeout + 1):
-            await _call_once(model, client, params)
+            await _call_once(model, client, params, timeout)
     # Any failure: each SDK has its own errors (and two let httpx's through); `explain` turns
     # each into fixed words, never the error's own text.
     except Exception as error:

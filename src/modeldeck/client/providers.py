@@ -3,12 +3,14 @@
 OpenAI, Azure OpenAI and OpenAI-compatible models get `openai` clients; Anthropic, Google
 and Mistral models get their own SDK's client (`client/native.py`, each SDK an extra that is
 imported only when such a client is built). Where a model is hosted elsewhere, its tags say
-so (`NATIVE_RULES` below): `host:bedrock` with Claude is `AnthropicBedrock`, `host:vertex…`
-with Claude is `AnthropicVertex` and with Gemini is `google-genai` on Vertex.
+so (`NATIVE_RULES` below): `host:bedrock` with Claude is `AnthropicBedrock`, any other model on
+Bedrock boto3's Converse API (`client/bedrock.py`), `host:vertex…` with Claude is
+`AnthropicVertex` and with Gemini is `google-genai` on Vertex.
 """
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -29,6 +31,7 @@ CONNECT_TIMEOUT_S = 10.0
 EXTRAS = {
     "anthropic": "anthropic",
     "bedrock": "anthropic",
+    "bedrock_converse": "bedrock",
     "vertex_anthropic": "anthropic",
     "google": "google",
     "vertex_google": "google",
@@ -48,16 +51,21 @@ API_FAMILY = {
     "openai_compatible": "openai",
     "anthropic": "anthropic",
     "bedrock": "anthropic",
+    "bedrock_converse": "bedrock",
     "vertex_anthropic": "anthropic",
     "google": "google",
     "vertex_google": "google",
     "mistral": "mistral",
 }
+# The variable Bedrock API keys are read from when the record names none (as boto3 does).
+BEDROCK_KEY_ENV = "AWS_BEARER_TOKEN_BEDROCK"
 NATIVE_RULES = """\
 provider anthropic, google, mistral: that provider's SDK at deployment.endpoint (else its
 public API); a tag host:bedrock and a Claude model (tag vendor:anthropic, provider anthropic,
 or a Bedrock id with "anthropic."): AnthropicBedrock, region from the endpoint
-(https://bedrock-runtime.<region>.amazonaws.com) else AWS_REGION; a tag host:vertex… and a
+(https://bedrock-runtime.<region>.amazonaws.com) else AWS_REGION; any other model tagged
+host:bedrock: boto3's bedrock-runtime client (Converse API), the same region, the key a Bedrock
+API key, else the default AWS credentials; a tag host:vertex… and a
 Claude or Gemini model: AnthropicVertex or google-genai on Vertex, project and region from the
 endpoint (https://<region>-aiplatform.googleapis.com/v1/projects/<project>/locations/<region>)."""
 _BEDROCK_HOST = re.compile(r"^bedrock-runtime(?:-fips)?\.([a-z0-9-]+)\.amazonaws\.com$")
@@ -72,7 +80,7 @@ class ClientSpec:
 
     `kind` is which SDK client (`client_kind`); `region` and `project` are Bedrock's and
     Vertex's; `api_key` is None only on Vertex without `api_key_env` (Google's default
-    credentials then).
+    credentials then) and on Bedrock's Converse without a key (the default AWS credentials).
     """
 
     provider: str
@@ -116,7 +124,7 @@ def client_kind(model: Model) -> str | None:
     claude = vendor == "anthropic" or model.provider == "anthropic" or "claude" in name
     if host == "bedrock":
         bedrock_claude = name.startswith("anthropic.") or ".anthropic." in name
-        return "bedrock" if claude or bedrock_claude else None
+        return "bedrock" if claude or bedrock_claude else "bedrock_converse"
     if host.startswith("vertex"):
         if claude:
             return "vertex_anthropic"
@@ -128,7 +136,8 @@ def client_kind(model: Model) -> str | None:
 
 
 def api_family(model: Model) -> str:
-    """The API `chat_params` fits parameters to: openai, anthropic, google or mistral."""
+    """The API `chat_params` fits parameters to: openai, anthropic, google, mistral or bedrock
+    (Converse)."""
     return API_FAMILY.get(client_kind(model) or "", "openai")
 
 
@@ -177,7 +186,7 @@ def unsupported(model: Model) -> UnsupportedProvider:
     return UnsupportedProvider(
         f"Model {model.name!r} (provider {model.provider!r}{where}) has no client the pool "
         "builds: it builds OpenAI-protocol clients (openai, azure_openai, openai_compatible), "
-        "Anthropic, Google and Mistral clients, and Claude on Bedrock or Vertex, Gemini on "
+        "Anthropic, Google and Mistral clients, any model on Bedrock, and Claude or Gemini on "
         "Vertex (from the tags host:bedrock / host:vertex). To call it, use its own SDK with "
         f"pool.model({model.name!r}) for the endpoint and limits, or reach it through an "
         "OpenAI-compatible endpoint (provider openai_compatible)."
@@ -208,7 +217,7 @@ def client_spec(
             f"Model {model.name!r} is OpenAI-compatible but has no endpoint: set "
             "deployment.endpoint to the server's base URL (for example http://host:8000/v1)."
         )
-    elif kind == "bedrock":
+    elif kind in ("bedrock", "bedrock_converse"):
         region = _bedrock_region(model, endpoint, environ)
     elif kind in ("vertex_anthropic", "vertex_google"):
         endpoint, project, region = _vertex_place(model, endpoint)
@@ -226,10 +235,26 @@ def client_spec(
         connect_timeout_s=min(CONNECT_TIMEOUT_S, limits.base_timeout_s),
         region=region,
         project=project,
-        api_key=resolve_key(
+        api_key=_bedrock_key(model, key_resolver, environ)
+        if kind == "bedrock_converse"
+        else resolve_key(
             model, key_resolver, environ, optional=kind in ("vertex_anthropic", "vertex_google")
         ),
     )
+
+
+def _bedrock_key(
+    model: Model, key_resolver: KeyResolver | None, environ: Mapping[str, str]
+) -> str | None:
+    """A Bedrock API key (the resolver's, the record's variable, else AWS_BEARER_TOKEN_BEDROCK)
+    or None: boto3's default AWS credentials then."""
+    try:
+        key = resolve_key(model, key_resolver, environ, optional=True)
+    except MissingApiKey:
+        if model.deployment.has_api_key and not model.deployment.api_key_env:
+            raise  # a stored key this process cannot read: say so, not sign as someone else
+        key = None
+    return key or environ.get(BEDROCK_KEY_ENV) or None
 
 
 def _bedrock_region(model: Model, endpoint: str | None, environ: Mapping[str, str]) -> str:
@@ -390,6 +415,16 @@ def chat_params(model: Model, params: Mapping[str, Any]) -> dict[str, Any]:
       model) and `config` (a GenerateContentConfig dict: system messages as
       `system_instruction`, `max_output_tokens`, `stop_sequences`, the timeout in
       `http_options`).
+    - Bedrock's Converse (`converse`/`converse_stream` of boto3, any model on Bedrock but
+      Claude): `modelId`, `messages` as content blocks (`[{"text": ...}]`, tool calls as
+      `toolUse`, tool answers as `toolResult`), `system`, `inferenceConfig` (`maxTokens`,
+      `temperature`, `topP`, `stopSequences`), `toolConfig`; no timeout (it is the client's)
+      and no `stream` (call `converse_stream`).
+
+    Tools are given in OpenAI's shape (`{"type": "function", "function": {"name",
+    "description", "parameters"}}`, `tool_choice` `"auto"`/`"required"`/`"none"`/a named
+    function) and become each API's own (`convert_tools`); a tool already in the API's own
+    shape passes as it is.
     """
     fitted = dict(params)
     capabilities = model.capabilities
@@ -408,6 +443,8 @@ def chat_params(model: Model, params: Mapping[str, Any]) -> dict[str, Any]:
     if timeout is None:
         timeout = model.timeout_for(int(limit or model.max_output_tokens))
     family = api_family(model)
+    if family == "bedrock":
+        return _converse_params(model, fitted)
     if family == "anthropic":
         return _anthropic_params(model, fitted, limit, timeout)
     if family == "mistral":
@@ -457,6 +494,7 @@ def _anthropic_params(
         if system:
             given = fitted.get("system")
             fitted["system"] = "\n\n".join([*([given] if isinstance(given, str) else []), *system])
+    _anthropic_tools(fitted)
     answer = {key: value for key, value in fitted.items() if key in _ANTHROPIC_TAKES}
     answer["max_tokens"] = int(limit or model.max_output_tokens)
     answer["model"] = model.deployment_name
@@ -476,6 +514,12 @@ def _mistral_params(model: Model, fitted: dict[str, Any], timeout: float) -> dic
 
 
 def _google_params(model: Model, fitted: dict[str, Any], timeout: float) -> dict[str, Any]:
+    if "tools" in fitted:
+        fitted["tools"] = _google_tools(fitted["tools"])
+    if "tool_choice" in fitted:
+        choice = _google_tool_choice(fitted.pop("tool_choice"))
+        if choice is not None:
+            fitted.setdefault("tool_config", choice)
     config: dict[str, Any] = {}
     for name, value in fitted.items():
         target = _GOOGLE_CONFIG.get(name)
@@ -518,3 +562,237 @@ def _google_content(message: Any) -> Any:
     else:
         parts = [{"text": _text(content)}]
     return {"role": role, "parts": parts}
+
+
+# --- tools: OpenAI's shape to each API's ------------------------------------------------------
+
+
+def _openai_function(tool: Any) -> Mapping[str, Any] | None:
+    """The `function` of an OpenAI-style function tool; None for any other shape."""
+    if isinstance(tool, Mapping) and tool.get("type") == "function":
+        function = tool.get("function")
+        if isinstance(function, Mapping) and isinstance(function.get("name"), str):
+            return function
+    return None
+
+
+def _schema(function: Mapping[str, Any]) -> Any:
+    parameters = function.get("parameters")
+    return parameters if parameters is not None else {"type": "object", "properties": {}}
+
+
+def _choice(choice: Any) -> tuple[str, str | None] | None:
+    """OpenAI's `tool_choice` as (auto | required | none | function, name); None: not OpenAI's."""
+    if choice in ("auto", "required", "none"):
+        return str(choice), None
+    function = _openai_function(choice)
+    if function is not None:
+        return "function", str(function["name"])
+    return None
+
+
+def convert_tools(family: str, tools: Any) -> Any:
+    """OpenAI-style function tools in the shape of `family`'s API (see `chat_params`); any
+    other tool (already that API's, or a provider's built-in tool) is kept as it is."""
+    if family == "anthropic":
+        return [_anthropic_tool(tool) for tool in tools]
+    if family == "google":
+        return _google_tools(tools)
+    if family == "bedrock":
+        return [_converse_tool(tool) for tool in tools]
+    return tools
+
+
+def _anthropic_tool(tool: Any) -> Any:
+    function = _openai_function(tool)
+    if function is None:
+        return tool
+    converted: dict[str, Any] = {"name": function["name"], "input_schema": _schema(function)}
+    if function.get("description"):
+        converted["description"] = function["description"]
+    return converted
+
+
+def _anthropic_tools(fitted: dict[str, Any]) -> None:
+    """tools → `{name, description, input_schema}`; tool_choice → `{"type": auto | any | tool
+    | none}`, with `disable_parallel_tool_use` from `parallel_tool_calls=False`."""
+    if "tools" in fitted:
+        fitted["tools"] = [_anthropic_tool(tool) for tool in fitted["tools"] or ()]
+    parallel = fitted.pop("parallel_tool_calls", None)
+    choice = fitted.get("tool_choice")
+    if choice is None:
+        if parallel is False and fitted.get("tools"):
+            fitted["tool_choice"] = {"type": "auto", "disable_parallel_tool_use": True}
+        return
+    read = _choice(choice)
+    if read is not None:
+        kind, name = read
+        anthropic_type = {"auto": "auto", "required": "any", "none": "none"}.get(kind, "tool")
+        choice = {"type": anthropic_type, **({"name": name} if name else {})}
+    if parallel is False and isinstance(choice, Mapping) and choice.get("type") != "none":
+        choice = {**choice, "disable_parallel_tool_use": True}
+    fitted["tool_choice"] = choice
+
+
+def _google_tools(tools: Any) -> list[Any]:
+    """OpenAI function tools as one Gemini tool of `function_declarations` (their JSON Schema
+    as `parameters_json_schema`, which takes any JSON Schema), the others as they are."""
+    declarations: list[dict[str, Any]] = []
+    others: list[Any] = []
+    for tool in tools or ():
+        function = _openai_function(tool)
+        if function is None:
+            others.append(tool)
+            continue
+        declaration: dict[str, Any] = {"name": function["name"]}
+        if function.get("description"):
+            declaration["description"] = function["description"]
+        if function.get("parameters") is not None:
+            declaration["parameters_json_schema"] = function["parameters"]
+        declarations.append(declaration)
+    return ([{"function_declarations": declarations}] if declarations else []) + others
+
+
+def _google_tool_choice(choice: Any) -> Any:
+    read = _choice(choice)
+    if read is None:
+        return choice if isinstance(choice, Mapping) else None
+    kind, name = read
+    mode = {"auto": "AUTO", "required": "ANY", "none": "NONE"}.get(kind, "ANY")
+    config: dict[str, Any] = {"mode": mode}
+    if name:
+        config["allowed_function_names"] = [name]
+    return {"function_calling_config": config}
+
+
+def _converse_tool(tool: Any) -> Any:
+    function = _openai_function(tool)
+    if function is None:
+        return tool
+    spec: dict[str, Any] = {"name": function["name"], "inputSchema": {"json": _schema(function)}}
+    if function.get("description"):
+        spec["description"] = function["description"]
+    return {"toolSpec": spec}
+
+
+def _converse_tool_config(tools: Any, choice: Any) -> dict[str, Any] | None:
+    """Converse's `toolConfig`: `{"tools": [{"toolSpec": ...}], "toolChoice": {"auto": {}} |
+    {"any": {}} | {"tool": {"name": ...}}}`. `tool_choice="none"`, which Converse lacks, sends
+    no tools."""
+    read = _choice(choice) if choice is not None else None
+    if not tools or (read is not None and read[0] == "none"):
+        return None
+    config: dict[str, Any] = {"tools": [_converse_tool(tool) for tool in tools]}
+    if read is not None:
+        kind, name = read
+        config["toolChoice"] = (
+            {"tool": {"name": name}} if name else {"auto" if kind == "auto" else "any": {}}
+        )
+    elif isinstance(choice, Mapping):
+        config["toolChoice"] = dict(choice)
+    return config
+
+
+# --- Bedrock's Converse -----------------------------------------------------------------------
+
+# Converse's own parameters, passed as they are.
+_CONVERSE_TAKES = frozenset(
+    (
+        "additionalModelRequestFields additionalModelResponseFieldPaths guardrailConfig "
+        "promptVariables requestMetadata performanceConfig"
+    ).split()
+)
+
+
+def _converse_params(model: Model, fitted: dict[str, Any]) -> dict[str, Any]:
+    answer: dict[str, Any] = {"modelId": model.deployment_name}
+    system: list[Any] = []
+    given = fitted.get("system")
+    if isinstance(given, str):
+        system.append({"text": given})
+    elif isinstance(given, list):
+        system.extend(given)
+    if "messages" in fitted:
+        texts, messages = _split_system(fitted["messages"])
+        system.extend({"text": text} for text in texts)
+        answer["messages"] = _converse_messages(messages)
+    if system:
+        answer["system"] = system
+    inference: dict[str, Any] = dict(fitted.get("inferenceConfig") or {})
+    limit = fitted.get("max_tokens") or fitted.get("max_completion_tokens")
+    if limit:
+        inference.setdefault("maxTokens", int(limit))
+    for name, target in (("temperature", "temperature"), ("top_p", "topP")):
+        if fitted.get(name) is not None:
+            inference.setdefault(target, fitted[name])
+    stop = fitted.get("stop") or fitted.get("stop_sequences")
+    if stop:
+        inference.setdefault("stopSequences", [stop] if isinstance(stop, str) else list(stop))
+    if inference:
+        answer["inferenceConfig"] = inference
+    tool_config = fitted.get("toolConfig") or _converse_tool_config(
+        fitted.get("tools"), fitted.get("tool_choice")
+    )
+    if tool_config:
+        answer["toolConfig"] = tool_config
+    answer.update({key: value for key, value in fitted.items() if key in _CONVERSE_TAKES})
+    return answer
+
+
+def _converse_messages(messages: list[Any]) -> list[Any]:
+    """OpenAI-style messages as Converse's (role user or assistant, content blocks); tool
+    answers are `toolResult` blocks of a user message; one role never follows itself."""
+    converted: list[dict[str, Any]] = []
+    for message in messages:
+        if not isinstance(message, Mapping):
+            converted.append(message)
+            continue
+        role = message.get("role")
+        blocks = _converse_blocks(message)
+        role = "assistant" if role == "assistant" else "user"
+        last = converted[-1] if converted else None
+        if (
+            isinstance(last, dict)
+            and last.get("role") == role
+            and isinstance(last.get("content"), list)
+        ):
+            last["content"].extend(blocks)
+        else:
+            converted.append({"role": role, "content": blocks})
+    return converted
+
+
+def _converse_blocks(message: Mapping[str, Any]) -> list[Any]:
+    content = message.get("content")
+    if message.get("role") == "tool":
+        return [
+            {
+                "toolResult": {
+                    "toolUseId": message.get("tool_call_id"),
+                    "content": [{"text": _text(content)}],
+                }
+            }
+        ]
+    blocks: list[Any] = []
+    if isinstance(content, str):
+        if content:
+            blocks.append({"text": content})
+    elif isinstance(content, list):
+        for part in content:
+            if isinstance(part, Mapping) and part.get("type") == "text":
+                blocks.append({"text": part.get("text", "")})
+            else:
+                blocks.append(part)  # Converse's own blocks (image, document…) as they are
+    for call in message.get("tool_calls") or ():
+        function = call.get("function") or {}
+        arguments = function.get("arguments") or "{}"
+        blocks.append(
+            {
+                "toolUse": {
+                    "toolUseId": call.get("id"),
+                    "name": function.get("name"),
+                    "input": json.loads(arguments) if isinstance(arguments, str) else arguments,
+                }
+            }
+        )
+    return blocks
