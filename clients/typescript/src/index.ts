@@ -21,6 +21,8 @@ export type SimulateRequest = Schemas["SimulateRequest"];
 export type SimulationAnswer = Schemas["SimulationAnswer"];
 export type SimulationRow = Schemas["SimulationRow"];
 export type ChangeEvent = Schemas["ChangeEvent"];
+export type Alias = Schemas["AliasPublic"];
+export type AliasList = Answer<Schemas["AliasList"]>;
 export type ChangesPage = Schemas["ChangesPage"];
 export type Problem = Schemas["Problem"];
 export type FieldProblem = Schemas["FieldProblem"];
@@ -185,6 +187,7 @@ export class ModelDeck {
   private readonly onFallback: (notice: FallbackNotice) => void;
   private saved: Saved | null = null;
   private diskChecked = false;
+  private aliases: { list: Schemas["AliasList"]; savedAt: string } | null = null;
 
   constructor(options: ModelDeckOptions) {
     this.baseUrl = options.baseUrl.replace(/\/+$/, "");
@@ -219,6 +222,24 @@ export class ModelDeck {
       } catch (problem) {
         throw problem instanceof OfflineInvalid ? invalid(problem) : problem;
       }
+    }
+  }
+
+  /** Every alias (`chat`, `cheap`…): weighted targets and ordered fallbacks. While the server
+   * is unreachable, the last list this client read (source "snapshot"), else none ("catalog":
+   * the built-in catalog has no aliases). */
+  async listAliases(): Promise<AliasList> {
+    try {
+      const list = await this.call<Schemas["AliasList"]>("GET", "/api/aliases");
+      this.aliases = { list, savedAt: new Date().toISOString() };
+      return provenance(structuredClone(list), "server", null);
+    } catch (error) {
+      if (!(error instanceof Outage)) throw error;
+      const known = this.aliases;
+      const source = known === null ? "catalog" : "snapshot";
+      this.onFallback({ baseUrl: this.baseUrl, reason: error.message, source });
+      const list = known === null ? { data: [], count: 0, revision: 0 } : structuredClone(known.list);
+      return provenance(list, source, known?.savedAt ?? null);
     }
   }
 

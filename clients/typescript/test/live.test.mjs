@@ -212,6 +212,27 @@ test("a server that fails (5xx) or vanishes is answered from the snapshot, in me
   await assert.rejects(deck.cost("gpt-4o", USAGE, { at: "2025-01-01T00:00:00Z" }), UnavailableError);
 });
 
+test("aliases from the server, and the last ones read while it is unreachable", async () => {
+  await admin("POST", "/api/aliases", { name: "ts-chat", targets: [{ model: "ts-client-own", weight: 2, rpm: 60 }] });
+  let up = true;
+  const flaky = (input, init) => (up ? fetch(input, init) : Promise.reject(new TypeError("fetch failed", { cause: { code: "ECONNREFUSED" } })));
+  const deck = new ModelDeck({ baseUrl, fetch: flaky, ...quiet });
+  const online = await deck.listAliases();
+  assert.equal(online.source, "server");
+  const alias = online.data.find((item) => item.name === "ts-chat");
+  assert.deepEqual([alias.targets[0].model, alias.targets[0].weight, alias.targets[0].rpm], ["ts-client-own", 2, 60]);
+  up = false;
+  const offline = await deck.listAliases();
+  assert.equal(offline.source, "snapshot");
+  assert.equal(offline.stale, true);
+  assert.ok(offline.data.some((item) => item.name === "ts-chat"));
+  const never = new ModelDeck({ baseUrl: "http://127.0.0.1:9", ...quiet });
+  const none = await never.listAliases();
+  assert.deepEqual([none.source, none.data.length], ["catalog", 0]);
+  const removed = await fetch(`${baseUrl}/api/aliases/ts-chat`, { method: "DELETE", headers: { Authorization: `Bearer ${token}` } });
+  assert.equal(removed.status, 204);
+});
+
 test("seed 000's fetchAIModels() and getPricingForModel() read the registry", async () => {
   useModelDeck(new ModelDeck({ baseUrl, ...quiet }));
   const { models, stale } = await fetchAIModels();
