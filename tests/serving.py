@@ -49,7 +49,6 @@ def serving(
     `inherit_settings`), plus `env`; it logs to `log` (default `folder/serve.log`), which a
     failure to start shows. It is stopped when the block ends.
     """
-    port = free_port()
     log = log or folder / "serve.log"
     environment = {
         key: value
@@ -57,25 +56,16 @@ def serving(
         if inherit_settings or not key.startswith("MODELDECK_")
     }
     environment |= {"MODELDECK_LOG_LEVEL": "warning", **(env or {})}
-    command = [sys.executable, "-m", "modeldeck", "serve", "--port", str(port), *args]
-    with log.open("ab") as output:
-        process = subprocess.Popen(
-            command, cwd=folder, env=environment, stdout=output, stderr=subprocess.STDOUT
-        )
-    base = f"http://127.0.0.1:{port}"
+    # A free port is free when probed; another process (a test on another xdist worker, a
+    # client's outgoing connection) may take it before the server binds it. Then another.
+    for attempt in range(1, PORT_ATTEMPTS + 1):
+        started = _start(folder, environment, args, log)
+        if started is not None:
+            break
+        if attempt == PORT_ATTEMPTS:
+            pytest.fail(f"`modeldeck serve` found no free port:\n{log.read_text()}")
+    base, process = started
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            if process.poll() is not None:
-                pytest.fail(f"`modeldeck serve` exited:\n{log.read_text()}", pytrace=False)
-            try:
-                if httpx.get(f"{base}/readyz", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail(f"`modeldeck serve` not ready in 60 s:\n{log.read_text()}")
-            time.sleep(0.05)
         yield base, process
     finally:
         process.terminate()
@@ -84,6 +74,49 @@ def serving(
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+
+
+PORT_ATTEMPTS = 5
+
+
+def _start(
+    folder: Path, environment: Mapping[str, str], args: Sequence[str], log: Path
+) -> tuple[str, subprocess.Popen[bytes]] | None:
+    """The server's base URL once /readyz answers, or None when its port was taken."""
+    port = free_port()
+    command = [sys.executable, "-m", "modeldeck", "serve", "--port", str(port), *args]
+    with log.open("ab") as output:
+        offset = output.tell()
+        process = subprocess.Popen(
+            command, cwd=folder, env=environment, stdout=output, stderr=subprocess.STDOUT
+        )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            if process.poll() is not None:
+                with log.open("rb") as written:
+                    written.seek(offset)
+                    said = written.read().decode(errors="replace")
+                if "address already in use" in said.lower():
+                    return None
+                pytest.fail(f"`modeldeck serve` exited:\n{log.read_text()}", pytrace=False)
+            try:
+                if httpx.get(f"{base}/readyz", timeout=1).status_code == 200:
+                    return base, process
+            except httpx.HTTPError:
+                pass
+            if time.monotonic() > deadline:
+                pytest.fail(f"`modeldeck serve` not ready in 60 s:\n{log.read_text()}")
+            time.sleep(0.05)
+    except BaseException:
+        process.terminate()
+        try:
+            process.wait(10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        raise
 
 
 @contextmanager

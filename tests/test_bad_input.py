@@ -392,7 +392,12 @@ async def test_a_body_that_is_not_sent_as_json_is_refused_with_415(
 # --- what does not exist ---------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("ref", ["no-such-model", "NO-SUCH-MODEL", str(uuid.uuid4())])
+# Ids that every xdist worker collects alike (a uuid drawn at import differs in each).
+@pytest.mark.parametrize(
+    "ref",
+    ["no-such-model", "NO-SUCH-MODEL", str(uuid.uuid4())],
+    ids=["no-such-model", "NO-SUCH-MODEL", "a-uuid"],
+)
 @pytest.mark.parametrize(
     ("method", "suffix", "body"),
     [

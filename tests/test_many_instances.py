@@ -215,6 +215,8 @@ async def all_events_after(client: httpx.AsyncClient, since: int) -> list[dict[s
         since = page["events"][-1]["revision"]
 
 
+# It restarts the PostgreSQL server: under xdist, no other worker's test may be using it then.
+@pytest.mark.exclusive
 @needs_postgres
 async def test_no_event_is_lost_when_postgresql_restarts_mid_stream(
     postgres_url: str, tmp_path: Path
