@@ -8,11 +8,11 @@ BIN := $(VENV)/bin
 UV_VERSION := 0.13.9
 UV := $(shell command -v uv 2>/dev/null || echo .tools/uv/bin/uv)
 export UV_PYTHON_DOWNLOADS := never
-
-# The suite runs on this many processes (pytest-xdist), each with its own servers and databases.
-# --dist loadfile keeps a module's tests (and the servers its fixtures start) on one worker.
-# On 2 cores: about half the time of a serial run. TEST_WORKERS=0 runs it in one process.
-TEST_WORKERS ?= 2
+# pytest-xdist workers for `make test` and `make test-clone`: one per core, at most 4 (each is a
+# session of its own, with its own databases, servers and temporary folders; PostgreSQL takes
+# 100 connections). `make test WORKERS=1` runs the suite in one process, `WORKERS=3` on three.
+WORKERS ?= logical
+PYTEST_WORKERS = $(if $(filter 0 1,$(WORKERS)),-n 0,-n $(WORKERS) $(if $(filter auto logical,$(WORKERS)),--maxprocesses=4))
 
 .PHONY: serve test test-clone lint format bench docs install lock clean-venv
 
@@ -20,16 +20,18 @@ serve: $(BIN)/.installed ## Install, migrate, seed and serve on http://127.0.0.1
 	@$(BIN)/python -m compileall -q src
 	$(BIN)/modeldeck serve
 
+# The whole suite on every core (WORKERS above), each test file on one worker (--dist loadfile,
+# in pyproject.toml's addopts). By hand: `.venv/bin/python -m pytest -n 2`.
 test: $(BIN)/.installed lint ## The whole suite, on SQLite and PostgreSQL, and in Chromium
 	@scripts/ensure-postgres
 	@scripts/ensure-chromium
 	@scripts/ensure-node-modules
 	@$(MAKE) --no-print-directory test-clone
 	@$(BIN)/python -m compileall -q src
-	MODELDECK_TEST_UV="$(abspath $(UV))" $(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile
+	MODELDECK_TEST_UV="$(abspath $(UV))" $(BIN)/python -m pytest $(PYTEST_WORKERS)
 
 test-clone: $(BIN)/.installed ## The fast tests again, in a fresh clone with nothing beside it
-	@scripts/test-fresh-clone "$(abspath $(UV))"
+	@PYTEST_WORKERS="$(PYTEST_WORKERS)" scripts/test-fresh-clone "$(abspath $(UV))"
 
 lint: $(BIN)/.installed ## ruff, ruff format --check, mypy --strict
 	$(BIN)/ruff check src tests scripts bench

@@ -209,8 +209,8 @@ async def _prepared(url: str) -> str:
 
 
 # Both runs read and write the checkout's .schemathesis/ cache (what a run learnt from the
-# errors it met); under xdist they run one after the other on one worker, as they do alone.
-@pytest.mark.xdist_group("schemathesis")
+# errors it met): under xdist, `--dist loadfile` (pyproject.toml) keeps this file on one
+# worker, so they run one after the other there, as they do without xdist.
 @pytest.mark.parametrize("database_kind", BACKENDS)
 def test_schemathesis_finds_nothing(database_kind: str) -> None:
     if database_kind == "sqlite":
