@@ -15,10 +15,8 @@ from typing import Annotated, Any
 from pydantic import AfterValidator, Field, StrictStr, ValidationError, model_validator
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from modeldeck.audit import repository as audit_repository
-from modeldeck.changes.revision import mark_changed
 from modeldeck.models import repository
-from modeldeck.models.service import WriteContext
+from modeldeck.models.service import WriteContext, audit, check_version
 from modeldeck.models.tables import AliasRow
 from modeldeck.problems import FieldError, Problem, conflict, field_errors, invalid, not_found
 from modeldeck.records.alias import (
@@ -235,33 +233,6 @@ async def _ensure_name_free(session: AsyncSession, name: str, *, except_id: str 
         )
 
 
-def check_alias_version(row: AliasRow, if_match: int | None) -> None:
-    if if_match is not None and if_match != row.version:
-        raise Problem(
-            412,
-            "Precondition failed",
-            f"Alias {row.name!r} is at version {row.version}, not {if_match}: someone changed "
-            "it meanwhile. Reload it and apply your change again.",
-            slug="stale-version",
-            headers={"ETag": f'"{row.version}"'},
-        )
-
-
-def _audit(
-    session: AsyncSession,
-    ctx: WriteContext,
-    revision: int,
-    row: AliasRow,
-    action: str,
-    before: dict[str, Any] | None,
-    after: dict[str, Any] | None,
-) -> None:
-    audit_repository.add_entry(
-        session, ctx.entry(revision, action, row.id, row.name, before, after)
-    )
-    mark_changed(session)
-
-
 def _stored(row: AliasRow) -> dict[str, Any]:
     """What the audit trail keeps of an alias: its own fields, models by id."""
     return {
@@ -291,7 +262,7 @@ async def create_alias(
     )
     session.add(row)
     await session.flush()
-    _audit(session, ctx, revision, row, "alias_created", None, _stored(row))
+    audit(session, ctx, revision, row, "alias_created", None, _stored(row))
     return (await public_aliases(session, [row]))[0]
 
 
@@ -305,7 +276,7 @@ async def replace_alias(
 ) -> dict[str, Any]:
     revision = await ctx.claim(session)
     row = await load_alias(session, ref)
-    check_alias_version(row, if_match)
+    check_version(row, if_match)
     if payload.name.lower() != row.name_key:
         await _ensure_name_free(session, payload.name, except_id=row.id)
     targets, fallbacks = await _resolve(session, payload)
@@ -326,7 +297,7 @@ async def replace_alias(
         row.version += 1
         row.updated_at = ctx.now
         await session.flush()
-        _audit(session, ctx, revision, row, "alias_updated", before, after)
+        audit(session, ctx, revision, row, "alias_updated", before, after)
     return (await public_aliases(session, [row]))[0]
 
 
@@ -335,8 +306,8 @@ async def delete_alias(
 ) -> None:
     revision = await ctx.claim(session)
     row = await load_alias(session, ref)
-    check_alias_version(row, if_match)
-    _audit(session, ctx, revision, row, "alias_deleted", _stored(row), None)
+    check_version(row, if_match)
+    audit(session, ctx, revision, row, "alias_deleted", _stored(row), None)
     await session.delete(row)
     await session.flush()
 

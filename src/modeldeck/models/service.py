@@ -23,7 +23,7 @@ from modeldeck.models import repository
 from modeldeck.models.merge_patch import merge_patch
 from modeldeck.models.public import history_public, model_public, period_public, writable
 from modeldeck.models.schemas import SYSTEM_WRITABLE, ModelWrite, PricingWrite
-from modeldeck.models.tables import ModelRow, PricePeriodRow
+from modeldeck.models.tables import AliasRow, ModelRow, PricePeriodRow
 from modeldeck.pricing.engine import period_at
 from modeldeck.problems import FieldError, Problem, conflict, field_errors, invalid, not_found
 from modeldeck.records.fields import PERIOD_FIELDS, RATE_FIELDS
@@ -113,12 +113,13 @@ async def ensure_name_free(
         )
 
 
-def check_version(row: ModelRow, if_match: int | None) -> None:
+def check_version(row: ModelRow | AliasRow, if_match: int | None) -> None:
     if if_match is not None and if_match != row.version:
+        kind = "Alias" if isinstance(row, AliasRow) else "Model"
         raise Problem(
             412,
             "Precondition failed",
-            f"Model {row.name!r} is at version {row.version}, not {if_match}: someone changed "
+            f"{kind} {row.name!r} is at version {row.version}, not {if_match}: someone changed "
             "it meanwhile. Reload it and apply your change again.",
             slug="stale-version",
             headers={"ETag": f'"{row.version}"'},
@@ -129,11 +130,12 @@ def audit(
     session: AsyncSession,
     ctx: WriteContext,
     revision: int,
-    row: ModelRow,
+    row: ModelRow | AliasRow,
     action: str,
     before: dict[str, Any] | None,
     after: dict[str, Any] | None,
 ) -> None:
+    """One audit entry for a model's or an alias's write, and the write marked as a change."""
     audit_repository.add_entry(
         session, ctx.entry(revision, action, row.id, row.name, before, after)
     )
